@@ -1,0 +1,22 @@
+# Wharf's task runner. `make up` starts an all-in-one cluster; `make test` runs the
+# whole test suite (it installs what the tests need first).
+
+# Builds land outside the clone when the caller says so (CI keeps one warm target
+# directory across clean clones); otherwise cargo's default ./target.
+CARGO ?= cargo
+
+.PHONY: up test setup lint
+
+setup:
+	scripts/setup.sh
+
+up: setup
+	$(CARGO) run --release --bin wharf -- up
+
+test: setup lint
+	$(CARGO) test --workspace --all-targets --locked
+	$(CARGO) test --workspace --doc --locked
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings

@@ -1,0 +1,277 @@
+//! Defaulting: the values Kubernetes fills in when a client leaves them out, so that
+//! what clients read back (and controllers rely on) is the same as on Kubernetes.
+//!
+//! Defaulting only adds what is missing; it never overrides what a client set.
+//! Server-allocated values (cluster IPs, node ports) are the API server's business.
+
+use serde_json::{Map, Value, json};
+
+use crate::resources::ResourceInfo;
+
+/// Applies the defaults of `info`'s kind to `obj`, in place.
+pub fn apply(info: &ResourceInfo, obj: &mut Value) {
+    match (info.group, info.kind) {
+        ("", "Pod") => {
+            if let Some(spec) = obj.get_mut("spec") {
+                pod_spec(spec);
+            }
+            let status = object_at(obj, "status");
+            default(status, "phase", "Pending");
+            let qos = obj.get("spec").map(qos_class).unwrap_or("BestEffort");
+            default(object_at(obj, "status"), "qosClass", qos);
+        }
+        ("apps", "Deployment") => {
+            let spec = object_at(obj, "spec");
+            default(spec, "replicas", 1);
+            default(spec, "revisionHistoryLimit", 10);
+            default(spec, "progressDeadlineSeconds", 600);
+            let strategy = child(spec, "strategy");
+            default(strategy, "type", "RollingUpdate");
+            if strategy.get("type").and_then(Value::as_str) == Some("RollingUpdate") {
+                let rolling = child(strategy, "rollingUpdate");
+                default(rolling, "maxUnavailable", "25%");
+                default(rolling, "maxSurge", "25%");
+            }
+            if let Some(pod) = obj.pointer_mut("/spec/template/spec") {
+                pod_spec(pod);
+            }
+        }
+        ("apps", "ReplicaSet") => {
+            default(object_at(obj, "spec"), "replicas", 1);
+            if let Some(pod) = obj.pointer_mut("/spec/template/spec") {
+                pod_spec(pod);
+            }
+        }
+        ("", "Service") => service(obj),
+        ("", "Namespace") => {
+            let name = crate::meta::name(obj).unwrap_or_default().to_string();
+            let labels = child(object_at(obj, "metadata"), "labels");
+            // Set unconditionally, as Kubernetes does: it is how selectors find a
+            // namespace by name.
+            labels.insert("kubernetes.io/metadata.name".into(), Value::from(name));
+            let spec = object_at(obj, "spec");
+            if !spec.contains_key("finalizers") {
+                spec.insert("finalizers".into(), json!(["kubernetes"]));
+            }
+            default(object_at(obj, "status"), "phase", "Active");
+        }
+        ("", "Secret") => {
+            let map = object_at_root(obj);
+            if !map.contains_key("type") {
+                map.insert("type".into(), Value::from("Opaque"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The map at `obj[field]`, created if absent.
+fn object_at<'a>(obj: &'a mut Value, field: &str) -> &'a mut Map<String, Value> {
+    child(object_at_root(obj), field)
+}
+
+/// The map at `map[field]`, created if absent.
+fn child<'a>(map: &'a mut Map<String, Value>, field: &str) -> &'a mut Map<String, Value> {
+    let entry = map
+        .entry(field.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    match entry {
+        Value::Object(m) => m,
+        _ => unreachable!("made an object above"),
+    }
+}
+
+fn object_at_root(obj: &mut Value) -> &mut Map<String, Value> {
+    if !obj.is_object() {
+        *obj = Value::Object(Map::new());
+    }
+    match obj {
+        Value::Object(m) => m,
+        _ => unreachable!("made an object above"),
+    }
+}
+
+fn default(map: &mut Map<String, Value>, field: &str, value: impl Into<Value>) {
+    match map.get(field) {
+        None | Some(Value::Null) => {
+            map.insert(field.to_string(), value.into());
+        }
+        Some(_) => {}
+    }
+}
+
+/// PodSpec defaults, shared by pods and pod templates.
+pub fn pod_spec(spec: &mut Value) {
+    let map = object_at_root(spec);
+    default(map, "restartPolicy", "Always");
+    default(map, "dnsPolicy", "ClusterFirst");
+    default(map, "schedulerName", "default-scheduler");
+    default(map, "terminationGracePeriodSeconds", 30);
+    default(map, "securityContext", Value::Object(Map::new()));
+    default(map, "enableServiceLinks", true);
+    for field in ["initContainers", "containers"] {
+        if let Some(Value::Array(containers)) = map.get_mut(field) {
+            for c in containers {
+                container(c);
+            }
+        }
+    }
+}
+
+fn container(c: &mut Value) {
+    let image = c
+        .get("image")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let map = object_at_root(c);
+    default(map, "imagePullPolicy", pull_policy(&image));
+    default(map, "terminationMessagePath", "/dev/termination-log");
+    default(map, "terminationMessagePolicy", "File");
+    default(map, "resources", Value::Object(Map::new()));
+    if let Some(Value::Array(ports)) = map.get_mut("ports") {
+        for p in ports {
+            default(object_at_root(p), "protocol", "TCP");
+        }
+    }
+}
+
+/// `Always` for `:latest` or untagged images, `IfNotPresent` otherwise.
+fn pull_policy(image: &str) -> &'static str {
+    // A digest pins the image, whatever the tag says.
+    if image.contains('@') {
+        return "IfNotPresent";
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, "latest")) | None => "Always",
+        Some(_) => "IfNotPresent",
+    }
+}
+
+/// Guaranteed when every container limits cpu and memory with requests equal to
+/// limits; BestEffort when nothing is requested or limited; Burstable otherwise.
+fn qos_class(spec: &Value) -> &'static str {
+    let containers: Vec<&Value> = ["initContainers", "containers"]
+        .iter()
+        .filter_map(|f| spec.get(*f).and_then(Value::as_array))
+        .flatten()
+        .collect();
+    let mut any = false;
+    let mut guaranteed = !containers.is_empty();
+    for c in containers {
+        let requests = c.pointer("/resources/requests").and_then(Value::as_object);
+        let limits = c.pointer("/resources/limits").and_then(Value::as_object);
+        if requests.is_some_and(|r| !r.is_empty()) || limits.is_some_and(|l| !l.is_empty()) {
+            any = true;
+        }
+        for resource in ["cpu", "memory"] {
+            let limit = limits.and_then(|l| l.get(resource));
+            // A missing request defaults to the limit.
+            let request = requests.and_then(|r| r.get(resource)).or(limit);
+            if limit.is_none() || request != limit {
+                guaranteed = false;
+            }
+        }
+    }
+    if !any {
+        "BestEffort"
+    } else if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
+}
+
+fn service(obj: &mut Value) {
+    let spec = object_at(obj, "spec");
+    default(spec, "type", "ClusterIP");
+    let ty = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
+    if ty != "ExternalName" {
+        default(spec, "sessionAffinity", "None");
+        default(spec, "internalTrafficPolicy", "Cluster");
+        default(spec, "ipFamilyPolicy", "SingleStack");
+        default(spec, "ipFamilies", json!(["IPv4"]));
+    }
+    if ty == "NodePort" || ty == "LoadBalancer" {
+        default(spec, "externalTrafficPolicy", "Cluster");
+    }
+    if let Some(Value::Array(ports)) = spec.get_mut("ports") {
+        for p in ports {
+            let port = p.get("port").cloned();
+            let map = object_at_root(p);
+            default(map, "protocol", "TCP");
+            if let Some(port) = port {
+                default(map, "targetPort", port);
+            }
+        }
+    }
+    object_at(obj, "status");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::find;
+
+    #[test]
+    fn pod_defaults_match_kubernetes() {
+        let mut pod = json!({"metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "a", "image": "busybox", "ports": [{"containerPort": 80}]},
+            {"name": "b", "image": "reg:5000/app:1.2", "imagePullPolicy": "Never"}]}});
+        apply(find("", "v1", "pods").unwrap(), &mut pod);
+        assert_eq!(pod["spec"]["restartPolicy"], "Always");
+        assert_eq!(pod["spec"]["dnsPolicy"], "ClusterFirst");
+        assert_eq!(pod["spec"]["schedulerName"], "default-scheduler");
+        assert_eq!(pod["spec"]["terminationGracePeriodSeconds"], 30);
+        assert_eq!(pod["spec"]["containers"][0]["imagePullPolicy"], "Always");
+        assert_eq!(pod["spec"]["containers"][0]["ports"][0]["protocol"], "TCP");
+        assert_eq!(
+            pod["spec"]["containers"][1]["imagePullPolicy"], "Never",
+            "set values stay"
+        );
+        assert_eq!(
+            pod["status"],
+            json!({"phase": "Pending", "qosClass": "BestEffort"})
+        );
+    }
+
+    #[test]
+    fn pull_policy_follows_the_tag() {
+        assert_eq!(pull_policy("nginx"), "Always");
+        assert_eq!(pull_policy("nginx:latest"), "Always");
+        assert_eq!(pull_policy("nginx:1.25"), "IfNotPresent");
+        assert_eq!(pull_policy("localhost:5000/nginx"), "Always");
+        assert_eq!(pull_policy("nginx@sha256:abc"), "IfNotPresent");
+    }
+
+    #[test]
+    fn qos_classes() {
+        let guaranteed =
+            json!({"containers": [{"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]});
+        let burstable = json!({"containers": [{"resources": {"requests": {"cpu": "1"}}}]});
+        assert_eq!(qos_class(&guaranteed), "Guaranteed");
+        assert_eq!(qos_class(&burstable), "Burstable");
+        assert_eq!(qos_class(&json!({"containers": [{}]})), "BestEffort");
+    }
+
+    #[test]
+    fn deployment_and_service_defaults() {
+        let mut d = json!({"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i:1"}]}}}});
+        apply(find("apps", "v1", "deployments").unwrap(), &mut d);
+        assert_eq!(d["spec"]["replicas"], 1);
+        assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
+        assert_eq!(d["spec"]["template"]["spec"]["restartPolicy"], "Always");
+        let mut s = json!({"spec": {"ports": [{"port": 80}]}});
+        apply(find("", "v1", "services").unwrap(), &mut s);
+        assert_eq!(s["spec"]["type"], "ClusterIP");
+        assert_eq!(s["spec"]["ports"][0]["targetPort"], 80);
+    }
+}

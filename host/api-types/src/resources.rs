@@ -1,0 +1,386 @@
+//! The kinds Wharf serves, with the names, scopes and subresources Kubernetes gives
+//! them. Discovery, routing, storage keys and printing are all derived from this one
+//! table, so adding a kind is adding a row.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use k8s_openapi::api::{apps::v1 as apps, coordination::v1 as coordination, core::v1 as core};
+
+/// A subresource a kind exposes under `.../{name}/{subresource}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subresource {
+    /// `status`: writes change only `.status`; writes to the main resource ignore it.
+    Status,
+    /// `scale`: an `autoscaling/v1 Scale` view of `.spec.replicas`.
+    Scale,
+    /// `binding` (pods): assigns the pod to a node.
+    Binding,
+    /// `finalize` (namespaces): writes change only `.spec.finalizers`.
+    Finalize,
+}
+
+impl Subresource {
+    pub fn name(self) -> &'static str {
+        match self {
+            Subresource::Status => "status",
+            Subresource::Scale => "scale",
+            Subresource::Binding => "binding",
+            Subresource::Finalize => "finalize",
+        }
+    }
+}
+
+/// Decodes an object through its typed struct and encodes it back: type errors come
+/// out as errors naming the field, and fields the kind does not have are dropped.
+pub type Decoder = fn(Value) -> Result<Value, DecodeError>;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct DecodeError {
+    /// Dotted JSON path of the offending field (`.` for the object itself).
+    pub path: String,
+    pub message: String,
+}
+
+/// One kind, as served at `/{prefix}/{group}/{version}/...{plural}`.
+#[derive(Debug)]
+pub struct ResourceInfo {
+    /// API group; empty for the core group.
+    pub group: &'static str,
+    pub version: &'static str,
+    pub kind: &'static str,
+    pub plural: &'static str,
+    pub singular: &'static str,
+    pub namespaced: bool,
+    pub short_names: &'static [&'static str],
+    pub categories: &'static [&'static str],
+    pub subresources: &'static [Subresource],
+    /// Field selector labels beyond `metadata.name` and `metadata.namespace`.
+    pub field_labels: &'static [&'static str],
+    /// `metadata.generation` counts changes to the desired state.
+    pub tracks_generation: bool,
+    pub decode: Decoder,
+}
+
+impl ResourceInfo {
+    /// `v1` for the core group, `apps/v1` otherwise.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    pub fn list_kind(&self) -> String {
+        format!("{}List", self.kind)
+    }
+
+    pub fn has_subresource(&self, sub: Subresource) -> bool {
+        self.subresources.contains(&sub)
+    }
+
+    /// The storage key prefix of this kind: `/registry/<group>/<plural>/`, and with a
+    /// namespace `/registry/<group>/<plural>/<namespace>/`.
+    pub fn key_prefix(&self, namespace: Option<&str>) -> String {
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            self.group
+        };
+        match namespace {
+            Some(ns) if self.namespaced => format!("/registry/{group}/{}/{ns}/", self.plural),
+            _ => format!("/registry/{group}/{}/", self.plural),
+        }
+    }
+
+    pub fn key(&self, namespace: Option<&str>, name: &str) -> String {
+        format!("{}{name}", self.key_prefix(namespace))
+    }
+
+    /// Whether `label` may be used in a field selector for this kind.
+    pub fn supports_field_label(&self, label: &str) -> bool {
+        label == "metadata.name"
+            || (self.namespaced && label == "metadata.namespace")
+            || self.field_labels.contains(&label)
+    }
+}
+
+fn typed<T: DeserializeOwned + Serialize>(value: Value) -> Result<Value, DecodeError> {
+    let typed: T = serde_path_to_error::deserialize(value).map_err(|e| DecodeError {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })?;
+    serde_json::to_value(typed).map_err(|e| DecodeError {
+        path: ".".into(),
+        message: e.to_string(),
+    })
+}
+
+const POD_FIELDS: &[&str] = &[
+    "spec.nodeName",
+    "spec.restartPolicy",
+    "spec.schedulerName",
+    "spec.serviceAccountName",
+    "spec.hostNetwork",
+    "status.phase",
+    "status.podIP",
+    "status.nominatedNodeName",
+];
+const EVENT_FIELDS: &[&str] = &[
+    "involvedObject.kind",
+    "involvedObject.namespace",
+    "involvedObject.name",
+    "involvedObject.uid",
+    "involvedObject.apiVersion",
+    "involvedObject.resourceVersion",
+    "involvedObject.fieldPath",
+    "reason",
+    "reportingComponent",
+    "source",
+    "type",
+];
+
+/// Every kind Wharf serves.
+pub static RESOURCES: &[ResourceInfo] = &[
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        kind: "Namespace",
+        plural: "namespaces",
+        singular: "namespace",
+        namespaced: false,
+        short_names: &["ns"],
+        categories: &[],
+        subresources: &[Subresource::Status, Subresource::Finalize],
+        field_labels: &["status.phase"],
+        tracks_generation: false,
+        decode: typed::<core::Namespace>,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        kind: "Pod",
+        plural: "pods",
+        singular: "pod",
+        namespaced: true,
+        short_names: &["po"],
+        categories: &["all"],
+        subresources: &[Subresource::Status, Subresource::Binding],
+        field_labels: POD_FIELDS,
+        tracks_generation: false,
+        decode: typed::<core::Pod>,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        kind: "Service",
+        plural: "services",
+        singular: "service",
+        namespaced: true,
+        short_names: &["svc"],
+        categories: &["all"],
+        subresources: &[Subresource::Status],
+        field_labels: &["spec.clusterIP", "spec.type"],
+        tracks_generation: false,
+        decode: typed::<core::Service>,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        kind: "Endpoints",
+        plural: "endpoints",
+        singular: "endpoints",
+        namespaced: true,
+        short_names: &["ep"],
+        categories: &[],
+        subresources: &[],
+        field_labels: &[],
+        tracks_generation: false,
+        decode: typed::<core::Endpoints>,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        kind: "Node",
+        plural: "nodes",
+        singular: "node",
+        namespaced: false,
+        short_names: &["no"],
+        categories: &[],
+        subresources: &[Subresource::Status],
+        field_labels: &["spec.unschedulable"],
+        tracks_generation: false,
+        decode: typed::<core::Node>,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        kind: "ConfigMap",
+        plural: "configmaps",
+        singular: "configmap",
+        namespaced: true,
+        short_names: &["cm"],
+        categories: &[],
+        subresources: &[],
+        field_labels: &[],
+        tracks_generation: false,
+        decode: typed::<core::ConfigMap>,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        kind: "Secret",
+        plural: "secrets",
+        singular: "secret",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+        field_labels: &["type"],
+        tracks_generation: false,
+        decode: typed::<core::Secret>,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        kind: "ServiceAccount",
+        plural: "serviceaccounts",
+        singular: "serviceaccount",
+        namespaced: true,
+        short_names: &["sa"],
+        categories: &[],
+        subresources: &[],
+        field_labels: &[],
+        tracks_generation: false,
+        decode: typed::<core::ServiceAccount>,
+    },
+    ResourceInfo {
+        group: "",
+        version: "v1",
+        kind: "Event",
+        plural: "events",
+        singular: "event",
+        namespaced: true,
+        short_names: &["ev"],
+        categories: &[],
+        subresources: &[],
+        field_labels: EVENT_FIELDS,
+        tracks_generation: false,
+        decode: typed::<core::Event>,
+    },
+    ResourceInfo {
+        group: "apps",
+        version: "v1",
+        kind: "Deployment",
+        plural: "deployments",
+        singular: "deployment",
+        namespaced: true,
+        short_names: &["deploy"],
+        categories: &["all"],
+        subresources: &[Subresource::Status, Subresource::Scale],
+        field_labels: &[],
+        tracks_generation: true,
+        decode: typed::<apps::Deployment>,
+    },
+    ResourceInfo {
+        group: "apps",
+        version: "v1",
+        kind: "ReplicaSet",
+        plural: "replicasets",
+        singular: "replicaset",
+        namespaced: true,
+        short_names: &["rs"],
+        categories: &["all"],
+        subresources: &[Subresource::Status, Subresource::Scale],
+        field_labels: &["status.replicas"],
+        tracks_generation: true,
+        decode: typed::<apps::ReplicaSet>,
+    },
+    ResourceInfo {
+        group: "coordination.k8s.io",
+        version: "v1",
+        kind: "Lease",
+        plural: "leases",
+        singular: "lease",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+        field_labels: &[],
+        tracks_generation: false,
+        decode: typed::<coordination::Lease>,
+    },
+];
+
+/// Looks a kind up by group, version and plural (as in a request path).
+pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
+}
+
+/// Looks a kind up by group and kind name.
+pub fn find_kind(group: &str, kind: &str) -> Option<&'static ResourceInfo> {
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.kind == kind)
+}
+
+/// The group/versions served, core first, in discovery order.
+pub fn group_versions() -> Vec<(&'static str, &'static str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for r in RESOURCES {
+        if !out.contains(&(r.group, r.version)) {
+            out.push((r.group, r.version));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decode_reports_the_path_of_a_type_error() {
+        let info = find("apps", "v1", "deployments").unwrap();
+        let err = (info.decode)(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d"},
+            "spec": {"replicas": "three", "selector": {}, "template": {}}
+        }))
+        .unwrap_err();
+        assert_eq!(err.path, "spec.replicas");
+    }
+
+    #[test]
+    fn decode_drops_unknown_fields_and_keeps_known_ones() {
+        let info = find("", "v1", "configmaps").unwrap();
+        let out = (info.decode)(json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "bogus": 1}, "data": {"k": "v"}, "extra": true
+        }))
+        .unwrap();
+        assert_eq!(
+            out,
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}})
+        );
+    }
+
+    #[test]
+    fn keys_follow_the_registry_layout() {
+        let pods = find("", "v1", "pods").unwrap();
+        assert_eq!(
+            pods.key(Some("default"), "p"),
+            "/registry/core/pods/default/p"
+        );
+        let nodes = find("", "v1", "nodes").unwrap();
+        assert_eq!(nodes.key(None, "n1"), "/registry/core/nodes/n1");
+        let deploys = find_kind("apps", "Deployment").unwrap();
+        assert_eq!(deploys.key_prefix(None), "/registry/apps/deployments/");
+    }
+}

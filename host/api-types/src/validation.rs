@@ -1,0 +1,727 @@
+//! Validation of objects as Kubernetes validates them, producing field errors that
+//! the API server returns as the causes of a `422 Invalid` Status.
+//!
+//! Validation sees objects after decoding and defaulting, so types are already right;
+//! what is checked here are the rules types cannot express: name syntax, required
+//! fields, ranges, uniqueness, selector/template agreement.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::resources::ResourceInfo;
+use crate::selector;
+
+/// Why a field was rejected, as the `reason` of a Status cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldErrorKind {
+    Required,
+    Invalid,
+    NotSupported,
+    Duplicate,
+    Forbidden,
+    TooLong,
+}
+
+impl FieldErrorKind {
+    pub fn reason(self) -> &'static str {
+        match self {
+            FieldErrorKind::Required => "FieldValueRequired",
+            FieldErrorKind::Invalid => "FieldValueInvalid",
+            FieldErrorKind::NotSupported => "FieldValueNotSupported",
+            FieldErrorKind::Duplicate => "FieldValueDuplicate",
+            FieldErrorKind::Forbidden => "FieldValueForbidden",
+            FieldErrorKind::TooLong => "FieldValueTooLong",
+        }
+    }
+}
+
+/// One rejected field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub kind: FieldErrorKind,
+    /// Dotted path, e.g. `spec.containers[0].image`.
+    pub field: String,
+    /// The whole message, in Kubernetes' words: `spec.replicas: Invalid value: -1: must be
+    /// greater than or equal to 0`.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn required(field: &str) -> Self {
+        Self {
+            kind: FieldErrorKind::Required,
+            field: field.into(),
+            message: format!("{field}: Required value"),
+        }
+    }
+
+    pub fn invalid(field: &str, value: &Value, why: &str) -> Self {
+        Self {
+            kind: FieldErrorKind::Invalid,
+            field: field.into(),
+            message: format!("{field}: Invalid value: {}: {why}", show(value)),
+        }
+    }
+
+    pub fn not_supported(field: &str, value: &Value, supported: &[&str]) -> Self {
+        let list: Vec<String> = supported.iter().map(|s| format!("\"{s}\"")).collect();
+        Self {
+            kind: FieldErrorKind::NotSupported,
+            field: field.into(),
+            message: format!(
+                "{field}: Unsupported value: {}: supported values: {}",
+                show(value),
+                list.join(", ")
+            ),
+        }
+    }
+
+    pub fn duplicate(field: &str, value: &Value) -> Self {
+        Self {
+            kind: FieldErrorKind::Duplicate,
+            field: field.into(),
+            message: format!("{field}: Duplicate value: {}", show(value)),
+        }
+    }
+
+    pub fn forbidden(field: &str, why: &str) -> Self {
+        Self {
+            kind: FieldErrorKind::Forbidden,
+            field: field.into(),
+            message: format!("{field}: Forbidden: {why}"),
+        }
+    }
+
+    pub fn too_long(field: &str, max: usize) -> Self {
+        Self {
+            kind: FieldErrorKind::TooLong,
+            field: field.into(),
+            message: format!("{field}: Too long: may not be more than {max} bytes"),
+        }
+    }
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+/// RFC 1123 label: at most 63 characters of `[a-z0-9-]`, alphanumeric at both ends.
+pub fn dns1123_label(s: &str) -> Result<(), String> {
+    if s.len() > 63 {
+        return Err("must be no more than 63 characters".into());
+    }
+    let ok = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(DNS1123_LABEL_MSG.into())
+    }
+}
+
+/// RFC 1123 subdomain: at most 253 characters, dot-separated labels.
+pub fn dns1123_subdomain(s: &str) -> Result<(), String> {
+    if s.len() > 253 {
+        return Err("must be no more than 253 characters".into());
+    }
+    let ok = !s.is_empty()
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(DNS1123_SUBDOMAIN_MSG.into())
+    }
+}
+
+fn is_name_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
+}
+
+/// A label or annotation key: `[prefix/]name`, name ≤ 63 characters.
+pub fn label_key(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        dns1123_subdomain(prefix).map_err(|e| format!("prefix part {e}"))?;
+    }
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(is_name_char)
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
+    if ok {
+        Ok(())
+    } else {
+        Err("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')".into())
+    }
+}
+
+/// A label value: empty, or ≤ 63 characters, alphanumeric at both ends.
+pub fn label_value(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    let ok = value.len() <= 63
+        && value.bytes().all(is_name_char)
+        && value.as_bytes()[0].is_ascii_alphanumeric()
+        && value.as_bytes()[value.len() - 1].is_ascii_alphanumeric();
+    if ok {
+        Ok(())
+    } else {
+        Err("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')".into())
+    }
+}
+
+/// A resource quantity such as `100m`, `1.5Gi`, `2e3`.
+pub fn quantity(s: &str) -> Result<(), String> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let digits_end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
+    let (number, suffix) = body.split_at(digits_end);
+    let number_ok = !number.is_empty() && number != "." && number.matches('.').count() <= 1;
+    let suffix_ok = matches!(
+        suffix,
+        "" | "Ki"
+            | "Mi"
+            | "Gi"
+            | "Ti"
+            | "Pi"
+            | "Ei"
+            | "n"
+            | "u"
+            | "m"
+            | "k"
+            | "M"
+            | "G"
+            | "T"
+            | "P"
+            | "E"
+    ) || ((suffix.starts_with('e') || suffix.starts_with('E'))
+        && suffix[1..]
+            .strip_prefix(['+', '-'])
+            .unwrap_or(&suffix[1..])
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        && suffix.len() > 1);
+    if number_ok && suffix_ok {
+        Ok(())
+    } else {
+        Err("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'".into())
+    }
+}
+
+/// Kinds whose names must be RFC 1123 labels rather than subdomains.
+fn name_is_label(info: &ResourceInfo) -> bool {
+    matches!(info.kind, "Namespace" | "Service")
+}
+
+/// Validates the metadata every object has.
+pub fn validate_metadata(info: &ResourceInfo, obj: &Value, errors: &mut Vec<FieldError>) {
+    let meta = obj.get("metadata").cloned().unwrap_or(Value::Null);
+    match meta.get("name").and_then(Value::as_str) {
+        None | Some("") => {
+            if meta
+                .get("generateName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+            {
+                errors.push(FieldError {
+                    kind: FieldErrorKind::Required,
+                    field: "metadata.name".into(),
+                    message: "metadata.name: Required value: name or generateName is required"
+                        .into(),
+                });
+            }
+        }
+        Some(name) => {
+            let check = if name_is_label(info) {
+                dns1123_label(name)
+            } else {
+                dns1123_subdomain(name)
+            };
+            if let Err(why) = check {
+                errors.push(FieldError::invalid(
+                    "metadata.name",
+                    &Value::from(name),
+                    &why,
+                ));
+            }
+        }
+    }
+    if let Some(labels) = meta.get("labels").and_then(Value::as_object) {
+        for (k, v) in labels {
+            if let Err(why) = label_key(k) {
+                errors.push(FieldError::invalid(
+                    "metadata.labels",
+                    &Value::from(k.as_str()),
+                    &why,
+                ));
+            }
+            let v = v.as_str().unwrap_or_default();
+            if let Err(why) = label_value(v) {
+                errors.push(FieldError::invalid(
+                    "metadata.labels",
+                    &Value::from(v),
+                    &why,
+                ));
+            }
+        }
+    }
+    if let Some(annotations) = meta.get("annotations").and_then(Value::as_object) {
+        let mut total = 0;
+        for (k, v) in annotations {
+            if let Err(why) = label_key(k) {
+                errors.push(FieldError::invalid(
+                    "metadata.annotations",
+                    &Value::from(k.as_str()),
+                    &why,
+                ));
+            }
+            total += k.len() + v.as_str().map_or(0, str::len);
+        }
+        if total > 256 * 1024 {
+            errors.push(FieldError::too_long("metadata.annotations", 256 * 1024));
+        }
+    }
+}
+
+/// Validates an object of kind `info` (already decoded and defaulted).
+pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    validate_metadata(info, obj, &mut errors);
+    match (info.group, info.kind) {
+        ("", "Pod") => {
+            if let Some(spec) = obj.get("spec") {
+                validate_pod_spec(spec, "spec", &mut errors);
+            } else {
+                errors.push(FieldError::required("spec.containers"));
+            }
+        }
+        ("", "Service") => validate_service(obj, &mut errors),
+        ("", "ConfigMap") => {
+            validate_data_keys(obj, "data", &mut errors);
+            validate_data_keys(obj, "binaryData", &mut errors);
+        }
+        ("", "Secret") => validate_data_keys(obj, "data", &mut errors),
+        ("apps", "Deployment") | ("apps", "ReplicaSet") => {
+            validate_workload(info, obj, &mut errors)
+        }
+        _ => {}
+    }
+    errors
+}
+
+fn validate_data_keys(obj: &Value, field: &str, errors: &mut Vec<FieldError>) {
+    let Some(map) = obj.get(field).and_then(Value::as_object) else {
+        return;
+    };
+    for key in map.keys() {
+        let ok = !key.is_empty()
+            && key.len() <= 253
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !ok {
+            errors.push(FieldError::invalid(
+                field,
+                &Value::from(key.as_str()),
+                "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+            ));
+        }
+    }
+}
+
+const RESTART_POLICIES: &[&str] = &["Always", "OnFailure", "Never"];
+const DNS_POLICIES: &[&str] = &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"];
+const PROTOCOLS: &[&str] = &["SCTP", "TCP", "UDP"];
+const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
+
+/// Validates a PodSpec found at `path`.
+pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>) {
+    let containers = spec.get("containers").and_then(Value::as_array);
+    if containers.is_none_or(|c| c.is_empty()) {
+        errors.push(FieldError::required(&format!("{path}.containers")));
+    }
+    let mut names = BTreeSet::new();
+    for field in ["initContainers", "containers"] {
+        for (i, c) in spec
+            .get(field)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let at = format!("{path}.{field}[{i}]");
+            match c.get("name").and_then(Value::as_str) {
+                None | Some("") => errors.push(FieldError::required(&format!("{at}.name"))),
+                Some(name) => {
+                    if let Err(why) = dns1123_label(name) {
+                        errors.push(FieldError::invalid(
+                            &format!("{at}.name"),
+                            &Value::from(name),
+                            &why,
+                        ));
+                    } else if !names.insert(name.to_string()) {
+                        errors.push(FieldError::duplicate(
+                            &format!("{at}.name"),
+                            &Value::from(name),
+                        ));
+                    }
+                }
+            }
+            if c.get("image")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim()
+                .is_empty()
+            {
+                errors.push(FieldError::required(&format!("{at}.image")));
+            }
+            if let Some(p) = c.get("imagePullPolicy").and_then(Value::as_str)
+                && !PULL_POLICIES.contains(&p)
+            {
+                errors.push(FieldError::not_supported(
+                    &format!("{at}.imagePullPolicy"),
+                    &Value::from(p),
+                    PULL_POLICIES,
+                ));
+            }
+            for (j, port) in c
+                .get("ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let pat = format!("{at}.ports[{j}]");
+                check_port(
+                    port.get("containerPort"),
+                    &format!("{pat}.containerPort"),
+                    true,
+                    errors,
+                );
+                check_port(
+                    port.get("hostPort"),
+                    &format!("{pat}.hostPort"),
+                    false,
+                    errors,
+                );
+                check_protocol(port, &pat, errors);
+            }
+            validate_resources(c.get("resources"), &format!("{at}.resources"), errors);
+        }
+    }
+    if let Some(p) = spec.get("restartPolicy").and_then(Value::as_str)
+        && !RESTART_POLICIES.contains(&p)
+    {
+        errors.push(FieldError::not_supported(
+            &format!("{path}.restartPolicy"),
+            &Value::from(p),
+            RESTART_POLICIES,
+        ));
+    }
+    if let Some(p) = spec.get("dnsPolicy").and_then(Value::as_str)
+        && !DNS_POLICIES.contains(&p)
+    {
+        errors.push(FieldError::not_supported(
+            &format!("{path}.dnsPolicy"),
+            &Value::from(p),
+            DNS_POLICIES,
+        ));
+    }
+    if let Some(n) = spec
+        .get("terminationGracePeriodSeconds")
+        .and_then(Value::as_i64)
+        && n < 0
+    {
+        errors.push(FieldError::invalid(
+            &format!("{path}.terminationGracePeriodSeconds"),
+            &Value::from(n),
+            "must be greater than or equal to 0",
+        ));
+    }
+    if let Some(node) = spec.get("nodeName").and_then(Value::as_str)
+        && !node.is_empty()
+        && let Err(why) = dns1123_subdomain(node)
+    {
+        errors.push(FieldError::invalid(
+            &format!("{path}.nodeName"),
+            &Value::from(node),
+            &why,
+        ));
+    }
+}
+
+fn validate_resources(resources: Option<&Value>, path: &str, errors: &mut Vec<FieldError>) {
+    for part in ["requests", "limits"] {
+        let Some(map) = resources
+            .and_then(|r| r.get(part))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (name, q) in map {
+            let at = format!("{path}.{part}[{name}]");
+            match q.as_str() {
+                Some(s) => {
+                    if let Err(why) = quantity(s) {
+                        errors.push(FieldError::invalid(&at, q, &why));
+                    } else if s.starts_with('-') {
+                        errors.push(FieldError::invalid(
+                            &at,
+                            q,
+                            "must be greater than or equal to 0",
+                        ));
+                    }
+                }
+                None => errors.push(FieldError::invalid(&at, q, "must be a quantity")),
+            }
+        }
+    }
+}
+
+fn check_port(port: Option<&Value>, field: &str, required: bool, errors: &mut Vec<FieldError>) {
+    match port.and_then(Value::as_i64) {
+        None if required => errors.push(FieldError::required(field)),
+        None | Some(0) if !required => {}
+        Some(p) if !(1..=65535).contains(&p) => errors.push(FieldError::invalid(
+            field,
+            &Value::from(p),
+            "must be between 1 and 65535, inclusive",
+        )),
+        _ => {}
+    }
+}
+
+fn check_protocol(port: &Value, path: &str, errors: &mut Vec<FieldError>) {
+    if let Some(p) = port.get("protocol").and_then(Value::as_str)
+        && !PROTOCOLS.contains(&p)
+    {
+        errors.push(FieldError::not_supported(
+            &format!("{path}.protocol"),
+            &Value::from(p),
+            PROTOCOLS,
+        ));
+    }
+}
+
+const SERVICE_TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+
+fn validate_service(obj: &Value, errors: &mut Vec<FieldError>) {
+    let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+    let ty = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP");
+    if !SERVICE_TYPES.contains(&ty) {
+        errors.push(FieldError::not_supported(
+            "spec.type",
+            &Value::from(ty),
+            SERVICE_TYPES,
+        ));
+    }
+    let headless = spec.get("clusterIP").and_then(Value::as_str) == Some("None");
+    let ports = spec.get("ports").and_then(Value::as_array);
+    if ty != "ExternalName" && !headless && ports.is_none_or(|p| p.is_empty()) {
+        errors.push(FieldError::required("spec.ports"));
+    }
+    let ports = ports.cloned().unwrap_or_default();
+    let mut names = BTreeSet::new();
+    for (i, port) in ports.iter().enumerate() {
+        let at = format!("spec.ports[{i}]");
+        check_port(port.get("port"), &format!("{at}.port"), true, errors);
+        check_protocol(port, &at, errors);
+        let name = port.get("name").and_then(Value::as_str).unwrap_or("");
+        if ports.len() > 1 && name.is_empty() {
+            errors.push(FieldError::required(&format!("{at}.name")));
+        } else if !name.is_empty() {
+            if let Err(why) = dns1123_label(name) {
+                errors.push(FieldError::invalid(
+                    &format!("{at}.name"),
+                    &Value::from(name),
+                    &why,
+                ));
+            } else if !names.insert(name.to_string()) {
+                errors.push(FieldError::duplicate(
+                    &format!("{at}.name"),
+                    &Value::from(name),
+                ));
+            }
+        }
+        if let Some(np) = port.get("nodePort").and_then(Value::as_i64)
+            && np != 0
+            && ty == "ClusterIP"
+        {
+            errors.push(FieldError::forbidden(
+                &format!("{at}.nodePort"),
+                "may not be used when `type` is 'ClusterIP'",
+            ));
+        }
+    }
+    if ty == "ExternalName"
+        && spec
+            .get("externalName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+    {
+        errors.push(FieldError::required("spec.externalName"));
+    }
+}
+
+fn validate_workload(info: &ResourceInfo, obj: &Value, errors: &mut Vec<FieldError>) {
+    let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
+    if let Some(n) = spec.get("replicas").and_then(Value::as_i64)
+        && n < 0
+    {
+        errors.push(FieldError::invalid(
+            "spec.replicas",
+            &Value::from(n),
+            "must be greater than or equal to 0",
+        ));
+    }
+    let selector = spec.get("selector");
+    let parsed = match selector {
+        None | Some(Value::Null) => {
+            errors.push(FieldError::required("spec.selector"));
+            None
+        }
+        Some(sel) => match selector::from_label_selector_object(sel) {
+            Ok(parsed) if parsed.is_empty() => {
+                errors.push(FieldError::invalid(
+                    "spec.selector",
+                    sel,
+                    "empty selector is invalid for deployment",
+                ));
+                None
+            }
+            Ok(parsed) => Some(parsed),
+            Err(e) => {
+                errors.push(FieldError::invalid("spec.selector", sel, &e.to_string()));
+                None
+            }
+        },
+    };
+    let template = spec.get("template").cloned().unwrap_or(Value::Null);
+    if let Some(parsed) = parsed
+        && !parsed.matches(&template)
+    {
+        let labels = template
+            .pointer("/metadata/labels")
+            .cloned()
+            .unwrap_or(Value::Null);
+        errors.push(FieldError::invalid(
+            "spec.template.metadata.labels",
+            &labels,
+            "`selector` does not match template `labels`",
+        ));
+    }
+    match template.get("spec") {
+        Some(pod_spec) => {
+            validate_pod_spec(pod_spec, "spec.template.spec", errors);
+            if let Some(p) = pod_spec.get("restartPolicy").and_then(Value::as_str)
+                && p != "Always"
+            {
+                errors.push(FieldError::not_supported(
+                    "spec.template.spec.restartPolicy",
+                    &Value::from(p),
+                    &["Always"],
+                ));
+            }
+        }
+        None => errors.push(FieldError::required("spec.template.spec.containers")),
+    }
+    if info.kind == "Deployment"
+        && let Some(t) = spec.pointer("/strategy/type").and_then(Value::as_str)
+        && !["Recreate", "RollingUpdate"].contains(&t)
+    {
+        errors.push(FieldError::not_supported(
+            "spec.strategy.type",
+            &Value::from(t),
+            &["Recreate", "RollingUpdate"],
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::find;
+    use serde_json::json;
+
+    #[test]
+    fn names() {
+        assert!(dns1123_subdomain("a.b-c.d").is_ok());
+        assert!(dns1123_subdomain("Bad_Name").is_err());
+        assert!(dns1123_subdomain("").is_err());
+        assert!(dns1123_label("a.b").is_err());
+        assert!(dns1123_label(&"a".repeat(64)).is_err());
+        assert!(label_key("example.com/app").is_ok());
+        assert!(label_key("-x").is_err());
+        assert!(label_value("").is_ok());
+        assert!(label_value("a b").is_err());
+    }
+
+    #[test]
+    fn quantities() {
+        for ok in ["1", "100m", "1.5Gi", "2e3", "0.5", "128Mi", "+1"] {
+            assert!(quantity(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "abc", "1.2.3", "1Xi", ".", "1e"] {
+            assert!(quantity(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pod_needs_containers_with_images_and_unique_names() {
+        let pods = find("", "v1", "pods").unwrap();
+        let errs = validate(
+            pods,
+            &json!({"metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "a", "image": "x"}, {"name": "a", "image": ""}]}}),
+        );
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["spec.containers[1].name", "spec.containers[1].image"]
+        );
+        let errs = validate(pods, &json!({"metadata": {"name": "P_1"}, "spec": {}}));
+        assert_eq!(errs[0].field, "metadata.name");
+        assert_eq!(errs[1].message, "spec.containers: Required value");
+    }
+
+    #[test]
+    fn deployment_selector_must_match_template() {
+        let d = find("apps", "v1", "deployments").unwrap();
+        let errs = validate(
+            d,
+            &json!({"metadata": {"name": "d"}, "spec": {
+            "selector": {"matchLabels": {"app": "a"}},
+            "template": {"metadata": {"labels": {"app": "b"}},
+                         "spec": {"containers": [{"name": "c", "image": "i"}]}}}}),
+        );
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "spec.template.metadata.labels");
+    }
+}

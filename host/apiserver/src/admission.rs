@@ -1,0 +1,506 @@
+//! The write pipeline every create and update goes through before it reaches the
+//! store: decode (strictly, if asked), server-managed metadata, the spec/status
+//! split, defaulting, immutability and validation.
+//!
+//! Everything here is pure: a request that fails any step writes nothing.
+
+use base64::Engine;
+use serde_json::{Map, Value};
+use wharf_api_types::resources::{ResourceInfo, Subresource};
+use wharf_api_types::validation::FieldError;
+use wharf_api_types::{defaults, meta, validation};
+
+use crate::decode;
+use crate::error::ApiError;
+use crate::request::FieldValidation;
+
+/// Decodes a request body as an object of `info`'s kind. Returns the canonical object
+/// (unknown fields dropped) and warnings for what `Warn` validation noticed.
+pub fn decode_body(
+    info: &ResourceInfo,
+    mut body: Value,
+    duplicates: Vec<String>,
+    validation: FieldValidation,
+) -> Result<(Value, Vec<String>), ApiError> {
+    let Some(map) = body.as_object_mut() else {
+        return Err(ApiError::bad_request(format!(
+            "the body of the request must be a JSON object of kind {}",
+            info.kind
+        )));
+    };
+    let api_version = info.api_version();
+    match map.get("apiVersion").and_then(Value::as_str) {
+        None | Some("") => {
+            map.insert("apiVersion".into(), Value::from(api_version.clone()));
+        }
+        Some(v) if v == api_version => {}
+        Some(v) => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )));
+        }
+    }
+    match map.get("kind").and_then(Value::as_str) {
+        None | Some("") => {
+            map.insert("kind".into(), Value::from(info.kind));
+        }
+        Some(k) if k == info.kind => {}
+        Some(k) => {
+            return Err(ApiError::bad_request(format!(
+                "the object provided is unrecognized (must be of type {}): kind {k:?} in the data",
+                info.kind
+            )));
+        }
+    }
+    let decoded = (info.decode)(body.clone()).map_err(|e| {
+        ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
+            kind = info.kind,
+            version = info.version,
+        ))
+    })?;
+    let mut problems: Vec<String> = decode::unknown_fields(&body, &decoded)
+        .into_iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    problems.extend(
+        duplicates
+            .into_iter()
+            .map(|f| format!("duplicate field \"{f}\"")),
+    );
+    match validation {
+        FieldValidation::Strict if !problems.is_empty() => Err(ApiError::bad_request(format!(
+            "strict decoding error: {}",
+            problems.join(", ")
+        ))),
+        FieldValidation::Warn => Ok((decoded, problems)),
+        _ => Ok((decoded, Vec::new())),
+    }
+}
+
+/// Kinds whose client-supplied status is discarded on create (the system owns it).
+fn resets_status_on_create(info: &ResourceInfo) -> bool {
+    matches!(
+        (info.group, info.kind),
+        ("", "Pod")
+            | ("", "Service")
+            | ("apps", "Deployment")
+            | ("apps", "ReplicaSet")
+            | ("", "Namespace")
+    )
+}
+
+/// Checks the object's namespace against the request's and sets it.
+fn settle_namespace(
+    info: &ResourceInfo,
+    url_namespace: Option<&str>,
+    obj: &mut Value,
+) -> Result<(), ApiError> {
+    let body_ns = meta::namespace(obj).map(str::to_string);
+    if info.namespaced {
+        let url_ns = url_namespace.unwrap_or_default();
+        if let Some(ns) = body_ns
+            && ns != url_ns
+        {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        meta::set(obj, "namespace", url_ns);
+    } else {
+        meta::metadata_mut(obj).remove("namespace");
+    }
+    Ok(())
+}
+
+/// Prepares a new object for storage. `url_namespace` is the namespace in the path.
+pub fn prepare_create(
+    info: &ResourceInfo,
+    url_namespace: Option<&str>,
+    mut obj: Value,
+) -> Result<Value, ApiError> {
+    if let Some(map) = obj.as_object_mut() {
+        map.insert("apiVersion".into(), Value::from(info.api_version()));
+        map.insert("kind".into(), Value::from(info.kind));
+    }
+    settle_namespace(info, url_namespace, &mut obj)?;
+    let generated = {
+        let m = meta::metadata_mut(&mut obj);
+        let has_name = m
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty());
+        let prefix = m
+            .get("generateName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if !has_name && !prefix.is_empty() {
+            Some(meta::generate_name(&prefix))
+        } else {
+            None
+        }
+    };
+    {
+        let m = meta::metadata_mut(&mut obj);
+        if let Some(name) = generated {
+            m.insert("name".into(), Value::from(name));
+        }
+        for server_owned in [
+            "resourceVersion",
+            "selfLink",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "managedFields",
+        ] {
+            m.remove(server_owned);
+        }
+        m.insert("uid".into(), Value::from(meta::new_uid()));
+        m.insert("creationTimestamp".into(), Value::from(meta::now_rfc3339()));
+        if info.tracks_generation {
+            m.insert("generation".into(), Value::from(1));
+        } else {
+            m.remove("generation");
+        }
+    }
+    if resets_status_on_create(info)
+        && let Some(map) = obj.as_object_mut()
+    {
+        map.remove("status");
+    }
+    normalize(info, &mut obj);
+    defaults::apply(info, &mut obj);
+    check(info, &obj, &[])?;
+    Ok(obj)
+}
+
+/// Prepares an update of `old` (the stored object) with `new` (the client's object),
+/// through the main resource or a subresource.
+pub fn prepare_update(
+    info: &ResourceInfo,
+    url_namespace: Option<&str>,
+    url_name: &str,
+    mut new: Value,
+    old: &Value,
+    subresource: Option<Subresource>,
+) -> Result<Value, ApiError> {
+    settle_namespace(info, url_namespace, &mut new)?;
+    match meta::name(&new) {
+        Some(n) if n == url_name => {}
+        None => meta::set(&mut new, "name", url_name),
+        Some(n) => {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({n}) does not match the name on the URL ({url_name})"
+            )));
+        }
+    }
+    // What the client may not change through this endpoint comes from the old object.
+    let mut obj = match subresource {
+        Some(Subresource::Status) => {
+            let mut obj = old.clone();
+            set_field(&mut obj, "status", new.get("status").cloned());
+            obj
+        }
+        Some(Subresource::Finalize) => {
+            let mut obj = old.clone();
+            let finalizers = new.pointer("/spec/finalizers").cloned();
+            if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
+                match finalizers {
+                    Some(f) => spec.insert("finalizers".into(), f),
+                    None => spec.remove("finalizers"),
+                };
+            }
+            obj
+        }
+        _ => {
+            if info.has_subresource(Subresource::Status) {
+                set_field(&mut new, "status", old.get("status").cloned());
+            }
+            new
+        }
+    };
+    {
+        let old_meta = old
+            .get("metadata")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let m = meta::metadata_mut(&mut obj);
+        for immutable in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
+            match old_meta.get(immutable) {
+                Some(v) => m.insert(immutable.into(), v.clone()),
+                None => m.remove(immutable),
+            };
+        }
+        m.remove("selfLink");
+        m.remove("managedFields");
+    }
+    normalize(info, &mut obj);
+    defaults::apply(info, &mut obj);
+    if info.tracks_generation && obj.get("spec") != old.get("spec") {
+        let generation = old
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        meta::set(&mut obj, "generation", generation + 1);
+    }
+    let forbidden = immutability(info, &obj, old);
+    check(info, &obj, &forbidden)?;
+    Ok(obj)
+}
+
+fn set_field(obj: &mut Value, field: &str, value: Option<Value>) {
+    if let Some(map) = obj.as_object_mut() {
+        match value {
+            Some(v) => map.insert(field.into(), v),
+            None => map.remove(field),
+        };
+    }
+}
+
+/// Kind-specific rewrites of what clients send (Secrets' `stringData`).
+fn normalize(info: &ResourceInfo, obj: &mut Value) {
+    if (info.group, info.kind) == ("", "Secret")
+        && let Some(map) = obj.as_object_mut()
+        && let Some(Value::Object(string_data)) = map.remove("stringData")
+    {
+        let data = map
+            .entry("data")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(data) = data.as_object_mut() {
+            for (k, v) in string_data {
+                let text = v.as_str().unwrap_or_default();
+                let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+                data.insert(k, Value::from(encoded));
+            }
+        }
+    }
+}
+
+/// Fields an update may not change.
+fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    match (info.group, info.kind) {
+        ("", "Pod") => {
+            let strip = |spec: Option<&Value>| {
+                let mut spec = spec.cloned().unwrap_or(Value::Null);
+                if let Some(map) = spec.as_object_mut() {
+                    for mutable in [
+                        "activeDeadlineSeconds",
+                        "tolerations",
+                        "terminationGracePeriodSeconds",
+                    ] {
+                        map.remove(mutable);
+                    }
+                    for field in ["containers", "initContainers"] {
+                        if let Some(Value::Array(cs)) = map.get_mut(field) {
+                            for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+                                c.remove("image");
+                            }
+                        }
+                    }
+                }
+                spec
+            };
+            if strip(new.get("spec")) != strip(old.get("spec")) {
+                errors.push(FieldError::forbidden(
+                    "spec",
+                    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
+                ));
+            }
+        }
+        ("apps", "Deployment") | ("apps", "ReplicaSet")
+            if new.pointer("/spec/selector") != old.pointer("/spec/selector") =>
+        {
+            errors.push(FieldError::invalid(
+                "spec.selector",
+                new.pointer("/spec/selector").unwrap_or(&Value::Null),
+                "field is immutable",
+            ));
+        }
+        ("", "Service") => {
+            let ip = |o: &Value| o.pointer("/spec/clusterIP").cloned();
+            if ip(new).is_some_and(|v| v != "") && ip(new) != ip(old) {
+                errors.push(FieldError::invalid(
+                    "spec.clusterIP",
+                    &ip(new).unwrap_or(Value::Null),
+                    "field is immutable",
+                ));
+            }
+        }
+        _ => {}
+    }
+    errors
+}
+
+fn check(info: &ResourceInfo, obj: &Value, extra: &[FieldError]) -> Result<(), ApiError> {
+    let mut errors = extra.to_vec();
+    errors.extend(validation::validate(info, obj));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        let name = meta::name(obj).unwrap_or_default();
+        Err(ApiError::invalid(info, name, &errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use wharf_api_types::resources::find;
+
+    fn pods() -> &'static ResourceInfo {
+        find("", "v1", "pods").unwrap()
+    }
+
+    fn pod() -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+               "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}})
+    }
+
+    #[test]
+    fn strict_decoding_rejects_unknown_and_duplicate_fields() {
+        let mut body = pod();
+        body["spec"]["bogus"] = json!(1);
+        let err = decode_body(
+            pods(),
+            body.clone(),
+            vec!["metadata.name".into()],
+            FieldValidation::Strict,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, 400);
+        assert_eq!(
+            err.message,
+            "strict decoding error: unknown field \"spec.bogus\", duplicate field \"metadata.name\""
+        );
+        let (obj, warnings) = decode_body(pods(), body, vec![], FieldValidation::Warn).unwrap();
+        assert_eq!(warnings, ["unknown field \"spec.bogus\""]);
+        assert!(
+            obj["spec"].get("bogus").is_none(),
+            "unknown fields are never stored"
+        );
+    }
+
+    #[test]
+    fn wrong_kind_or_type_is_a_bad_request() {
+        let mut body = pod();
+        body["kind"] = json!("Service");
+        assert_eq!(
+            decode_body(pods(), body, vec![], FieldValidation::Strict)
+                .unwrap_err()
+                .code,
+            400
+        );
+        let mut body = pod();
+        body["spec"]["containers"] = json!("nope");
+        let err = decode_body(pods(), body, vec![], FieldValidation::Strict).unwrap_err();
+        assert!(err.message.contains("spec.containers"), "{}", err.message);
+    }
+
+    #[test]
+    fn create_sets_server_metadata_and_defaults() {
+        let mut body = pod();
+        body["metadata"] = json!({"generateName": "web-", "resourceVersion": "9"});
+        body["status"] = json!({"phase": "Running"});
+        let obj = prepare_create(pods(), Some("default"), body).unwrap();
+        assert!(meta::name(&obj).unwrap().starts_with("web-"));
+        assert_eq!(obj["metadata"]["namespace"], "default");
+        assert!(obj["metadata"]["uid"].is_string());
+        assert!(obj["metadata"].get("resourceVersion").is_none());
+        assert_eq!(
+            obj["status"]["phase"], "Pending",
+            "clients do not set pod status on create"
+        );
+    }
+
+    #[test]
+    fn namespace_mismatch_is_rejected() {
+        let mut body = pod();
+        body["metadata"]["namespace"] = json!("other");
+        assert_eq!(
+            prepare_create(pods(), Some("default"), body)
+                .unwrap_err()
+                .code,
+            400
+        );
+    }
+
+    #[test]
+    fn update_keeps_status_and_identity_and_guards_the_pod_spec() {
+        let old = prepare_create(pods(), Some("default"), pod()).unwrap();
+        let mut new = old.clone();
+        new["status"] = json!({"phase": "Running"});
+        new["metadata"]["uid"] = json!("forged");
+        new["spec"]["containers"][0]["image"] = json!("busybox:2");
+        let updated = prepare_update(pods(), Some("default"), "p", new, &old, None).unwrap();
+        assert_eq!(
+            updated["status"], old["status"],
+            "status changes go through /status"
+        );
+        assert_eq!(updated["metadata"]["uid"], old["metadata"]["uid"]);
+        assert_eq!(updated["spec"]["containers"][0]["image"], "busybox:2");
+
+        let mut bad = old.clone();
+        bad["spec"]["restartPolicy"] = json!("Never");
+        let err = prepare_update(pods(), Some("default"), "p", bad, &old, None).unwrap_err();
+        assert_eq!(err.code, 422);
+
+        let mut status = old.clone();
+        status["status"] = json!({"phase": "Running"});
+        status["spec"]["containers"][0]["image"] = json!("ignored:1");
+        let updated = prepare_update(
+            pods(),
+            Some("default"),
+            "p",
+            status,
+            &old,
+            Some(Subresource::Status),
+        )
+        .unwrap();
+        assert_eq!(updated["status"]["phase"], "Running");
+        assert_eq!(
+            updated["spec"], old["spec"],
+            "status writes leave the spec alone"
+        );
+    }
+
+    #[test]
+    fn generation_moves_with_the_spec_only() {
+        let deploys = find("apps", "v1", "deployments").unwrap();
+        let body = json!({"metadata": {"name": "d"}, "spec": {
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i:1"}]}}}});
+        let old = prepare_create(deploys, Some("ns"), body).unwrap();
+        assert_eq!(old["metadata"]["generation"], 1);
+        let mut labelled = old.clone();
+        labelled["metadata"]["labels"] = json!({"x": "y"});
+        let same = prepare_update(deploys, Some("ns"), "d", labelled, &old, None).unwrap();
+        assert_eq!(same["metadata"]["generation"], 1);
+        let mut scaled = old.clone();
+        scaled["spec"]["replicas"] = json!(3);
+        let bumped = prepare_update(deploys, Some("ns"), "d", scaled, &old, None).unwrap();
+        assert_eq!(bumped["metadata"]["generation"], 2);
+    }
+
+    #[test]
+    fn secrets_fold_string_data_into_data() {
+        let secrets = find("", "v1", "secrets").unwrap();
+        let obj = prepare_create(
+            secrets,
+            Some("ns"),
+            json!({"metadata": {"name": "s"}, "stringData": {"user": "admin"}}),
+        )
+        .unwrap();
+        assert_eq!(obj["data"]["user"], "YWRtaW4=");
+        assert_eq!(obj["type"], "Opaque");
+        assert!(obj.get("stringData").is_none());
+    }
+}

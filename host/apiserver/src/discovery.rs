@@ -1,0 +1,200 @@
+//! Discovery documents: `/version`, `/api`, `/apis`, and the resource list of each
+//! group/version, derived from the resource table. kubectl reads these to map kinds
+//! to paths, short names (`po`, `deploy`) and categories (`all`).
+
+use serde_json::{Value, json};
+use wharf_api_types::resources::{self, RESOURCES, ResourceInfo, Subresource};
+
+/// The Kubernetes version whose API Wharf serves.
+pub const KUBERNETES_MINOR: &str = "32";
+
+pub fn version() -> Value {
+    json!({
+        "major": "1",
+        "minor": KUBERNETES_MINOR,
+        "gitVersion": format!("v1.{KUBERNETES_MINOR}.0-wharf.{}", env!("CARGO_PKG_VERSION")),
+        "gitCommit": "",
+        "gitTreeState": "clean",
+        "buildDate": "1970-01-01T00:00:00Z",
+        "goVersion": "n/a (Rust)",
+        "compiler": "rustc",
+        "platform": format!("{}/{}", std::env::consts::OS, go_arch()),
+    })
+}
+
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
+
+/// `/api`: the core group's versions.
+pub fn core_versions() -> Value {
+    json!({
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": ""}],
+    })
+}
+
+fn group_json(group: &str) -> Value {
+    let versions: Vec<Value> = resources::group_versions()
+        .into_iter()
+        .filter(|(g, _)| *g == group)
+        .map(|(g, v)| json!({"groupVersion": format!("{g}/{v}"), "version": v}))
+        .collect();
+    let preferred = versions.first().cloned().unwrap_or(Value::Null);
+    json!({"name": group, "versions": versions, "preferredVersion": preferred})
+}
+
+/// `/apis`: every named group.
+pub fn groups() -> Value {
+    let mut names: Vec<&str> = Vec::new();
+    for (g, _) in resources::group_versions() {
+        if !g.is_empty() && !names.contains(&g) {
+            names.push(g);
+        }
+    }
+    let groups: Vec<Value> = names.into_iter().map(group_json).collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// `/apis/{group}`, if the group is served.
+pub fn group(group: &str) -> Option<Value> {
+    resources::group_versions()
+        .iter()
+        .any(|(g, _)| *g == group && !g.is_empty())
+        .then(|| {
+            let mut doc = group_json(group);
+            doc["kind"] = json!("APIGroup");
+            doc["apiVersion"] = json!("v1");
+            doc
+        })
+}
+
+const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+fn resource_entry(info: &ResourceInfo) -> Value {
+    let mut entry = json!({
+        "name": info.plural,
+        "singularName": info.singular,
+        "namespaced": info.namespaced,
+        "kind": info.kind,
+        "verbs": VERBS,
+    });
+    if !info.short_names.is_empty() {
+        entry["shortNames"] = json!(info.short_names);
+    }
+    if !info.categories.is_empty() {
+        entry["categories"] = json!(info.categories);
+    }
+    entry
+}
+
+fn subresource_entry(info: &ResourceInfo, sub: Subresource) -> Value {
+    let (kind, group, version, verbs): (&str, Option<&str>, Option<&str>, &[&str]) = match sub {
+        Subresource::Status => (info.kind, None, None, &["get", "patch", "update"]),
+        Subresource::Scale => (
+            "Scale",
+            Some("autoscaling"),
+            Some("v1"),
+            &["get", "patch", "update"],
+        ),
+        Subresource::Binding => ("Binding", None, None, &["create"]),
+        Subresource::Finalize => (info.kind, None, None, &["update"]),
+    };
+    let mut entry = json!({
+        "name": format!("{}/{}", info.plural, sub.name()),
+        "singularName": "",
+        "namespaced": info.namespaced,
+        "kind": kind,
+        "verbs": verbs,
+    });
+    if let (Some(g), Some(v)) = (group, version) {
+        entry["group"] = json!(g);
+        entry["version"] = json!(v);
+    }
+    entry
+}
+
+/// `/api/v1` or `/apis/{group}/{version}`, if served.
+pub fn resource_list(group: &str, version: &str) -> Option<Value> {
+    let mut resources = Vec::new();
+    for info in RESOURCES
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+    {
+        resources.push(resource_entry(info));
+        for sub in info.subresources {
+            resources.push(subresource_entry(info, *sub));
+        }
+    }
+    if resources.is_empty() {
+        return None;
+    }
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    Some(json!({
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": resources,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_list_has_pods_with_short_names_and_subresources() {
+        let doc = resource_list("", "v1").unwrap();
+        let pods = doc["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "pods")
+            .unwrap();
+        assert_eq!(pods["shortNames"], json!(["po"]));
+        assert_eq!(pods["categories"], json!(["all"]));
+        let names: Vec<&str> = doc["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
+        assert!(names.contains(&"pods/status") && names.contains(&"pods/binding"));
+        assert!(resource_list("nope", "v1").is_none());
+    }
+
+    #[test]
+    fn groups_list_named_groups_only() {
+        let doc = groups();
+        let names: Vec<&str> = doc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|g| g["name"].as_str())
+            .collect();
+        assert_eq!(names, ["apps", "coordination.k8s.io"]);
+        assert_eq!(
+            group("apps").unwrap()["preferredVersion"]["groupVersion"],
+            "apps/v1"
+        );
+        assert!(group("").is_none());
+    }
+}

@@ -1,0 +1,262 @@
+//! Errors as the Kubernetes API reports them: a `kind: Status` body with the HTTP
+//! code, `reason` and message a Kubernetes client expects for each failure.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use wharf_api_types::ResourceInfo;
+use wharf_api_types::validation::FieldError;
+use wharf_store::StoreError;
+
+/// A failed request. Every handler returns this; it renders as a `Status`.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: u16,
+    pub reason: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+/// `pods` for the core group, `deployments.apps` otherwise (as in Kubernetes messages).
+pub fn qualified_resource(info: &ResourceInfo) -> String {
+    if info.group.is_empty() {
+        info.plural.to_string()
+    } else {
+        format!("{}.{}", info.plural, info.group)
+    }
+}
+
+fn details(info: &ResourceInfo, name: &str) -> Value {
+    json!({"name": name, "group": info.group, "kind": info.plural})
+}
+
+impl ApiError {
+    pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message)
+    }
+
+    pub fn not_found_path(path: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("the server could not find the requested resource ({path})"),
+        )
+    }
+
+    pub fn not_found(info: &ResourceInfo, name: &str) -> Self {
+        Self {
+            details: Some(details(info, name)),
+            ..Self::new(
+                404,
+                "NotFound",
+                format!("{} \"{name}\" not found", qualified_resource(info)),
+            )
+        }
+    }
+
+    pub fn already_exists(info: &ResourceInfo, name: &str) -> Self {
+        Self {
+            details: Some(details(info, name)),
+            ..Self::new(
+                409,
+                "AlreadyExists",
+                format!("{} \"{name}\" already exists", qualified_resource(info)),
+            )
+        }
+    }
+
+    pub fn conflict(info: &ResourceInfo, name: &str, why: &str) -> Self {
+        Self {
+            details: Some(details(info, name)),
+            ..Self::new(
+                409,
+                "Conflict",
+                format!(
+                    "Operation cannot be fulfilled on {} \"{name}\": {why}",
+                    qualified_resource(info)
+                ),
+            )
+        }
+    }
+
+    pub fn modified(info: &ResourceInfo, name: &str) -> Self {
+        Self::conflict(
+            info,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
+    }
+
+    /// 422 with one cause per rejected field.
+    pub fn invalid(info: &ResourceInfo, name: &str, errors: &[FieldError]) -> Self {
+        let list: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        let summary = if list.len() == 1 {
+            list[0].to_string()
+        } else {
+            format!("[{}]", list.join(", "))
+        };
+        let causes: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({"reason": e.kind.reason(), "message": e.message, "field": e.field}))
+            .collect();
+        let mut d = details(info, name);
+        d["kind"] = Value::from(info.kind);
+        d["causes"] = Value::from(causes);
+        Self {
+            details: Some(d),
+            ..Self::new(
+                422,
+                "Invalid",
+                format!("{} \"{name}\" is invalid: {summary}", info.kind),
+            )
+        }
+    }
+
+    pub fn method_not_allowed(what: &str) -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            format!("the server does not allow this method on the requested resource ({what})"),
+        )
+    }
+
+    pub fn unsupported_media_type(content_type: &str) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {content_type:?})"
+            ),
+        )
+    }
+
+    pub fn not_acceptable(accept: &str) -> Self {
+        Self::new(
+            406,
+            "NotAcceptable",
+            format!(
+                "only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io (got {accept:?})"
+            ),
+        )
+    }
+
+    pub fn too_large(limit: usize) -> Self {
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
+    }
+
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message)
+    }
+
+    pub fn forbidden(info: &ResourceInfo, name: &str, why: &str) -> Self {
+        Self {
+            details: Some(details(info, name)),
+            ..Self::new(
+                403,
+                "Forbidden",
+                format!(
+                    "{} \"{name}\" is forbidden: {why}",
+                    qualified_resource(info)
+                ),
+            )
+        }
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "InternalError", message)
+    }
+
+    /// Maps a store failure on `info`/`name`.
+    pub fn from_store(info: &ResourceInfo, name: &str, e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { .. } => Self::not_found(info, name),
+            StoreError::AlreadyExists { .. } => Self::already_exists(info, name),
+            StoreError::Conflict { .. } => Self::modified(info, name),
+            StoreError::Compacted { requested, oldest } => {
+                Self::gone(format!("too old resource version: {requested} ({oldest})"))
+            }
+            StoreError::FutureRevision { requested, current } => Self::new(
+                504,
+                "Timeout",
+                format!("Too large resource version: {requested}, current: {current}"),
+            ),
+            StoreError::Backend(why) => Self::internal(format!("storage error: {why}")),
+        }
+    }
+
+    /// The `Status` object.
+    pub fn status(&self) -> Value {
+        let mut status = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        });
+        if let Some(details) = &self.details {
+            status["details"] = details.clone();
+        }
+        status
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.code, self.reason, self.message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = StatusCode::from_u16(self.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self.status()).unwrap_or_default();
+        (
+            code,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wharf_api_types::resources::find;
+
+    #[test]
+    fn messages_match_kubernetes() {
+        let deploy = find("apps", "v1", "deployments").unwrap();
+        assert_eq!(
+            ApiError::not_found(deploy, "web").message,
+            "deployments.apps \"web\" not found"
+        );
+        let pods = find("", "v1", "pods").unwrap();
+        let err = ApiError::invalid(pods, "p", &[FieldError::required("spec.containers")]);
+        assert_eq!(
+            err.message,
+            "Pod \"p\" is invalid: spec.containers: Required value"
+        );
+        let status = err.status();
+        assert_eq!(
+            status["details"]["causes"][0]["reason"],
+            "FieldValueRequired"
+        );
+        assert_eq!(status["code"], 422);
+    }
+}

@@ -1,0 +1,54 @@
+//! Wharf's API server: the Kubernetes REST API over Wharf's store.
+//!
+//! It is wire-compatible with Kubernetes for the kinds in
+//! [`wharf_api_types::RESOURCES`]: the same paths, JSON, status codes and `Status`
+//! errors, discovery and OpenAPI documents kubectl reads, server-side tables, the
+//! three patch formats, watches with resume and bookmarks, selectors and pagination.
+//!
+//! The API server is the only component that touches the store. It never trusts a
+//! request body: every write is decoded, defaulted and validated in full before it
+//! reaches the store, so a bad request changes nothing.
+
+#![forbid(unsafe_code)]
+
+mod admission;
+mod allocate;
+mod bootstrap;
+mod decode;
+mod discovery;
+mod error;
+mod openapi;
+mod render;
+mod request;
+mod server;
+mod storage;
+mod table;
+mod watch;
+mod write;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+pub use error::ApiError;
+pub use server::ApiServer;
+use wharf_store::Store;
+
+/// Serves the API on `listener` until `shutdown` resolves. Creates the bootstrap
+/// objects first; `/readyz` reports ready once they exist.
+pub async fn serve(
+    store: Arc<dyn Store>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let server = ApiServer::new(store);
+    let addr: SocketAddr = listener.local_addr()?;
+    bootstrap::run(&server.objects, addr.port())
+        .await
+        .map_err(|e| std::io::Error::other(format!("bootstrapping the cluster: {e}")))?;
+    server.ready.store(true, Ordering::Release);
+    tracing::info!(%addr, "API server listening");
+    axum::serve(listener, server.router())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

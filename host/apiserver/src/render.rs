@@ -1,0 +1,183 @@
+//! Turning objects and lists into responses in the representation the client asked
+//! for: JSON, YAML, a `meta.k8s.io/v1` Table, or metadata only.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use wharf_api_types::ResourceInfo;
+
+use crate::error::ApiError;
+use crate::request::{IncludeObject, Representation};
+use crate::table;
+
+/// A successful response body before encoding.
+pub enum Body<'a> {
+    Object(Value),
+    List {
+        info: &'a ResourceInfo,
+        items: Vec<Value>,
+        revision: u64,
+        continue_token: Option<String>,
+    },
+    /// A document that is not an API object (discovery, Status): always JSON/YAML.
+    Plain(Value),
+}
+
+pub fn partial_metadata(obj: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
+    })
+}
+
+/// One Table row for `obj`.
+pub fn table_row(kind: &str, obj: &Value, include: IncludeObject, now: jiff::Timestamp) -> Value {
+    let mut row = json!({"cells": table::cells(kind, obj, now)});
+    match include {
+        IncludeObject::None => {}
+        IncludeObject::Metadata => row["object"] = partial_metadata(obj),
+        IncludeObject::Object => row["object"] = obj.clone(),
+    }
+    row
+}
+
+pub fn column_definitions(kind: &str) -> Value {
+    Value::from(
+        table::columns(kind)
+            .iter()
+            .map(|c| c.to_json())
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// A Table of `rows` objects of `kind`.
+pub fn table(
+    kind: &str,
+    rows: &[Value],
+    include: IncludeObject,
+    metadata: Value,
+    with_columns: bool,
+) -> Value {
+    let now = jiff::Timestamp::now();
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|o| table_row(kind, o, include, now))
+        .collect();
+    let mut t = json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": metadata,
+        "rows": rows,
+    });
+    if with_columns {
+        t["columnDefinitions"] = column_definitions(kind);
+    }
+    t
+}
+
+/// Encodes `body` in `repr`.
+pub fn encode(repr: Representation, body: Body<'_>) -> Value {
+    match (repr, body) {
+        (_, Body::Plain(v)) => v,
+        (Representation::Table { include_object }, Body::Object(obj)) => {
+            let kind = obj
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let rv = obj
+                .pointer("/metadata/resourceVersion")
+                .cloned()
+                .unwrap_or(Value::Null);
+            table(
+                &kind,
+                &[obj],
+                include_object,
+                json!({"resourceVersion": rv}),
+                true,
+            )
+        }
+        (
+            Representation::Table { include_object },
+            Body::List {
+                info,
+                items,
+                revision,
+                continue_token,
+            },
+        ) => table(
+            info.kind,
+            &items,
+            include_object,
+            list_metadata(revision, continue_token),
+            true,
+        ),
+        (Representation::Metadata, Body::Object(obj)) => partial_metadata(&obj),
+        (
+            Representation::Metadata,
+            Body::List {
+                items,
+                revision,
+                continue_token,
+                ..
+            },
+        ) => json!({
+            "kind": "PartialObjectMetadataList",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": list_metadata(revision, continue_token),
+            "items": items.iter().map(partial_metadata).collect::<Vec<_>>(),
+        }),
+        (_, Body::Object(obj)) => obj,
+        (
+            _,
+            Body::List {
+                info,
+                items,
+                revision,
+                continue_token,
+            },
+        ) => json!({
+            "kind": info.list_kind(),
+            "apiVersion": info.api_version(),
+            "metadata": list_metadata(revision, continue_token),
+            "items": items,
+        }),
+    }
+}
+
+fn list_metadata(revision: u64, continue_token: Option<String>) -> Value {
+    let mut m = json!({"resourceVersion": revision.to_string()});
+    if let Some(c) = continue_token {
+        m["continue"] = json!(c);
+    }
+    m
+}
+
+/// The full response: status code, content type, warnings.
+pub fn respond(code: u16, repr: Representation, body: Body<'_>, warnings: &[String]) -> Response {
+    let value = encode(repr, body);
+    let (bytes, content_type) = match repr {
+        Representation::Yaml => match serde_yaml_ng::to_string(&value) {
+            Ok(s) => (s.into_bytes(), "application/yaml"),
+            Err(e) => return ApiError::internal(format!("encoding YAML: {e}")).into_response(),
+        },
+        _ => (
+            serde_json::to_vec(&value).unwrap_or_default(),
+            "application/json",
+        ),
+    };
+    let mut response = (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::OK),
+        [(header::CONTENT_TYPE, content_type)],
+        bytes,
+    )
+        .into_response();
+    for w in warnings {
+        let text = format!("299 - {}", serde_json::Value::from(w.as_str()));
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            response.headers_mut().append("Warning", v);
+        }
+    }
+    response
+}

@@ -1,0 +1,307 @@
+//! The API server: routing of every request to discovery, health, OpenAPI or a verb
+//! on a resource.
+//!
+//! Routing is done by hand rather than with a route table: Kubernetes paths are
+//! resolved against the resource table (`namespaces/{ns}/{plural}/{name}/{sub}`), and
+//! one function that sees the whole path gives one place for the 404s.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::body::Body as HttpBody;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use wharf_api_types::resources::Subresource;
+use wharf_store::Store;
+
+use crate::discovery;
+use crate::error::ApiError;
+use crate::render::{Body, respond};
+use crate::request::{self, Options, Representation, Target};
+use crate::storage::Objects;
+
+/// Shared state of one API server.
+pub struct ApiServer {
+    pub(crate) objects: Objects,
+    /// Serialises cluster IP and node port allocation.
+    pub(crate) allocation: tokio::sync::Mutex<()>,
+    pub(crate) ready: AtomicBool,
+    pub(crate) metrics: Metrics,
+    pub(crate) started: Instant,
+}
+
+/// Counters served on `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub errors: AtomicU64,
+    pub watches_open: AtomicU64,
+}
+
+impl ApiServer {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(Self {
+            objects: Objects::new(store),
+            allocation: tokio::sync::Mutex::new(()),
+            ready: AtomicBool::new(false),
+            metrics: Metrics::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// The axum router serving the whole API.
+    pub fn router(self: &Arc<Self>) -> axum::Router {
+        axum::Router::new()
+            .fallback(dispatch)
+            .with_state(self.clone())
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.objects.store()
+    }
+}
+
+async fn dispatch(State(server): State<Arc<ApiServer>>, req: Request) -> Response {
+    server.metrics.requests.fetch_add(1, Ordering::Relaxed);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let response = match route(&server, req).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(%method, %path, code = e.code, reason = e.reason, "request failed");
+            e.into_response()
+        }
+    };
+    if response.status().is_client_error() || response.status().is_server_error() {
+        server.metrics.errors.fetch_add(1, Ordering::Relaxed);
+    }
+    response
+}
+
+fn text(code: StatusCode, body: String) -> Response {
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiError> {
+    let path = req.uri().path().to_string();
+    let query = request::query_map(req.uri().query());
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let json = |v: Value| Ok(respond(200, Representation::Json, Body::Plain(v), &[]));
+    let is_get = req.method() == Method::GET;
+    match path.trim_end_matches('/') {
+        "/version" if is_get => return json(discovery::version()),
+        "/livez" | "/readyz" | "/healthz" if is_get => return Ok(health(server, &path, &query)),
+        "/metrics" if is_get => return Ok(text(StatusCode::OK, metrics(server))),
+        "/api" if is_get => return json(discovery::core_versions()),
+        "/apis" if is_get => return json(discovery::groups()),
+        "/openapi/v3" if is_get => return json(crate::openapi::index()),
+        _ => {}
+    }
+    if is_get && let Some(gv) = path.strip_prefix("/openapi/v3/") {
+        let doc = match gv
+            .trim_end_matches('/')
+            .split('/')
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            ["api", version] => crate::openapi::document("", version),
+            ["apis", group, version] => crate::openapi::document(group, version),
+            _ => None,
+        };
+        return doc.map_or_else(|| Err(ApiError::not_found_path(&path)), json);
+    }
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if is_get {
+        match segments.as_slice() {
+            ["api", version] => {
+                return discovery::resource_list("", version)
+                    .map_or_else(|| Err(ApiError::not_found_path(&path)), json);
+            }
+            ["apis", group] => {
+                return discovery::group(group)
+                    .map_or_else(|| Err(ApiError::not_found_path(&path)), json);
+            }
+            ["apis", group, version] => {
+                return discovery::resource_list(group, version)
+                    .map_or_else(|| Err(ApiError::not_found_path(&path)), json);
+            }
+            _ => {}
+        }
+    }
+    let Some(target) = request::parse_target(&path)? else {
+        return Err(ApiError::not_found_path(&path));
+    };
+    let options = Options::parse(&query, target.info)?;
+    let repr = request::negotiate(accept.as_deref(), &query)?;
+    let method = req.method().clone();
+    match (&method, target.name.is_some(), target.subresource) {
+        (&Method::GET, false, _) if options.watch || target.watch_path => {
+            crate::watch::serve(server.clone(), target, options, repr).await
+        }
+        (&Method::GET, false, _) => list(server, &target, &options, repr).await,
+        (&Method::GET, true, Some(Subresource::Scale)) => {
+            crate::write::get_scale(server, &target, repr).await
+        }
+        (&Method::GET, true, Some(Subresource::Binding) | Some(Subresource::Finalize)) => {
+            Err(ApiError::method_not_allowed("get"))
+        }
+        (&Method::GET, true, _) if options.watch || target.watch_path => {
+            // A watch on one object is a watch on its collection narrowed by name.
+            let mut options = options;
+            let name = target.name.clone().unwrap_or_default();
+            options
+                .fields
+                .requirements
+                .push(wharf_api_types::selector::FieldRequirement {
+                    field: "metadata.name".into(),
+                    value: name,
+                    negated: false,
+                });
+            let target = Target {
+                name: None,
+                ..target
+            };
+            crate::watch::serve(server.clone(), target, options, repr).await
+        }
+        (&Method::GET, true, _) => get(server, &target, repr).await,
+        _ => {
+            let content_type = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let body = read_body(req.into_body()).await?;
+            crate::write::handle(
+                server,
+                &method,
+                &target,
+                &options,
+                repr,
+                content_type.as_deref(),
+                &body,
+            )
+            .await
+        }
+    }
+}
+
+async fn read_body(body: HttpBody) -> Result<bytes::Bytes, ApiError> {
+    axum::body::to_bytes(body, request::MAX_BODY)
+        .await
+        .map_err(|e| {
+            // axum reports an over-limit body through its error's source chain.
+            let text = format!("{e:?}");
+            if text.contains("length limit") || text.contains("LengthLimit") {
+                ApiError::too_large(request::MAX_BODY)
+            } else {
+                ApiError::bad_request(format!("reading request body: {e}"))
+            }
+        })
+}
+
+async fn get(
+    server: &ApiServer,
+    target: &Target,
+    repr: Representation,
+) -> Result<Response, ApiError> {
+    let name = target.name.as_deref().unwrap_or_default();
+    let (obj, _) = server
+        .objects
+        .get(target.info, target.namespace.as_deref(), name)
+        .await?;
+    Ok(respond(200, repr, Body::Object(obj), &[]))
+}
+
+async fn list(
+    server: &ApiServer,
+    target: &Target,
+    options: &Options,
+    repr: Representation,
+) -> Result<Response, ApiError> {
+    let listed = server
+        .objects
+        .list(target.info, target.namespace.as_deref(), options)
+        .await?;
+    Ok(respond(
+        200,
+        repr,
+        Body::List {
+            info: target.info,
+            items: listed.items,
+            revision: listed.revision,
+            continue_token: listed.continue_token,
+        },
+        &[],
+    ))
+}
+
+fn health(
+    server: &ApiServer,
+    path: &str,
+    query: &std::collections::HashMap<String, String>,
+) -> Response {
+    let ready = server.ready.load(Ordering::Acquire);
+    let is_ready_check = path.starts_with("/readyz");
+    let mut checks = vec![("ping", true), ("etcd", true)];
+    if is_ready_check {
+        checks.push(("bootstrap", ready));
+    }
+    let ok = checks.iter().all(|(_, ok)| *ok);
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let name = path.trim_start_matches('/');
+    if query.contains_key("verbose") {
+        let mut out = String::new();
+        for (check, ok) in &checks {
+            out.push_str(&format!(
+                "[{}]{check} {}\n",
+                if *ok { "+" } else { "-" },
+                if *ok { "ok" } else { "failed" }
+            ));
+        }
+        out.push_str(&format!(
+            "{name} check {}\n",
+            if ok { "passed" } else { "failed" }
+        ));
+        return text(code, out);
+    }
+    text(
+        code,
+        if ok {
+            "ok".into()
+        } else {
+            format!("{name} check failed")
+        },
+    )
+}
+
+fn metrics(server: &ApiServer) -> String {
+    let m = &server.metrics;
+    format!(
+        "# HELP wharf_apiserver_requests_total Requests served.\n# TYPE wharf_apiserver_requests_total counter\nwharf_apiserver_requests_total {}\n\
+         # HELP wharf_apiserver_request_errors_total Requests answered with a 4xx or 5xx status.\n# TYPE wharf_apiserver_request_errors_total counter\nwharf_apiserver_request_errors_total {}\n\
+         # HELP wharf_apiserver_watches Watches currently open.\n# TYPE wharf_apiserver_watches gauge\nwharf_apiserver_watches {}\n\
+         # HELP wharf_store_revision The store's newest durable revision.\n# TYPE wharf_store_revision gauge\nwharf_store_revision {}\n\
+         # HELP wharf_process_uptime_seconds Seconds since the server started.\n# TYPE wharf_process_uptime_seconds gauge\nwharf_process_uptime_seconds {}\n",
+        m.requests.load(Ordering::Relaxed),
+        m.errors.load(Ordering::Relaxed),
+        m.watches_open.load(Ordering::Relaxed),
+        server.store().current_revision(),
+        server.started.elapsed().as_secs(),
+    )
+}

@@ -1,0 +1,289 @@
+//! Objects on top of the key-value store: JSON encoding, `resourceVersion` from the
+//! store's revisions, listing with selectors and continue tokens.
+//!
+//! Stored bytes never carry `resourceVersion`: it is always the revision of the
+//! object's last write, set when the object is read (as Kubernetes does over etcd).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use serde_json::{Value, json};
+use wharf_api_types::ResourceInfo;
+use wharf_store::{KeyValue, Revision, Store};
+
+use crate::error::ApiError;
+use crate::request::Options;
+
+/// Object access for the API handlers.
+#[derive(Clone)]
+pub struct Objects {
+    store: Arc<dyn Store>,
+}
+
+/// One page of a listing.
+pub struct Listed {
+    pub items: Vec<Value>,
+    pub revision: Revision,
+    pub continue_token: Option<String>,
+}
+
+impl Objects {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Parses stored bytes and sets `metadata.resourceVersion` to `revision`.
+    pub fn decode(bytes: &[u8], revision: Revision) -> Result<Value, ApiError> {
+        let mut obj: Value = serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::internal(format!("stored object is not valid JSON: {e}")))?;
+        wharf_api_types::meta::set(&mut obj, "resourceVersion", revision.to_string());
+        Ok(obj)
+    }
+
+    fn decode_kv(kv: &KeyValue) -> Result<Value, ApiError> {
+        Self::decode(&kv.value, kv.mod_revision)
+    }
+
+    fn encode(obj: &Value) -> Vec<u8> {
+        let mut obj = obj.clone();
+        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("resourceVersion");
+            meta.remove("selfLink");
+        }
+        serde_json::to_vec(&obj).unwrap_or_default()
+    }
+
+    pub async fn get(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<(Value, Revision), ApiError> {
+        let kv = self
+            .store
+            .get(&info.key(namespace, name))
+            .await
+            .map_err(|e| ApiError::from_store(info, name, e))?
+            .ok_or_else(|| ApiError::not_found(info, name))?;
+        Ok((Self::decode_kv(&kv)?, kv.mod_revision))
+    }
+
+    pub async fn try_get(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<(Value, Revision)>, ApiError> {
+        match self.get(info, namespace, name).await {
+            Ok(found) => Ok(Some(found)),
+            Err(e) if e.code == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Lists `info` objects (in `namespace`, or everywhere) that match the options'
+    /// selectors, at most `limit` of them, resuming after a continue token.
+    pub async fn list(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        options: &Options,
+    ) -> Result<Listed, ApiError> {
+        let prefix = info.key_prefix(namespace);
+        if let Some(rv) = options.revision()?
+            && options.resource_version_match.as_deref() == Some("Exact")
+            && rv != self.store.current_revision()
+        {
+            // Lists are served from current state; an exact old snapshot is gone.
+            return Err(ApiError::gone(format!(
+                "too old resource version: {rv} ({})",
+                self.store.current_revision()
+            )));
+        }
+        // A name selector is a point read (a cluster-wide listing of a namespaced
+        // kind has to scan: names repeat across namespaces).
+        if let Some(name) = options.fields.equality("metadata.name")
+            && (namespace.is_some() || !info.namespaced)
+        {
+            let revision = self.store.current_revision();
+            let items = self
+                .try_get(info, namespace, name)
+                .await?
+                .map(|(obj, _)| obj)
+                .filter(|obj| selected(obj, options))
+                .into_iter()
+                .collect();
+            return Ok(Listed {
+                items,
+                revision,
+                continue_token: None,
+            });
+        }
+        let (mut start_after, token_revision) = match &options.continue_token {
+            Some(token) => {
+                let (key, rev) = decode_continue(token, &prefix)?;
+                (Some(key), Some(rev))
+            }
+            None => (None, None),
+        };
+        let mut items = Vec::new();
+        let mut revision = None;
+        let want = options.limit;
+        loop {
+            // Over-fetch a little when filtering, so a selective selector does not
+            // turn one page into many round trips.
+            let batch = if want == 0 {
+                0
+            } else {
+                (want - items.len()).max(64)
+            };
+            let page = self
+                .store
+                .list(&prefix, start_after.as_deref(), batch)
+                .await
+                .map_err(|e| ApiError::from_store(info, "", e))?;
+            revision.get_or_insert(page.revision);
+            let mut last_key = None;
+            let mut filled = false;
+            for kv in &page.items {
+                last_key = Some(kv.key.clone());
+                let obj = Self::decode_kv(kv)?;
+                if selected(&obj, options) {
+                    items.push(obj);
+                    if want > 0 && items.len() == want {
+                        filled = true;
+                        break;
+                    }
+                }
+            }
+            let more_in_store = page.more
+                || (filled && last_key.as_deref() != page.items.last().map(|kv| kv.key.as_str()));
+            if filled {
+                let revision = token_revision.or(revision).unwrap_or(0);
+                let continue_token = if more_in_store {
+                    last_key.map(|k| encode_continue(&k, revision))
+                } else {
+                    None
+                };
+                return Ok(Listed {
+                    items,
+                    revision,
+                    continue_token,
+                });
+            }
+            if !page.more {
+                break;
+            }
+            start_after = last_key;
+        }
+        Ok(Listed {
+            items,
+            revision: token_revision.or(revision).unwrap_or(0),
+            continue_token: None,
+        })
+    }
+
+    pub async fn create(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        obj: Value,
+    ) -> Result<Value, ApiError> {
+        let rev = self
+            .store
+            .create(&info.key(namespace, name), Self::encode(&obj))
+            .await
+            .map_err(|e| ApiError::from_store(info, name, e))?;
+        Ok(with_revision(obj, rev))
+    }
+
+    pub async fn update(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        obj: Value,
+        expected: Option<Revision>,
+    ) -> Result<Value, ApiError> {
+        let rev = self
+            .store
+            .update(&info.key(namespace, name), Self::encode(&obj), expected)
+            .await
+            .map_err(|e| ApiError::from_store(info, name, e))?;
+        Ok(with_revision(obj, rev))
+    }
+
+    /// Removes the object; returns its last state.
+    pub async fn delete(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        name: &str,
+        expected: Option<Revision>,
+    ) -> Result<Value, ApiError> {
+        let (_, old) = self
+            .store
+            .delete(&info.key(namespace, name), expected)
+            .await
+            .map_err(|e| ApiError::from_store(info, name, e))?;
+        Self::decode_kv(&old)
+    }
+}
+
+pub fn with_revision(mut obj: Value, rev: Revision) -> Value {
+    wharf_api_types::meta::set(&mut obj, "resourceVersion", rev.to_string());
+    obj
+}
+
+pub fn selected(obj: &Value, options: &Options) -> bool {
+    options.labels.matches(obj) && options.fields.matches(obj)
+}
+
+/// Continue tokens carry the last key returned and the listing's revision, as
+/// Kubernetes' do (base64 of a small JSON document).
+fn encode_continue(last_key: &str, revision: Revision) -> String {
+    let doc = json!({"v": "meta.k8s.io/v1", "rv": revision, "start": last_key});
+    base64::engine::general_purpose::URL_SAFE.encode(doc.to_string())
+}
+
+fn decode_continue(token: &str, prefix: &str) -> Result<(String, Revision), ApiError> {
+    let invalid = |why: &str| ApiError::bad_request(format!("continue key is not valid: {why}"));
+    let bytes = base64::engine::general_purpose::URL_SAFE
+        .decode(token)
+        .map_err(|_| invalid("not base64"))?;
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|_| invalid("not JSON"))?;
+    if doc.get("v").and_then(Value::as_str) != Some("meta.k8s.io/v1") {
+        return Err(invalid("unknown version"));
+    }
+    let start = doc
+        .get("start")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("no start key"))?;
+    if !start.starts_with(prefix) {
+        return Err(invalid("it belongs to a different listing"));
+    }
+    let rv = doc.get("rv").and_then(Value::as_u64).unwrap_or(0);
+    Ok((start.to_string(), rv))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continue_tokens_round_trip_and_are_checked() {
+        let t = encode_continue("/registry/core/pods/default/p5", 42);
+        assert_eq!(
+            decode_continue(&t, "/registry/core/pods/").unwrap(),
+            ("/registry/core/pods/default/p5".to_string(), 42)
+        );
+        assert!(decode_continue(&t, "/registry/core/secrets/").is_err());
+        assert!(decode_continue("!!!", "/").is_err());
+        assert!(decode_continue("e30=", "/").is_err());
+    }
+}

@@ -1,0 +1,244 @@
+//! Streamed watches: `GET ...?watch=true` answered with one JSON event per line.
+//!
+//! A watch from a resourceVersion resumes from the store's history; a watch without
+//! one (or with "0") first sends the current objects as ADDED. Selectors are applied
+//! to both the new and the previous state of each change, so an object that stops
+//! matching is reported DELETED and one that starts matching ADDED, as Kubernetes
+//! does. History older than the store keeps ends the stream with an ERROR event
+//! carrying a 410 Expired Status, after which clients re-list.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::body::Body as HttpBody;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use wharf_api_types::ResourceInfo;
+use wharf_store::{Event, EventKind, StoreError, WatchStream};
+
+use crate::error::ApiError;
+use crate::render::{self, partial_metadata};
+use crate::request::{Options, Representation, Target};
+use crate::server::ApiServer;
+use crate::storage::{Objects, selected};
+
+/// How often an idle watch that asked for bookmarks gets one.
+pub const BOOKMARK_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Encodes watch events in the client's representation.
+struct Encoder {
+    info: &'static ResourceInfo,
+    repr: Representation,
+    /// Tables carry their column definitions on the first event only.
+    sent_columns: bool,
+}
+
+impl Encoder {
+    fn event(&mut self, kind: &str, obj: &Value) -> Bytes {
+        let object = match self.repr {
+            Representation::Table { include_object } => {
+                let rv = obj
+                    .pointer("/metadata/resourceVersion")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let t = render::table(
+                    self.info.kind,
+                    std::slice::from_ref(obj),
+                    include_object,
+                    json!({"resourceVersion": rv}),
+                    !self.sent_columns,
+                );
+                self.sent_columns = true;
+                t
+            }
+            Representation::Metadata => partial_metadata(obj),
+            Representation::Json | Representation::Yaml => obj.clone(),
+        };
+        line(&json!({"type": kind, "object": object}))
+    }
+
+    fn bookmark(&self, revision: u64, initial_events_end: bool) -> Bytes {
+        let mut metadata = json!({"resourceVersion": revision.to_string()});
+        if initial_events_end {
+            metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        line(&json!({"type": "BOOKMARK", "object": {
+            "kind": self.info.kind, "apiVersion": self.info.api_version(), "metadata": metadata}}))
+    }
+}
+
+fn line(v: &Value) -> Bytes {
+    let mut bytes = serde_json::to_vec(v).unwrap_or_default();
+    bytes.push(b'\n');
+    Bytes::from(bytes)
+}
+
+fn error_event(e: &ApiError) -> Bytes {
+    line(&json!({"type": "ERROR", "object": e.status()}))
+}
+
+/// What one store event means to a watcher with `options`' selectors.
+fn translate(
+    info: &ResourceInfo,
+    event: &Event,
+    options: &Options,
+) -> Result<Option<(&'static str, Value)>, ApiError> {
+    let _ = info;
+    let new = Objects::decode(&event.value, event.revision)?;
+    let old_matches = match &event.prev_value {
+        Some(prev) => selected(&Objects::decode(prev, event.revision)?, options),
+        None => false,
+    };
+    Ok(match event.kind {
+        EventKind::Created => selected(&new, options).then_some(("ADDED", new)),
+        EventKind::Deleted => old_matches.then_some(("DELETED", new)),
+        EventKind::Updated => match (old_matches, selected(&new, options)) {
+            (true, true) => Some(("MODIFIED", new)),
+            (false, true) => Some(("ADDED", new)),
+            (true, false) => Some(("DELETED", new)),
+            (false, false) => None,
+        },
+    })
+}
+
+pub async fn serve(
+    server: Arc<ApiServer>,
+    target: Target,
+    options: Options,
+    repr: Representation,
+) -> Result<Response, ApiError> {
+    let info = target.info;
+    let namespace = target.namespace.clone();
+    let prefix = info.key_prefix(namespace.as_deref());
+    let requested = options.revision()?;
+    let initial = requested.is_none() || options.send_initial_events;
+    // Initial state first, then the changes after it.
+    let (initial_items, start) = if initial {
+        let mut list_options = options.clone();
+        list_options.limit = 0;
+        list_options.continue_token = None;
+        list_options.resource_version = None;
+        let listed = server
+            .objects
+            .list(info, namespace.as_deref(), &list_options)
+            .await?;
+        (listed.items, listed.revision)
+    } else {
+        (Vec::new(), requested.unwrap_or(0))
+    };
+    let stream = server.store().watch(&prefix, start).await;
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
+    let mut encoder = Encoder {
+        info,
+        repr,
+        sent_columns: false,
+    };
+    match stream {
+        Err(StoreError::Compacted { requested, oldest }) => {
+            let e = ApiError::gone(format!("too old resource version: {requested} ({oldest})"));
+            let _ = tx.try_send(Ok(error_event(&e)));
+        }
+        Err(e) => return Err(ApiError::from_store(info, "", e)),
+        Ok(stream) => {
+            let mut first = Vec::with_capacity(initial_items.len() + 1);
+            for obj in &initial_items {
+                first.push(encoder.event("ADDED", obj));
+            }
+            if options.send_initial_events && options.allow_bookmarks {
+                first.push(encoder.bookmark(start, true));
+            }
+            tokio::spawn(pump(
+                server.clone(),
+                stream,
+                tx,
+                encoder,
+                options,
+                start,
+                first,
+            ));
+        }
+    }
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-cache, private"),
+        ],
+        HttpBody::from_stream(ReceiverStream::new(rx)),
+    )
+        .into_response())
+}
+
+/// Moves events from the store to the client until either goes away or the
+/// requested timeout passes.
+async fn pump(
+    server: Arc<ApiServer>,
+    mut stream: WatchStream,
+    tx: mpsc::Sender<Result<Bytes, Infallible>>,
+    mut encoder: Encoder,
+    options: Options,
+    start: u64,
+    first: Vec<Bytes>,
+) {
+    server.metrics.watches_open.fetch_add(1, Ordering::Relaxed);
+    let _open = scopeguard(&server);
+    for bytes in first {
+        if tx.send(Ok(bytes)).await.is_err() {
+            return;
+        }
+    }
+    let deadline = options
+        .timeout_seconds
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    let mut last = start;
+    let mut bookmarks = tokio::time::interval(BOOKMARK_INTERVAL);
+    bookmarks.tick().await;
+    loop {
+        let until_deadline = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let bytes = tokio::select! {
+            next = stream.recv() => match next {
+                Some(Ok(event)) => {
+                    last = event.revision;
+                    match translate(encoder.info, &event, &options) {
+                        Ok(Some((kind, obj))) => encoder.event(kind, &obj),
+                        Ok(None) => continue,
+                        Err(e) => error_event(&e),
+                    }
+                }
+                Some(Err(e)) => {
+                    let _ = tx.send(Ok(error_event(&ApiError::from_store(encoder.info, "", e)))).await;
+                    return;
+                }
+                None => return,
+            },
+            _ = bookmarks.tick(), if options.allow_bookmarks => encoder.bookmark(last, false),
+            () = until_deadline => return,
+            () = tx.closed() => return,
+        };
+        if tx.send(Ok(bytes)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Decrements the open-watch gauge when a watch ends, however it ends.
+fn scopeguard(server: &Arc<ApiServer>) -> impl Drop + '_ {
+    struct Guard<'a>(&'a ApiServer);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            self.0.metrics.watches_open.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+    Guard(server)
+}

@@ -1,0 +1,674 @@
+//! The write verbs: create, update, patch, delete, deletecollection, and the pod
+//! binding and scale subresources.
+//!
+//! Every update is a read-modify-write guarded by the revision that was read; a
+//! concurrent writer makes it retry (or, when the client named a resourceVersion,
+//! answer 409 Conflict). Nothing reaches the store until the whole admission
+//! pipeline has accepted the object.
+
+use axum::http::Method;
+use axum::response::Response;
+use serde_json::{Value, json};
+use wharf_api_types::resources::{self, ResourceInfo, Subresource};
+use wharf_api_types::{meta, selector};
+use wharf_patch::PatchType;
+
+use crate::admission;
+use crate::error::ApiError;
+use crate::render::{Body, respond};
+use crate::request::{self, Options, Representation, Target};
+use crate::server::ApiServer;
+use crate::storage::with_revision;
+
+/// How many times a read-modify-write retries after losing a race.
+const MAX_RETRIES: usize = 32;
+
+/// Namespaces that can never be deleted.
+const PROTECTED_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+
+pub async fn handle(
+    server: &ApiServer,
+    method: &Method,
+    target: &Target,
+    options: &Options,
+    repr: Representation,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let has_name = target.name.is_some();
+    match (method, has_name, target.subresource) {
+        (&Method::POST, false, None) => {
+            create(server, target, options, repr, content_type, body).await
+        }
+        (&Method::POST, true, Some(Subresource::Binding)) => {
+            bind(server, target, options, content_type, body).await
+        }
+        (&Method::PUT, true, Some(Subresource::Scale)) => {
+            let (scale, dups) = request::parse_body(content_type, body)?;
+            let _ = dups;
+            write_scale(server, target, options, repr, ScaleChange::Replace(scale)).await
+        }
+        (&Method::PATCH, true, Some(Subresource::Scale)) => {
+            let patch_type = patch_type(content_type)?;
+            write_scale(
+                server,
+                target,
+                options,
+                repr,
+                ScaleChange::Patch(patch_type, body.to_vec()),
+            )
+            .await
+        }
+        (&Method::PUT, true, sub) if sub != Some(Subresource::Binding) => {
+            update(server, target, options, repr, content_type, body).await
+        }
+        (&Method::PATCH, true, sub)
+            if sub != Some(Subresource::Binding) && sub != Some(Subresource::Finalize) =>
+        {
+            patch(server, target, options, repr, content_type, body).await
+        }
+        (&Method::DELETE, true, None) => delete(server, target, options, repr, body).await,
+        (&Method::DELETE, false, None) => {
+            delete_collection(server, target, options, repr, body).await
+        }
+        _ => Err(ApiError::method_not_allowed(
+            &method.to_string().to_lowercase(),
+        )),
+    }
+}
+
+fn patch_type(content_type: Option<&str>) -> Result<PatchType, ApiError> {
+    let ct = content_type.unwrap_or("");
+    PatchType::from_content_type(ct).ok_or_else(|| ApiError::unsupported_media_type(ct))
+}
+
+/// Namespaced objects may only be created in a namespace that exists and is not
+/// being deleted.
+async fn check_namespace(server: &ApiServer, target: &Target, name: &str) -> Result<(), ApiError> {
+    let Some(ns) = target
+        .namespace
+        .as_deref()
+        .filter(|_| target.info.namespaced)
+    else {
+        return Ok(());
+    };
+    let namespaces = resources::find("", "v1", "namespaces")
+        .ok_or_else(|| ApiError::internal("no namespace kind"))?;
+    let (namespace, _) = server.objects.get(namespaces, None, ns).await?;
+    if meta::is_deleting(&namespace) {
+        return Err(ApiError::forbidden(
+            target.info,
+            name,
+            &format!(
+                "unable to create new content in namespace {ns} because it is being terminated"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn create(
+    server: &ApiServer,
+    target: &Target,
+    options: &Options,
+    repr: Representation,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let info = target.info;
+    let (value, dups) = request::parse_body(content_type, body)?;
+    let (decoded, warnings) = admission::decode_body(info, value, dups, options.field_validation)?;
+    let mut obj = admission::prepare_create(info, target.namespace.as_deref(), decoded)?;
+    let name = meta::name(&obj).unwrap_or_default().to_string();
+    check_namespace(server, target, &name).await?;
+    let ns = target.namespace.as_deref();
+    let created = if (info.group, info.kind) == ("", "Service") {
+        // Allocation and the write happen under one lock, so two services can never
+        // be given the same address.
+        let _guard = server.allocation.lock().await;
+        crate::allocate::service(&server.objects, &mut obj).await?;
+        store_create(server, info, ns, &name, obj, options.dry_run).await?
+    } else {
+        store_create(server, info, ns, &name, obj, options.dry_run).await?
+    };
+    Ok(respond(201, repr, Body::Object(created), &warnings))
+}
+
+async fn store_create(
+    server: &ApiServer,
+    info: &ResourceInfo,
+    ns: Option<&str>,
+    name: &str,
+    obj: Value,
+    dry_run: bool,
+) -> Result<Value, ApiError> {
+    if dry_run {
+        if server.objects.try_get(info, ns, name).await?.is_some() {
+            return Err(ApiError::already_exists(info, name));
+        }
+        return Ok(obj);
+    }
+    server.objects.create(info, ns, name, obj).await
+}
+
+/// What an update does with the current object: returns the new one.
+type Mutation<'a> = dyn FnMut(&Value) -> Result<Value, ApiError> + Send + 'a;
+
+/// Read-modify-write of one object with optimistic concurrency. `precondition` is a
+/// resourceVersion the client insisted on.
+async fn update_with(
+    server: &ApiServer,
+    target: &Target,
+    precondition: Option<u64>,
+    dry_run: bool,
+    mutate: &mut Mutation<'_>,
+) -> Result<Value, ApiError> {
+    let info = target.info;
+    let ns = target.namespace.as_deref();
+    let name = target.name.as_deref().unwrap_or_default();
+    for _ in 0..MAX_RETRIES {
+        let (current, revision) = server.objects.get(info, ns, name).await?;
+        if precondition.is_some_and(|p| p != revision) {
+            return Err(ApiError::modified(info, name));
+        }
+        let mut new = mutate(&current)?;
+        meta::set(&mut new, "resourceVersion", revision.to_string());
+        if new == current {
+            return Ok(current);
+        }
+        if dry_run {
+            return Ok(new);
+        }
+        // The last finalizer of an object being deleted is gone: finish the delete.
+        if meta::is_deleting(&new)
+            && meta::finalizers(&new).is_empty()
+            && !namespace_pending(info, &new)
+        {
+            return match server.objects.delete(info, ns, name, Some(revision)).await {
+                Ok(_) => Ok(new),
+                Err(e) if e.code == 409 && precondition.is_none() => continue,
+                Err(e) => Err(e),
+            };
+        }
+        match server
+            .objects
+            .update(info, ns, name, new, Some(revision))
+            .await
+        {
+            Ok(object) => return Ok(object),
+            Err(e) if e.code == 409 && precondition.is_none() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ApiError::new(
+        409,
+        "Conflict",
+        format!("too many concurrent writes to {name}; try again"),
+    ))
+}
+
+/// A namespace still has `spec.finalizers` to run before it may go.
+fn namespace_pending(info: &ResourceInfo, obj: &Value) -> bool {
+    info.kind == "Namespace"
+        && obj
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty())
+}
+
+async fn update(
+    server: &ApiServer,
+    target: &Target,
+    options: &Options,
+    repr: Representation,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let info = target.info;
+    let (value, dups) = request::parse_body(content_type, body)?;
+    let (decoded, warnings) = admission::decode_body(info, value, dups, options.field_validation)?;
+    let precondition = match meta::resource_version(&decoded) {
+        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!("invalid resourceVersion {rv:?} in the object"))
+        })?),
+        None => None,
+    };
+    let name = target.name.clone().unwrap_or_default();
+    let ns = target.namespace.clone();
+    let sub = target.subresource;
+    let mut mutate = |current: &Value| {
+        admission::prepare_update(info, ns.as_deref(), &name, decoded.clone(), current, sub)
+    };
+    let written = update_with(server, target, precondition, options.dry_run, &mut mutate).await?;
+    Ok(respond(200, repr, Body::Object(written), &warnings))
+}
+
+async fn patch(
+    server: &ApiServer,
+    target: &Target,
+    options: &Options,
+    repr: Representation,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let info = target.info;
+    let patch_type = patch_type(content_type)?;
+    let name = target.name.clone().unwrap_or_default();
+    let ns = target.namespace.clone();
+    let sub = target.subresource;
+    let mut warnings = Vec::new();
+    let field_validation = options.field_validation;
+    let mut mutate = |current: &Value| {
+        let patched = wharf_patch::apply(patch_type, current, body)
+            .map_err(|e| ApiError::new(e.http_status(), e.reason(), e.to_string()))?;
+        // A resourceVersion in the patch is a precondition.
+        if let (Some(want), Some(have)) = (
+            meta::resource_version(&patched),
+            meta::resource_version(current),
+        ) && want != have
+        {
+            return Err(ApiError::modified(info, &name));
+        }
+        let (decoded, w) = admission::decode_body(info, patched, Vec::new(), field_validation)?;
+        warnings = w;
+        admission::prepare_update(info, ns.as_deref(), &name, decoded, current, sub)
+    };
+    let written = update_with(server, target, None, options.dry_run, &mut mutate).await?;
+    Ok(respond(200, repr, Body::Object(written), &warnings))
+}
+
+/// `DeleteOptions`, from the body or the query.
+struct DeleteOptions {
+    grace_period: Option<i64>,
+    precondition_uid: Option<String>,
+    precondition_rv: Option<u64>,
+}
+
+fn delete_options(body: &[u8]) -> Result<DeleteOptions, ApiError> {
+    let doc: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
+    };
+    if let Some(policy) = doc.get("propagationPolicy").and_then(Value::as_str)
+        && !["Orphan", "Background", "Foreground"].contains(&policy)
+    {
+        return Err(ApiError::bad_request(format!(
+            "propagationPolicy: Unsupported value: {policy:?}: supported values: \"Foreground\", \"Background\", \"Orphan\""
+        )));
+    }
+    let precondition_rv = match doc
+        .pointer("/preconditions/resourceVersion")
+        .and_then(Value::as_str)
+    {
+        Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(format!("invalid resourceVersion precondition {rv:?}"))
+        })?),
+        None => None,
+    };
+    Ok(DeleteOptions {
+        grace_period: doc.get("gracePeriodSeconds").and_then(Value::as_i64),
+        precondition_uid: doc
+            .pointer("/preconditions/uid")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        precondition_rv,
+    })
+}
+
+async fn delete(
+    server: &ApiServer,
+    target: &Target,
+    options: &Options,
+    repr: Representation,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let opts = delete_options(body)?;
+    let (code, obj) = delete_one(server, target, &opts, options.dry_run).await?;
+    Ok(respond(code, repr, Body::Object(obj), &[]))
+}
+
+/// Deletes one object, or marks it for deletion when something must happen first
+/// (finalizers, a namespace's contents, a running pod's graceful stop). Returns 200
+/// with the last state when it is gone, 202 when it is only marked.
+async fn delete_one(
+    server: &ApiServer,
+    target: &Target,
+    opts: &DeleteOptions,
+    dry_run: bool,
+) -> Result<(u16, Value), ApiError> {
+    let info = target.info;
+    let ns = target.namespace.as_deref();
+    let name = target.name.as_deref().unwrap_or_default();
+    if info.kind == "Namespace" && PROTECTED_NAMESPACES.contains(&name) {
+        return Err(ApiError::forbidden(
+            info,
+            name,
+            "this namespace may not be deleted",
+        ));
+    }
+    for _ in 0..MAX_RETRIES {
+        let (current, revision) = server.objects.get(info, ns, name).await?;
+        if let Some(uid) = &opts.precondition_uid
+            && meta::str_field(&current, "/metadata/uid") != Some(uid.as_str())
+        {
+            return Err(ApiError::conflict(
+                info,
+                name,
+                &format!(
+                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                    meta::str_field(&current, "/metadata/uid").unwrap_or_default()
+                ),
+            ));
+        }
+        if let Some(rv) = opts.precondition_rv
+            && rv != revision
+        {
+            return Err(ApiError::conflict(
+                info,
+                name,
+                &format!(
+                    "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {revision}"
+                ),
+            ));
+        }
+        let mut marked = current.clone();
+        let pending = if info.kind == "Namespace" {
+            mark_deleting(&mut marked, 0);
+            if let Some(status) = marked.get_mut("status").and_then(Value::as_object_mut) {
+                status.insert("phase".into(), json!("Terminating"));
+            }
+            namespace_pending(info, &marked) || !meta::finalizers(&marked).is_empty()
+        } else if !meta::finalizers(&current).is_empty() {
+            mark_deleting(&mut marked, 0);
+            true
+        } else if info.kind == "Pod" {
+            let grace = opts.grace_period.unwrap_or_else(|| {
+                current
+                    .pointer("/spec/terminationGracePeriodSeconds")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(30)
+            });
+            let bound = current
+                .pointer("/spec/nodeName")
+                .and_then(Value::as_str)
+                .is_some_and(|n| !n.is_empty());
+            // A pod on a node is stopped by its kubelet, which deletes it once its
+            // containers are gone; an unscheduled pod has nothing to stop.
+            let graceful = bound && grace > 0 && !phase_is_final(&current);
+            if graceful {
+                mark_deleting(&mut marked, grace);
+            }
+            graceful
+        } else {
+            false
+        };
+        if dry_run {
+            return Ok((if pending { 202 } else { 200 }, marked));
+        }
+        if pending {
+            if marked == current {
+                return Ok((202, current));
+            }
+            match server
+                .objects
+                .update(info, ns, name, marked, Some(revision))
+                .await
+            {
+                Ok(obj) => return Ok((202, obj)),
+                Err(e) if e.code == 409 => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        match server.objects.delete(info, ns, name, Some(revision)).await {
+            Ok(obj) => return Ok((200, with_revision(obj, revision))),
+            Err(e) if e.code == 409 => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ApiError::new(
+        409,
+        "Conflict",
+        format!("too many concurrent writes to {name}; try again"),
+    ))
+}
+
+fn phase_is_final(pod: &Value) -> bool {
+    matches!(
+        pod.pointer("/status/phase").and_then(Value::as_str),
+        Some("Succeeded") | Some("Failed")
+    )
+}
+
+/// Sets `deletionTimestamp` (once) and the grace period.
+fn mark_deleting(obj: &mut Value, grace_seconds: i64) {
+    if !meta::is_deleting(obj) {
+        let when = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace_seconds);
+        meta::set(obj, "deletionTimestamp", meta::rfc3339(when));
+        meta::set(obj, "deletionGracePeriodSeconds", grace_seconds);
+    }
+}
+
+async fn delete_collection(
+    server: &ApiServer,
+    target: &Target,
+    options: &Options,
+    repr: Representation,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let opts = delete_options(body)?;
+    let mut list_options = options.clone();
+    list_options.limit = 0;
+    list_options.continue_token = None;
+    let listed = server
+        .objects
+        .list(target.info, target.namespace.as_deref(), &list_options)
+        .await?;
+    let mut deleted = Vec::new();
+    for obj in listed.items {
+        let one = Target {
+            namespace: meta::namespace(&obj).map(str::to_string),
+            name: meta::name(&obj).map(str::to_string),
+            ..target.clone()
+        };
+        match delete_one(server, &one, &opts, options.dry_run).await {
+            Ok((_, obj)) => deleted.push(obj),
+            // Deleted by someone else meanwhile: that is what was asked.
+            Err(e) if e.code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(respond(
+        200,
+        repr,
+        Body::List {
+            info: target.info,
+            items: deleted,
+            revision: server.store().current_revision(),
+            continue_token: None,
+        },
+        &[],
+    ))
+}
+
+/// `POST pods/{name}/binding`: assigns an unscheduled pod to a node.
+async fn bind(
+    server: &ApiServer,
+    target: &Target,
+    options: &Options,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let (binding, _) = request::parse_body(content_type, body)?;
+    let name = target.name.clone().unwrap_or_default();
+    let node = binding
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid(
+                target.info,
+                &name,
+                &[wharf_api_types::validation::FieldError::required(
+                    "target.name",
+                )],
+            )
+        })?
+        .to_string();
+    if let Some(bound_name) = meta::name(&binding)
+        && bound_name != name
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the binding ({bound_name}) does not match the pod ({name})"
+        )));
+    }
+    let info = target.info;
+    let mut mutate = |current: &Value| {
+        if let Some(existing) = current.pointer("/spec/nodeName").and_then(Value::as_str)
+            && !existing.is_empty()
+        {
+            return Err(ApiError::conflict(
+                info,
+                &name,
+                &format!("pod {name} is already assigned to node \"{existing}\""),
+            ));
+        }
+        if meta::is_deleting(current) {
+            return Err(ApiError::conflict(
+                info,
+                &name,
+                &format!("pod {name} is being deleted, cannot be assigned to a host"),
+            ));
+        }
+        let mut pod = current.clone();
+        pod["spec"]["nodeName"] = json!(node);
+        set_condition(&mut pod, "PodScheduled", "True");
+        Ok(pod)
+    };
+    update_with(server, target, None, options.dry_run, &mut mutate).await?;
+    Ok(respond(
+        201,
+        Representation::Json,
+        Body::Plain(
+            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+        ),
+        &[],
+    ))
+}
+
+fn set_condition(pod: &mut Value, kind: &str, status: &str) {
+    let now = meta::now_rfc3339();
+    let status_obj = pod
+        .as_object_mut()
+        .map(|m| m.entry("status").or_insert_with(|| json!({})));
+    let Some(status_obj) = status_obj else { return };
+    if !status_obj.get("conditions").is_some_and(Value::is_array) {
+        status_obj["conditions"] = json!([]);
+    }
+    let Some(conditions) = status_obj["conditions"].as_array_mut() else {
+        return;
+    };
+    let entry =
+        json!({"type": kind, "status": status, "lastProbeTime": null, "lastTransitionTime": now});
+    match conditions.iter_mut().find(|c| c["type"] == kind) {
+        Some(c) => *c = entry,
+        None => conditions.push(entry),
+    }
+}
+
+/// The `autoscaling/v1 Scale` view of a workload.
+fn scale_of(obj: &Value) -> Value {
+    let selector = obj
+        .pointer("/spec/selector")
+        .and_then(|s| selector::from_label_selector_object(s).ok())
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let m = obj.get("metadata").cloned().unwrap_or_default();
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": m.get("name"), "namespace": m.get("namespace"), "uid": m.get("uid"),
+            "resourceVersion": m.get("resourceVersion"), "creationTimestamp": m.get("creationTimestamp"),
+        },
+        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "status": {
+            "replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "selector": selector,
+        },
+    })
+}
+
+pub async fn get_scale(
+    server: &ApiServer,
+    target: &Target,
+    repr: Representation,
+) -> Result<Response, ApiError> {
+    let (obj, _) = server
+        .objects
+        .get(
+            target.info,
+            target.namespace.as_deref(),
+            target.name.as_deref().unwrap_or_default(),
+        )
+        .await?;
+    Ok(respond(200, repr, Body::Plain(scale_of(&obj)), &[]))
+}
+
+enum ScaleChange {
+    Replace(Value),
+    Patch(PatchType, Vec<u8>),
+}
+
+async fn write_scale(
+    server: &ApiServer,
+    target: &Target,
+    options: &Options,
+    repr: Representation,
+    change: ScaleChange,
+) -> Result<Response, ApiError> {
+    let info = target.info;
+    let name = target.name.clone().unwrap_or_default();
+    let ns = target.namespace.clone();
+    let precondition = match &change {
+        ScaleChange::Replace(scale) => meta::resource_version(scale)
+            .map(|rv| {
+                rv.parse::<u64>()
+                    .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {rv:?}")))
+            })
+            .transpose()?,
+        ScaleChange::Patch(..) => None,
+    };
+    let mut mutate = |current: &Value| {
+        let scale = match &change {
+            ScaleChange::Replace(s) => s.clone(),
+            ScaleChange::Patch(t, body) => wharf_patch::apply(*t, &scale_of(current), body)
+                .map_err(|e| ApiError::new(e.http_status(), e.reason(), e.to_string()))?,
+        };
+        let replicas = match scale.pointer("/spec/replicas") {
+            Some(Value::Number(n))
+                if n.as_i64()
+                    .is_some_and(|n| (0..=i32::MAX as i64).contains(&n)) =>
+            {
+                n.clone()
+            }
+            other => {
+                return Err(ApiError::invalid(
+                    info,
+                    &name,
+                    &[wharf_api_types::validation::FieldError::invalid(
+                        "spec.replicas",
+                        other.unwrap_or(&Value::Null),
+                        "must be greater than or equal to 0",
+                    )],
+                ));
+            }
+        };
+        let mut obj = current.clone();
+        obj["spec"]["replicas"] = Value::Number(replicas);
+        admission::prepare_update(info, ns.as_deref(), &name, obj, current, None)
+    };
+    let written = update_with(server, target, precondition, options.dry_run, &mut mutate).await?;
+    Ok(respond(200, repr, Body::Plain(scale_of(&written)), &[]))
+}

@@ -1,0 +1,321 @@
+//! Reaching a Wharf (or any Kubernetes) API server: kubeconfig files, read and
+//! written the way kubectl reads them, and a small JSON-over-HTTP client.
+//!
+//! Every client-side `wharf` command finds its server here: `--kubeconfig`, else the
+//! first file named by `KUBECONFIG`, else `~/.kube/config`.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("no kubeconfig: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config")]
+    NoKubeconfig,
+    #[error("reading kubeconfig {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("kubeconfig {path} is not valid: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("writing kubeconfig {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("request to {url} failed: {source}")]
+    Http { url: String, source: reqwest::Error },
+    #[error("{url} answered {code}: {message}")]
+    Api {
+        url: String,
+        code: u16,
+        message: String,
+    },
+}
+
+/// The parts of a kubeconfig Wharf uses (unknown fields are kept out, not refused).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Kubeconfig {
+    #[serde(rename = "apiVersion", default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub clusters: Vec<NamedCluster>,
+    #[serde(default)]
+    pub users: Vec<NamedUser>,
+    #[serde(default)]
+    pub contexts: Vec<NamedContext>,
+    #[serde(rename = "current-context", default)]
+    pub current_context: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NamedCluster {
+    pub name: String,
+    pub cluster: Cluster,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Cluster {
+    pub server: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NamedUser {
+    pub name: String,
+    #[serde(default)]
+    pub user: User,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct User {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NamedContext {
+    pub name: String,
+    pub context: Context,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Context {
+    pub cluster: String,
+    #[serde(default)]
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+impl Kubeconfig {
+    /// A kubeconfig for the cluster administrator of the server at `server`.
+    pub fn admin(server: &str) -> Self {
+        Self {
+            api_version: "v1".into(),
+            kind: "Config".into(),
+            clusters: vec![NamedCluster {
+                name: "wharf".into(),
+                cluster: Cluster {
+                    server: server.into(),
+                },
+            }],
+            users: vec![NamedUser {
+                name: "wharf-admin".into(),
+                user: User::default(),
+            }],
+            contexts: vec![NamedContext {
+                name: "wharf".into(),
+                context: Context {
+                    cluster: "wharf".into(),
+                    user: "wharf-admin".into(),
+                    namespace: None,
+                },
+            }],
+            current_context: "wharf".into(),
+        }
+    }
+
+    /// Which file to read: the explicit one, else `KUBECONFIG`'s first entry, else
+    /// `~/.kube/config`.
+    pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ClientError> {
+        if let Some(p) = explicit {
+            return Ok(p.to_path_buf());
+        }
+        if let Some(list) = std::env::var_os("KUBECONFIG")
+            && let Some(first) = std::env::split_paths(&list).find(|p| !p.as_os_str().is_empty())
+        {
+            return Ok(first);
+        }
+        let home = std::env::var_os("HOME").ok_or(ClientError::NoKubeconfig)?;
+        let default = PathBuf::from(home).join(".kube").join("config");
+        if default.exists() {
+            Ok(default)
+        } else {
+            Err(ClientError::NoKubeconfig)
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ClientError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ClientError::Read {
+            path: path.into(),
+            source,
+        })?;
+        serde_yaml_ng::from_str(&text).map_err(|e| ClientError::Invalid {
+            path: path.into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes the file readable by its owner only (it may hold credentials), via a
+    /// temporary file so a reader never sees half of it.
+    pub fn write(&self, path: &Path) -> Result<(), ClientError> {
+        let io = |source| ClientError::Write {
+            path: path.into(),
+            source,
+        };
+        let text = serde_yaml_ng::to_string(self).map_err(|e| io(std::io::Error::other(e)))?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text).map_err(io)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// The server URL and token of the current context.
+    pub fn current(&self, path: &Path) -> Result<(String, Option<String>), ClientError> {
+        let invalid = |message: String| ClientError::Invalid {
+            path: path.into(),
+            message,
+        };
+        let ctx = self
+            .contexts
+            .iter()
+            .find(|c| c.name == self.current_context)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "current-context {:?} is not defined",
+                    self.current_context
+                ))
+            })?;
+        let cluster = self
+            .clusters
+            .iter()
+            .find(|c| c.name == ctx.context.cluster)
+            .ok_or_else(|| invalid(format!("cluster {:?} is not defined", ctx.context.cluster)))?;
+        let token = self
+            .users
+            .iter()
+            .find(|u| u.name == ctx.context.user)
+            .and_then(|u| u.user.token.clone());
+        Ok((cluster.cluster.server.clone(), token))
+    }
+}
+
+/// JSON over HTTP to one API server.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn new(base: &str, token: Option<String>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_string(),
+            token,
+        }
+    }
+
+    /// A client for the current context of the kubeconfig `locate` finds.
+    pub fn from_kubeconfig(explicit: Option<&Path>) -> Result<Self, ClientError> {
+        let path = Kubeconfig::locate(explicit)?;
+        let config = Kubeconfig::load(&path)?;
+        let (server, token) = config.current(&path)?;
+        Ok(Self::new(&server, token))
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> (String, reqwest::RequestBuilder) {
+        let url = format!("{}{path}", self.base);
+        let mut req = self.http.request(method, &url);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        (url, req)
+    }
+
+    async fn send(url: String, req: reqwest::RequestBuilder) -> Result<Value, ClientError> {
+        let resp = req.send().await.map_err(|source| ClientError::Http {
+            url: url.clone(),
+            source,
+        })?;
+        let code = resp.status().as_u16();
+        let text = resp.text().await.map_err(|source| ClientError::Http {
+            url: url.clone(),
+            source,
+        })?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if code >= 400 {
+            let message = value
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| value.to_string());
+            return Err(ClientError::Api { url, code, message });
+        }
+        Ok(value)
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
+        let (url, req) = self.request(reqwest::Method::GET, path);
+        Self::send(url, req).await
+    }
+
+    pub async fn create(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        let (url, req) = self.request(reqwest::Method::POST, path);
+        Self::send(url, req.json(body)).await
+    }
+
+    /// A plain-text endpoint such as `/readyz`.
+    pub async fn get_text(&self, path: &str) -> Result<(u16, String), ClientError> {
+        let (url, req) = self.request(reqwest::Method::GET, path);
+        let resp = req.send().await.map_err(|source| ClientError::Http {
+            url: url.clone(),
+            source,
+        })?;
+        let code = resp.status().as_u16();
+        let text = resp
+            .text()
+            .await
+            .map_err(|source| ClientError::Http { url, source })?;
+        Ok((code, text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_kubeconfig_round_trips_and_resolves() {
+        let dir = std::env::temp_dir().join(format!("wharf-client-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("admin.kubeconfig");
+        let config = Kubeconfig::admin("http://127.0.0.1:6443");
+        config.write(&path).unwrap();
+        let loaded = Kubeconfig::load(&path).unwrap();
+        assert_eq!(loaded, config);
+        assert_eq!(
+            loaded.current(&path).unwrap(),
+            ("http://127.0.0.1:6443".to_string(), None)
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn broken_kubeconfig_names_the_file() {
+        let dir = std::env::temp_dir().join(format!("wharf-client-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad");
+        std::fs::write(&path, "clusters: [oops").unwrap();
+        let err = Kubeconfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("bad") && err.contains("not valid"), "{err}");
+        let empty = Kubeconfig::default();
+        assert!(empty.current(&path).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,82 @@
+//! The command line: every subcommand and flag, with the conventions all roles
+//! share (`--data-dir`, `--listen`, `--kubeconfig` honouring `KUBECONFIG`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wharf",
+    version,
+    about = "A Kubernetes-style container orchestrator whose scheduling policies and controllers are WebAssembly components."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub log: LogArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start an all-in-one cluster on this machine (every role that exists so far).
+    Up(ServerArgs),
+    /// Start a control-plane server (store and API server).
+    Server(ServerArgs),
+    /// Show whether the API server in your kubeconfig is up, and its version.
+    Status(ClientArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Log filter, in tracing's syntax (e.g. `info`, `wharf_store=debug`); RUST_LOG wins.
+    #[arg(long, global = true, default_value = "info")]
+    pub log_level: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Where state lives: the store, and `admin.kubeconfig` for clients.
+    #[arg(long, env = "WHARF_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address of the API server. Plain HTTP, so loopback only.
+    #[arg(long, default_value = "127.0.0.1:6443")]
+    pub listen: SocketAddr,
+    /// Revisions of change history kept for watches to resume from.
+    #[arg(long, default_value_t = 100_000)]
+    pub history_window: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The kubeconfig to use (default: the first file in KUBECONFIG, else ~/.kube/config).
+    #[arg(long, env = "WHARF_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+}
+
+pub fn init_logging(args: &LogArgs) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&args.log_level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The default data directory: /var/lib/wharf for root, else under the user's home.
+pub fn default_data_dir() -> PathBuf {
+    let is_root = std::env::var("USER").map(|u| u == "root").unwrap_or(false)
+        || std::env::var("HOME").map(|h| h == "/root").unwrap_or(false);
+    if is_root {
+        return PathBuf::from("/var/lib/wharf");
+    }
+    match std::env::var_os("XDG_DATA_HOME") {
+        Some(d) => PathBuf::from(d).join("wharf"),
+        None => std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".local/share/wharf"))
+            .unwrap_or_else(|| PathBuf::from("wharf-data")),
+    }
+}

@@ -1,0 +1,43 @@
+//! `wharf`: one binary for every role. This file only parses the command line and
+//! hands over; each command lives in its own module.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod control_plane;
+mod status;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = cli::Cli::parse();
+    cli::init_logging(&cli.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wharf: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            cli::Command::Up(args) => {
+                control_plane::run(args, control_plane::Shape::AllInOne).await
+            }
+            cli::Command::Server(args) => {
+                control_plane::run(args, control_plane::Shape::Server).await
+            }
+            cli::Command::Status(args) => status::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wharf: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing Wharf needs on a Debian machine of the kind
+# Wharf is developed on. Idempotent: each step is skipped when already satisfied.
+set -euo pipefail
+
+need_apt=()
+# etcd: the benchmark compares Wharf's store with a real single-member etcd.
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+# kubectl drives the end-to-end tests; these machines ship it, others get Debian's.
+command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  echo "setup: installing ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# The toolchain pinned by rust-toolchain.toml (rustup installs it on first use).
+rustup show active-toolchain >/dev/null

@@ -1,0 +1,526 @@
+//! The real `kubectl` (1.32) against a real `wharf server`, with kubectl's defaults:
+//! its OpenAPI-driven validation, discovery cache and server-side tables. No
+//! `--validate=false` or other workaround flags anywhere.
+
+mod support;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::Server;
+
+const DEPLOYMENT: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: busybox:1.36
+        ports:
+        - containerPort: 8080
+"#;
+
+const POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p1
+  labels: {app: p, tier: fe}
+spec:
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: ["sleep", "3600"]
+"#;
+
+#[test]
+fn version_and_api_resources() {
+    let s = Server::start();
+    let version = s.ok(&["version"]);
+    assert!(
+        version.contains("Server Version: v1.32.0-wharf"),
+        "{version}"
+    );
+    let resources = s.ok(&["api-resources"]);
+    for row in [
+        ("pods", "po", "v1", "true", "Pod"),
+        ("nodes", "no", "v1", "false", "Node"),
+        ("deployments", "deploy", "apps/v1", "true", "Deployment"),
+        ("replicasets", "rs", "apps/v1", "true", "ReplicaSet"),
+        ("leases", "", "coordination.k8s.io/v1", "true", "Lease"),
+        ("serviceaccounts", "sa", "v1", "true", "ServiceAccount"),
+    ] {
+        let found = resources.lines().any(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.first() == Some(&row.0)
+                && cols.contains(&row.2)
+                && cols.contains(&row.4)
+                && (row.1.is_empty() || cols.contains(&row.1))
+        });
+        assert!(found, "api-resources lacks {row:?}:\n{resources}");
+    }
+    // Categories: `kubectl get all` resolves through discovery.
+    s.apply(POD);
+    let all = s.ok(&["get", "all"]);
+    assert!(
+        all.contains("pod/p1") && all.contains("service/kubernetes"),
+        "{all}"
+    );
+}
+
+#[test]
+fn create_apply_configure_unchanged() {
+    let s = Server::start();
+    assert_eq!(s.apply(DEPLOYMENT).trim(), "deployment.apps/web created");
+    let changed = DEPLOYMENT
+        .replace("replicas: 2", "replicas: 4")
+        .replace("busybox:1.36", "busybox:1.37");
+    assert_eq!(s.apply(&changed).trim(), "deployment.apps/web configured");
+    assert_eq!(s.apply(&changed).trim(), "deployment.apps/web unchanged");
+    let d = s.get_json(&["deployment", "web"]);
+    assert_eq!(d["spec"]["replicas"], 4);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "busybox:1.37"
+    );
+    assert_eq!(
+        d["metadata"]["generation"], 2,
+        "one spec change, one generation"
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "strategic merge kept the container list keyed by name"
+    );
+    assert!(
+        d["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .is_string()
+    );
+    // A second container added by apply, then removed by apply.
+    let two = changed.replace(
+        "        ports:\n",
+        "        ports:\n        - containerPort: 9090\n",
+    );
+    s.apply(&two);
+    let d = s.get_json(&["deployment", "web"]);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["ports"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    s.apply(&changed);
+    let d = s.get_json(&["deployment", "web"]);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["ports"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // kubectl create of an existing object is AlreadyExists.
+    let out = s.kubectl_stdin(&["create", "-f", "-"], Some(DEPLOYMENT));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AlreadyExists"));
+}
+
+#[test]
+fn get_tables_wide_yaml_json_and_labels() {
+    let s = Server::start();
+    s.apply(POD);
+    s.apply(DEPLOYMENT);
+    s.apply(
+        &POD.replace("name: p1", "name: p2")
+            .replace("tier: fe", "tier: be"),
+    );
+
+    let pods = s.ok(&["get", "pods"]);
+    let header: Vec<&str> = pods.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]);
+    assert!(
+        pods.lines()
+            .any(|l| l.starts_with("p1") && l.contains("0/1") && l.contains("Pending")),
+        "{pods}"
+    );
+
+    let wide = s.ok(&["get", "pods", "-o", "wide"]);
+    let header = wide.lines().next().unwrap();
+    for col in ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"] {
+        assert!(header.contains(col), "{header}");
+    }
+
+    let deploys = s.ok(&["get", "deployments"]);
+    let header: Vec<&str> = deploys.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]);
+    assert!(deploys.contains("0/2"), "{deploys}");
+
+    let yaml = s.ok(&["get", "pod", "p1", "-o", "yaml"]);
+    assert!(
+        yaml.contains("kind: Pod")
+            && yaml.contains("restartPolicy: Always")
+            && yaml.contains("uid:"),
+        "{yaml}"
+    );
+    let json = s.get_json(&["pod", "p1"]);
+    assert_eq!(json["spec"]["dnsPolicy"], "ClusterFirst");
+    assert_eq!(json["status"]["phase"], "Pending");
+
+    let names = s.ok(&["get", "pods", "-o", "name"]);
+    assert_eq!(names.lines().collect::<Vec<_>>(), ["pod/p1", "pod/p2"]);
+
+    let fe = s.ok(&["get", "pods", "-l", "tier=fe", "-o", "name"]);
+    assert_eq!(fe.trim(), "pod/p1");
+    let set = s.ok(&["get", "pods", "-l", "tier in (fe,be),app=p", "-o", "name"]);
+    assert_eq!(set.lines().count(), 2);
+    let none = s.ok(&["get", "pods", "-l", "tier notin (fe,be)", "-o", "name"]);
+    assert_eq!(none.trim(), "");
+    let by_field = s.ok(&[
+        "get",
+        "pods",
+        "--field-selector",
+        "metadata.name=p2",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(by_field.trim(), "pod/p2");
+    let nodes = s.ok(&["get", "nodes"]);
+    assert!(
+        nodes.is_empty() || nodes.contains("No resources"),
+        "{nodes}"
+    );
+    // Pagination: kubectl's --chunk-size walks continue tokens.
+    for i in 0..7 {
+        s.apply(&POD.replace("name: p1", &format!("name: page-{i}")));
+    }
+    let chunked = s.ok(&["get", "pods", "--chunk-size=2", "-o", "name"]);
+    assert_eq!(chunked.lines().count(), 9, "{chunked}");
+}
+
+#[test]
+fn get_watch_receives_later_changes() {
+    let s = Server::start();
+    s.apply(POD);
+    let mut watcher = Command::new("kubectl")
+        .args(["get", "pods", "-w", "-o", "name"])
+        .env("KUBECONFIG", &s.kubeconfig)
+        .env("HOME", &s.home)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = watcher.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || read_until(&mut stdout, |l| l == "pod/p2"));
+    std::thread::sleep(Duration::from_millis(1500));
+    s.apply(&POD.replace("name: p1", "name: p2"));
+    let seen = reader.join().unwrap();
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert!(seen.contains("pod/p1"), "initial state listed: {seen}");
+    assert!(
+        seen.contains("pod/p2"),
+        "a later create arrived through the watch: {seen}"
+    );
+
+    // The table form of a watch (what plain `kubectl get -w` prints).
+    let mut table = Command::new("kubectl")
+        .args(["get", "pods", "-w"])
+        .env("KUBECONFIG", &s.kubeconfig)
+        .env("HOME", &s.home)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(s.home.join("watch.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let mut stdout = table.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        read_until(&mut stdout, |l| {
+            l.starts_with("p3 ") && l.contains("Pending")
+        })
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    s.apply(&POD.replace("name: p1", "name: p3"));
+    let seen = reader.join().unwrap();
+    let _ = table.kill();
+    let _ = table.wait();
+    assert!(seen.starts_with("NAME"), "{seen}");
+    assert_eq!(seen.matches("NAME").count(), 1, "one header: {seen}");
+    assert!(
+        seen.lines()
+            .any(|l| l.starts_with("p3") && l.contains("Pending")),
+        "{seen}\nkubectl: {}\nserver: {}",
+        std::fs::read_to_string(s.home.join("watch.err")).unwrap_or_default(),
+        s.log()
+    );
+}
+
+/// Reads until a complete line satisfies `done` (or 20 s pass, or the stream ends).
+fn read_until(stdout: &mut impl Read, done: impl Fn(&str) -> bool) -> String {
+    let mut buf = String::new();
+    let mut chunk = [0u8; 1024];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let complete = |b: &str| b.rfind('\n').map_or(String::new(), |i| b[..=i].to_string());
+    while Instant::now() < deadline && !complete(&buf).lines().any(&done) {
+        match stdout.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.push_str(&String::from_utf8_lossy(&chunk[..n])),
+        }
+    }
+    buf
+}
+
+#[test]
+fn describe_shows_the_objects_events() {
+    let s = Server::start();
+    s.apply(POD);
+    let uid = s.get_json(&["pod", "p1"])["metadata"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let event = format!(
+        r#"
+apiVersion: v1
+kind: Event
+metadata: {{name: p1.scheduled}}
+involvedObject: {{kind: Pod, name: p1, namespace: default, uid: {uid}, apiVersion: v1}}
+reason: Scheduled
+message: Successfully assigned default/p1 to node-1
+type: Normal
+source: {{component: default-scheduler}}
+count: 1
+"#
+    );
+    s.apply(&event);
+    // An event about another object must not show up.
+    s.apply(
+        &event
+            .replace("name: p1.scheduled", "name: other")
+            .replace("name: p1,", "name: p9,")
+            .replace("to node-1", "to elsewhere"),
+    );
+    let out = s.ok(&["describe", "pod", "p1"]);
+    assert!(out.contains("Name:") && out.contains("p1"), "{out}");
+    assert!(out.contains("busybox:1.36"), "{out}");
+    let events = out.split("Events:").nth(1).expect("an Events section");
+    assert!(
+        events.contains("Scheduled")
+            && events.contains("Successfully assigned default/p1 to node-1"),
+        "{out}"
+    );
+    assert!(!events.contains("elsewhere"), "{out}");
+    let d = s.ok(&["describe", "namespace", "default"]);
+    assert!(d.contains("Active"), "{d}");
+}
+
+#[test]
+fn label_annotate_and_three_patch_types() {
+    let s = Server::start();
+    s.apply(POD);
+    s.ok(&["label", "pod", "p1", "color=blue"]);
+    s.ok(&["annotate", "pod", "p1", "note=hello"]);
+    s.ok(&["label", "pod", "p1", "tier-"]);
+    s.ok(&[
+        "patch",
+        "pod",
+        "p1",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"labels":{"merged":"yes"}}}"#,
+    ]);
+    s.ok(&[
+        "patch",
+        "pod",
+        "p1",
+        "--type=json",
+        "-p",
+        r#"[{"op":"add","path":"/metadata/labels/jsonpatch","value":"yes"}]"#,
+    ]);
+    s.ok(&[
+        "patch",
+        "pod",
+        "p1",
+        "-p",
+        r#"{"spec":{"containers":[{"name":"c","image":"busybox:1.37"}]}}"#,
+    ]);
+    let p = s.get_json(&["pod", "p1"]);
+    let labels = &p["metadata"]["labels"];
+    assert_eq!(labels["color"], "blue");
+    assert_eq!(labels["merged"], "yes");
+    assert_eq!(labels["jsonpatch"], "yes");
+    assert!(labels.get("tier").is_none(), "label removed: {labels}");
+    assert_eq!(p["metadata"]["annotations"]["note"], "hello");
+    let containers = p["spec"]["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 1, "strategic merge merged by name");
+    assert_eq!(containers[0]["image"], "busybox:1.37");
+    assert_eq!(
+        containers[0]["command"][0], "sleep",
+        "untouched fields survive"
+    );
+    // A JSON patch whose test fails changes nothing.
+    let err = s.fails(&["patch", "pod", "p1", "--type=json", "-p", r#"[{"op":"test","path":"/metadata/labels/color","value":"red"},{"op":"remove","path":"/metadata/labels/color"}]"#]);
+    assert!(!err.is_empty());
+    assert_eq!(
+        s.get_json(&["pod", "p1"])["metadata"]["labels"]["color"],
+        "blue"
+    );
+    // Pod specs are mostly immutable, as on Kubernetes.
+    let err = s.fails(&[
+        "patch",
+        "pod",
+        "p1",
+        "-p",
+        r#"{"spec":{"restartPolicy":"Never"}}"#,
+    ]);
+    assert!(
+        err.contains("Forbidden") || err.contains("may not change"),
+        "{err}"
+    );
+}
+
+#[test]
+fn scale_a_deployment() {
+    let s = Server::start();
+    s.apply(DEPLOYMENT);
+    let out = s.ok(&["scale", "deployment", "web", "--replicas=5"]);
+    assert_eq!(out.trim(), "deployment.apps/web scaled");
+    let d = s.get_json(&["deploy", "web"]);
+    assert_eq!(d["spec"]["replicas"], 5);
+    assert_eq!(d["metadata"]["generation"], 2);
+    // With a precondition on the current size.
+    s.ok(&[
+        "scale",
+        "deployment",
+        "web",
+        "--current-replicas=5",
+        "--replicas=1",
+    ]);
+    assert_eq!(s.get_json(&["deploy", "web"])["spec"]["replicas"], 1);
+    let err = s.fails(&[
+        "scale",
+        "deployment",
+        "web",
+        "--current-replicas=7",
+        "--replicas=2",
+    ]);
+    assert!(err.contains("Expected replicas to be 7, was 1"), "{err}");
+    let err = s.fails(&["scale", "deployment", "web", "--replicas=-1"]);
+    assert!(!err.is_empty());
+}
+
+#[test]
+fn delete_one_all_and_collections() {
+    let s = Server::start();
+    s.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n");
+    for name in ["a", "b", "c"] {
+        s.ok(&[
+            "run",
+            name,
+            "-n",
+            "team",
+            "--image=busybox:1.36",
+            "--restart=Never",
+        ]);
+    }
+    s.apply(POD);
+    let out = s.ok(&["delete", "pod", "p1"]);
+    assert_eq!(out.trim(), "pod \"p1\" deleted");
+    assert!(s.fails(&["get", "pod", "p1"]).contains("NotFound"));
+    let out = s.ok(&["delete", "pods", "--all", "-n", "team"]);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        s.ok(&["get", "pods", "-n", "team", "-o", "name"])
+            .trim()
+            .is_empty()
+    );
+    // By label, through deletecollection semantics.
+    s.apply(POD);
+    s.apply(
+        &POD.replace("name: p1", "name: keep")
+            .replace("tier: fe", "tier: be"),
+    );
+    s.ok(&["delete", "pods", "-l", "tier=fe"]);
+    assert_eq!(s.ok(&["get", "pods", "-o", "name"]).trim(), "pod/keep");
+    // Objects in a namespace that does not exist are refused.
+    let err = s.fails(&["run", "x", "-n", "nowhere", "--image=busybox:1.36"]);
+    assert!(err.contains("namespaces \"nowhere\" not found"), "{err}");
+    // The system namespaces cannot be deleted.
+    let err = s.fails(&["delete", "namespace", "kube-system"]);
+    assert!(err.contains("forbidden"), "{err}");
+}
+
+#[test]
+fn stale_update_is_a_conflict() {
+    let s = Server::start();
+    s.apply(POD);
+    let mut stale = s.get_json(&["pod", "p1"]);
+    s.ok(&["label", "pod", "p1", "moved=on"]);
+    stale["metadata"]["labels"]["stale"] = "yes".into();
+    let out = s.kubectl_stdin(&["replace", "-f", "-"], Some(&stale.to_string()));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("Conflict") && err.contains("the object has been modified"),
+        "{err}"
+    );
+    let now = s.get_json(&["pod", "p1"]);
+    assert!(
+        now["metadata"]["labels"].get("stale").is_none(),
+        "the stale write changed nothing"
+    );
+    assert_eq!(now["metadata"]["labels"]["moved"], "on");
+}
+
+#[test]
+fn bad_manifests_get_clear_errors() {
+    let s = Server::start();
+    // kubectl's default strict validation reaches the server's field checks.
+    let out = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some(&POD.replace("  containers:", "  bogusField: 1\n  containers:")),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("unknown field \"spec.bogusField\""), "{err}");
+    let out = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some(&POD.replace("name: p1", "name: Not_Valid")),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("is invalid") && err.contains("metadata.name"),
+        "{err}"
+    );
+    let out = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some(&POD.replace("    image: busybox:1.36\n", "")),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("spec.containers[0].image: Required value"),
+        "{err}"
+    );
+    let out = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some(&DEPLOYMENT.replace("replicas: 2", "replicas: two")),
+    );
+    assert!(!out.status.success());
+    assert!(
+        s.ok(&["get", "pods,deploy", "-o", "name"])
+            .trim()
+            .is_empty(),
+        "nothing was written"
+    );
+}

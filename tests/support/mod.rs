@@ -1,0 +1,242 @@
+//! Shared by the end-to-end tests: a real `wharf server` process on a free loopback
+//! port with its own data directory, and the real `kubectl` pointed at it.
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const WHARF: &str = env!("CARGO_BIN_EXE_wharf");
+
+/// A running `wharf server`; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub data_dir: PathBuf,
+    pub url: String,
+    pub kubeconfig: PathBuf,
+    /// kubectl's HOME (its discovery cache), private to this server.
+    pub home: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts a server on a fresh data directory.
+    pub fn start() -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().join("data");
+        let mut s = Self::start_in(&data_dir);
+        s._temp = Some(temp);
+        s
+    }
+
+    /// Starts a server on `data_dir` (which may hold state from an earlier run).
+    pub fn start_in(data_dir: &Path) -> Self {
+        Self::start_with(data_dir, &[])
+    }
+
+    /// Like `start_in`, with extra `wharf server` flags.
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
+        let kubeconfig = data_dir.join("admin.kubeconfig");
+        let _ = std::fs::remove_file(&kubeconfig);
+        let log = std::fs::File::create(data_dir.with_extension("log"))
+            .or_else(|_| {
+                std::fs::create_dir_all(data_dir)?;
+                std::fs::File::create(data_dir.with_extension("log"))
+            })
+            .expect("server log file");
+        let child = Command::new(WHARF)
+            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start wharf server");
+        let home = data_dir.with_extension("home");
+        std::fs::create_dir_all(&home).expect("kubectl home");
+        let mut server = Self {
+            child,
+            data_dir: data_dir.to_path_buf(),
+            url: String::new(),
+            kubeconfig,
+            home,
+            _temp: None,
+        };
+        server.url = server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = reqwest::blocking::Client::new();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("poll server") {
+                panic!(
+                    "wharf server exited early with {status}; log: {}",
+                    self.log()
+                );
+            }
+            if let Ok(text) = std::fs::read_to_string(&self.kubeconfig)
+                && let Some(url) = text
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("server: "))
+                    .map(str::to_string)
+                && client
+                    .get(format!("{url}/readyz"))
+                    .send()
+                    .is_ok_and(|r| r.status().is_success())
+            {
+                return url;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server not ready in 30s; log: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.with_extension("log")).unwrap_or_default()
+    }
+
+    /// Runs kubectl with this server's kubeconfig; returns its output.
+    pub fn kubectl(&self, args: &[&str]) -> Output {
+        self.kubectl_stdin(args, None)
+    }
+
+    pub fn kubectl_stdin(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut cmd = Command::new("kubectl");
+        cmd.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", &self.home)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+        let mut child = cmd.spawn().expect("kubectl on the PATH");
+        if let Some(input) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write stdin");
+        }
+        child.wait_with_output().expect("kubectl ran")
+    }
+
+    /// Runs kubectl and insists it succeeds; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed:\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs kubectl and insists it fails; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            !out.status.success(),
+            "kubectl {args:?} should have failed; stdout: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// Applies a manifest given inline.
+    pub fn apply(&self, manifest: &str) -> String {
+        let out = self.kubectl_stdin(&["apply", "-f", "-"], Some(manifest));
+        assert!(
+            out.status.success(),
+            "kubectl apply failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn get_json(&self, args: &[&str]) -> Value {
+        let mut full = vec!["get"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["-o", "json"]);
+        serde_json::from_str(&self.ok(&full)).expect("kubectl -o json prints JSON")
+    }
+
+    pub fn http(&self) -> Http {
+        Http {
+            base: self.url.clone(),
+            client: reqwest::blocking::Client::new(),
+        }
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Raw HTTP to the API server, for what kubectl cannot express.
+pub struct Http {
+    pub base: String,
+    pub client: reqwest::blocking::Client,
+}
+
+impl Http {
+    /// Sends a request; returns the status code and the body as JSON (or a string).
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let resp = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .expect("request reaches the server");
+        let code = resp.status().as_u16();
+        let text = resp.text().unwrap_or_default();
+        (
+            code,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.send("GET", path, "application/json", Vec::new())
+    }
+
+    pub fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(
+            "POST",
+            path,
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+    }
+}
