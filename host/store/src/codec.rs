@@ -1,29 +1,19 @@
-//! On-disk encodings of the sled backend: object records and history records.
+//! On-disk encodings of the sled backend: object records in sled, change records in
+//! the write-ahead log.
 //!
-//! Layout, all in one sled tree so that a write is one atomic batch:
-//! - `o<key>`            → `mod_revision (u64 BE) ++ value`
-//! - `l<revision u64 BE>` → an encoded [`Event`] (the watch history)
-//! - `mrev`              → the newest revision (u64 BE)
-//! - `mcompacted`        → history below this revision is gone (u64 BE)
+//! sled layout, one tree so that a write is one atomic batch:
+//! - `o<key>` → `mod_revision (u64 BE) ++ value`
+//! - `mrev`   → the newest revision applied (u64 BE)
 
 use crate::{Event, EventKind, Revision, StoreError};
 
 pub const OBJECT_PREFIX: u8 = b'o';
-pub const LOG_PREFIX: u8 = b'l';
 pub const META_REVISION: &[u8] = b"mrev";
-pub const META_COMPACTED: &[u8] = b"mcompacted";
 
 pub fn object_key(key: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(key.len() + 1);
     k.push(OBJECT_PREFIX);
     k.extend_from_slice(key.as_bytes());
-    k
-}
-
-pub fn log_key(revision: Revision) -> [u8; 9] {
-    let mut k = [0u8; 9];
-    k[0] = LOG_PREFIX;
-    k[1..].copy_from_slice(&revision.to_be_bytes());
     k
 }
 

@@ -4,7 +4,7 @@
 //! giving an async factory that returns a fresh, empty store and a guard that keeps
 //! its resources (a temporary directory, a server process) alive:
 //!
-//! ```ignore
+//! ```text
 //! wharf_store::store_conformance_tests!(|| async {
 //!     let dir = tempfile::tempdir().unwrap();
 //!     let store = SledStore::open(dir.path(), Default::default()).unwrap();

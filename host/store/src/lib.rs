@@ -18,6 +18,7 @@
 mod codec;
 pub mod conformance;
 mod sled_store;
+mod wal;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;

@@ -1,35 +1,41 @@
-//! The embedded backend: sled, with group commit and a durable watch history.
+//! The embedded backend: sled for state, a write-ahead log for durability, and an
+//! in-memory window of history for watches.
 //!
 //! Writes are serialised by one mutex that covers only in-memory work (a read, one
-//! atomic sled batch), so revisions are assigned in order. A writer then waits until
-//! the flusher task has fsynced its revision; the flusher takes every write that
-//! arrived meanwhile into the same fsync. Only after the fsync are the writes
-//! acknowledged and shown to watchers, so nobody ever acts on a write that a crash
-//! could take back.
+//! atomic sled batch, appending a record to the write-ahead buffer), so revisions
+//! are assigned in order. A writer then waits until the flusher thread has written
+//! and `fdatasync`ed the write-ahead log up to its revision; the flusher takes every
+//! write that arrived meanwhile into the same sync (group commit). Only after the
+//! sync are the writes acknowledged and shown to watchers, so nobody ever acts on a
+//! write that a crash could take back. sled's own files are flushed at checkpoints
+//! (see `wal.rs`); on open, the log replays what sled had not flushed.
 //!
-//! The history (`l<revision>` records) lives in the same tree, so a watch can resume
-//! from any revision inside the window even across a restart. Older history is
-//! compacted; a watch that needs it gets `Compacted`, never a silent gap.
+//! History for watches is the newest `history_window` changes, kept in memory and
+//! rebuilt on open from the write-ahead log (which holds everything since the last
+//! checkpoint). A watch from older than that gets `Compacted`, never a silent gap.
 
+use std::collections::VecDeque;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use tokio::sync::{Notify, broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::codec::{self, META_COMPACTED, META_REVISION};
+use crate::codec::{self, META_REVISION};
+use crate::wal::{self, Wal};
 use crate::{Event, EventKind, KeyValue, ListPage, Revision, Store, StoreError, WatchStream};
 
 /// Tuning for [`SledStore`].
 #[derive(Debug, Clone)]
 pub struct SledStoreOptions {
-    /// How many revisions of history to keep for watches. History is compacted once
-    /// it exceeds the window by an eighth, so compaction work is amortised.
+    /// How many of the newest changes watches can resume from.
     pub history_window: u64,
     /// sled's page cache size in bytes.
     pub cache_capacity: u64,
+    /// How often sled is flushed so the write-ahead log can be trimmed.
+    pub checkpoint_interval: Duration,
 }
 
 impl Default for SledStoreOptions {
@@ -37,6 +43,7 @@ impl Default for SledStoreOptions {
         Self {
             history_window: 100_000,
             cache_capacity: 512 * 1024 * 1024,
+            checkpoint_interval: Duration::from_secs(30),
         }
     }
 }
@@ -46,7 +53,7 @@ impl Default for SledStoreOptions {
 enum Durability {
     /// Every revision up to this one is on disk.
     UpTo(Revision),
-    /// A flush failed: nothing after the last good revision can be promised.
+    /// An append or sync failed: nothing after the last good revision can be promised.
     Failed(String),
 }
 
@@ -54,19 +61,65 @@ enum Durability {
 struct WriteState {
     /// The newest assigned revision (durable or not yet).
     revision: Revision,
-    /// Events written to sled but not yet fsynced, in revision order.
+    /// Changes applied to sled but not yet durable, in revision order.
     pending: Vec<Arc<Event>>,
+    /// Their write-ahead records, in the same order.
+    wal_buffer: Vec<u8>,
+}
+
+/// The newest changes, oldest first, with consecutive revisions.
+struct History {
+    events: VecDeque<Arc<Event>>,
+    /// Changes at or below this revision are gone.
+    compacted: Revision,
+}
+
+impl History {
+    /// Changes with a revision in `(after, up_to]` under `prefix`; `None` if some of
+    /// them were compacted away.
+    fn since(&self, prefix: &str, after: Revision, up_to: Revision) -> Option<Vec<Arc<Event>>> {
+        if after < self.compacted {
+            return None;
+        }
+        let first = self
+            .events
+            .front()
+            .map_or(self.compacted + 1, |e| e.revision);
+        let skip = usize::try_from((after + 1).saturating_sub(first)).unwrap_or(usize::MAX);
+        Some(
+            self.events
+                .iter()
+                .skip(skip)
+                .take_while(|e| e.revision <= up_to)
+                .filter(|e| e.key.starts_with(prefix))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    fn push(&mut self, event: Arc<Event>, window: u64) {
+        self.events.push_back(event);
+        while self.events.len() as u64 > window {
+            if let Some(old) = self.events.pop_front() {
+                self.compacted = old.revision;
+            }
+        }
+    }
 }
 
 struct Inner {
     tree: sled::Db,
     path: PathBuf,
+    /// Only the flusher appends; checkpoints roll and trim it.
+    wal: Mutex<Wal>,
+    checkpointing: std::sync::atomic::AtomicBool,
     writer: Mutex<WriteState>,
-    flush_wanted: Notify,
+    /// Signalled (with `writer`) when there is something to flush.
+    flush_wanted: Condvar,
     durable: watch::Sender<Durability>,
     /// Durable events, in revision order, for live watchers.
     events: broadcast::Sender<Arc<Event>>,
-    compacted: std::sync::atomic::AtomicU64,
+    history: RwLock<History>,
     options: SledStoreOptions,
 }
 
@@ -79,48 +132,94 @@ pub struct SledStore {
 const WATCH_BUFFER: usize = 1024;
 const BROADCAST_CAPACITY: usize = 16 * 1024;
 
+fn backend(what: &str, e: sled::Error) -> StoreError {
+    StoreError::Backend(format!("{what}: {e}"))
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock cannot leave sled half-written (each write is one
+    // atomic batch), so the state is still usable.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl SledStore {
-    /// Opens (or creates) the store in `dir`. Must be called inside a tokio runtime:
-    /// it starts the flusher and compaction tasks.
+    /// Opens (or creates) the store in `dir`: sled in `dir/db`, the write-ahead log in
+    /// `dir/wal`. Starts the flusher thread.
     pub fn open(dir: &Path, options: SledStoreOptions) -> Result<Self, StoreError> {
+        let db_dir = dir.join("db");
         let tree = sled::Config::new()
-            .path(dir)
+            .path(&db_dir)
             .cache_capacity(options.cache_capacity)
-            // Durability comes from our own group-committed flushes.
+            // Durability comes from the write-ahead log; sled is flushed at checkpoints.
             .flush_every_ms(None)
             .open()
-            .map_err(|e| backend(&format!("opening {}", dir.display()), e))?;
-        let revision = match tree
+            .map_err(|e| backend(&format!("opening {}", db_dir.display()), e))?;
+        let applied = match tree
             .get(META_REVISION)
             .map_err(|e| backend("reading revision", e))?
         {
             Some(bytes) => codec::decode_u64(&bytes)?,
             None => 0,
         };
-        let compacted = match tree
-            .get(META_COMPACTED)
-            .map_err(|e| backend("reading compaction mark", e))?
-        {
-            Some(bytes) => codec::decode_u64(&bytes)?,
-            None => 0,
+        let (wal, logged) = Wal::open(&dir.join("wal"), 0)?;
+        let mut revision = applied;
+        let mut replayed = 0;
+        for event in logged.iter().filter(|e| e.revision > applied) {
+            if event.revision != revision + 1 {
+                return Err(StoreError::Backend(format!(
+                    "write-ahead log skips from revision {revision} to {}",
+                    event.revision
+                )));
+            }
+            tree.apply_batch(batch_for(event))
+                .map_err(|e| backend("replaying the write-ahead log", e))?;
+            revision = event.revision;
+            replayed += 1;
+        }
+        // History after a restart is what the log still holds, if it is contiguous up
+        // to the current revision; anything older is compacted.
+        let mut history = History {
+            events: VecDeque::new(),
+            compacted: revision,
         };
+        if let Some(first) = logged.first()
+            && logged.last().map(|e| e.revision) == Some(revision)
+        {
+            history.compacted = first.revision - 1;
+            for event in logged {
+                history.push(Arc::new(event), options.history_window);
+            }
+        }
         let (durable, _) = watch::channel(Durability::UpTo(revision));
         let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
+        tracing::info!(
+            path = %dir.display(),
+            revision,
+            replayed,
+            history_from = history.compacted,
+            "store opened"
+        );
         let inner = Arc::new(Inner {
             tree,
             path: dir.to_path_buf(),
+            wal: Mutex::new(wal),
+            checkpointing: false.into(),
             writer: Mutex::new(WriteState {
                 revision,
                 pending: Vec::new(),
+                wal_buffer: Vec::new(),
             }),
-            flush_wanted: Notify::new(),
+            flush_wanted: Condvar::new(),
             durable,
             events,
-            compacted: compacted.into(),
+            history: RwLock::new(history),
             options,
         });
-        tokio::spawn(flusher(Arc::downgrade(&inner)));
-        tracing::info!(path = %dir.display(), revision, compacted, "store opened");
+        let weak = Arc::downgrade(&inner);
+        std::thread::Builder::new()
+            .name("wharf-store-flush".into())
+            .spawn(move || flusher(weak))
+            .map_err(|e| StoreError::Backend(format!("starting the flusher thread: {e}")))?;
         Ok(Self { inner })
     }
 
@@ -128,19 +227,20 @@ impl SledStore {
         &self.inner.path
     }
 
-    /// Drops history below `current - window`. The flusher runs it as history grows;
-    /// public so tests can force it.
+    /// Drops history older than the window; returns the compacted revision. History
+    /// is trimmed as it grows, so this only matters after the window shrinks.
     pub fn compact(&self) -> Result<Revision, StoreError> {
-        self.inner.compact()
-    }
-
-    fn lock_writer(&self) -> MutexGuard<'_, WriteState> {
-        // A panic while holding the lock cannot leave sled half-written (each write
-        // is one atomic batch), so the state is still usable.
-        self.inner
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        let mut h = self
+            .inner
+            .history
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        while h.events.len() as u64 > self.inner.options.history_window {
+            if let Some(old) = h.events.pop_front() {
+                h.compacted = old.revision;
+            }
+        }
+        Ok(h.compacted)
     }
 
     /// Applies one write under the write lock, then waits for it to be durable.
@@ -151,12 +251,11 @@ impl SledStore {
     ) -> Result<(Revision, Option<KeyValue>), StoreError> {
         self.check_healthy()?;
         let (revision, prev) = {
-            let mut state = self.lock_writer();
-            let okey = codec::object_key(key);
+            let mut state = lock(&self.inner.writer);
             let current = self
                 .inner
                 .tree
-                .get(&okey)
+                .get(codec::object_key(key))
                 .map_err(|e| backend("reading for write", e))?
                 .map(|bytes| {
                     codec::decode_object(&bytes).map(|(rev, value)| KeyValue {
@@ -186,17 +285,11 @@ impl SledStore {
                 value,
                 prev_value: current.as_ref().map(|kv| kv.value.clone()),
             };
-            let mut batch = sled::Batch::default();
-            match kind {
-                EventKind::Deleted => batch.remove(okey),
-                _ => batch.insert(okey, codec::encode_object(revision, &event.value)),
-            }
-            batch.insert(&codec::log_key(revision)[..], codec::encode_event(&event));
-            batch.insert(META_REVISION, &revision.to_be_bytes()[..]);
             self.inner
                 .tree
-                .apply_batch(batch)
+                .apply_batch(batch_for(&event))
                 .map_err(|e| backend("writing batch", e))?;
+            state.wal_buffer.extend(wal::record(&event));
             state.revision = revision;
             state.pending.push(Arc::new(event));
             (revision, current)
@@ -235,6 +328,19 @@ enum Write {
     Delete,
 }
 
+/// The sled batch that applies one change: the object and the revision mark,
+/// atomically.
+fn batch_for(event: &Event) -> sled::Batch {
+    let mut batch = sled::Batch::default();
+    let okey = codec::object_key(&event.key);
+    match event.kind {
+        EventKind::Deleted => batch.remove(okey),
+        _ => batch.insert(okey, codec::encode_object(event.revision, &event.value)),
+    }
+    batch.insert(META_REVISION, &event.revision.to_be_bytes()[..]);
+    batch
+}
+
 impl Inner {
     fn durable_revision(&self) -> Revision {
         match &*self.durable.borrow() {
@@ -244,121 +350,105 @@ impl Inner {
         }
     }
 
-    fn history_overgrown(&self, durable: Revision) -> bool {
-        let window = self.options.history_window;
-        let compacted = self.compacted.load(std::sync::atomic::Ordering::Acquire);
-        durable.saturating_sub(compacted) > window + (window / 8).max(1)
-    }
-
-    fn compact(&self) -> Result<Revision, StoreError> {
-        let durable = self.durable_revision();
-        let target = durable.saturating_sub(self.options.history_window);
-        let compacted = self.compacted.load(std::sync::atomic::Ordering::Acquire);
-        if target <= compacted {
-            return Ok(compacted);
-        }
-        // Mark first: a watcher that reads the mark after we start deleting must not
-        // trust history below it.
-        self.tree
-            .insert(META_COMPACTED, &target.to_be_bytes()[..])
-            .map_err(|e| backend("writing compaction mark", e))?;
-        self.compacted
-            .store(target, std::sync::atomic::Ordering::Release);
-        let start = codec::log_key(compacted);
-        let end = codec::log_key(target);
-        let mut batch = sled::Batch::default();
-        let mut n = 0usize;
-        for entry in self.tree.range(&start[..]..&end[..]) {
-            let (k, _) = entry.map_err(|e| backend("scanning history", e))?;
-            batch.remove(k);
-            n += 1;
-        }
-        self.tree
-            .apply_batch(batch)
-            .map_err(|e| backend("compacting history", e))?;
-        tracing::debug!(compacted_to = target, removed = n, "history compacted");
-        Ok(target)
-    }
-
-    /// Reads history records in `(after, up_to]` under `prefix`.
-    fn history(
-        &self,
-        prefix: &str,
-        after: Revision,
-        up_to: Revision,
-    ) -> Result<Vec<Event>, StoreError> {
-        let start = codec::log_key(after.saturating_add(1));
-        let end = codec::log_key(up_to);
-        let mut out = Vec::new();
-        for entry in self.tree.range(&start[..]..=&end[..]) {
-            let (k, v) = entry.map_err(|e| backend("reading history", e))?;
-            let revision = codec::decode_u64(&k[1..])?;
-            let event = codec::decode_event(revision, &v)?;
-            if event.key.starts_with(prefix) {
-                out.push(event);
-            }
-        }
-        Ok(out)
+    fn history(&self) -> std::sync::RwLockReadGuard<'_, History> {
+        self.history
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
-fn backend(what: &str, e: sled::Error) -> StoreError {
-    StoreError::Backend(format!("{what}: {e}"))
-}
-
-/// Group commit: fsync everything written so far, then acknowledge and publish it.
-async fn flusher(inner: std::sync::Weak<Inner>) {
+/// The flusher thread. Group commit: make everything written so far durable in the
+/// write-ahead log with one sync, then acknowledge it, record it in the history and
+/// publish it; now and then, checkpoint sled. Ends when the store is dropped.
+fn flusher(inner: Weak<Inner>) {
+    let mut last_checkpoint = Instant::now();
     loop {
         let Some(strong) = inner.upgrade() else {
             return;
         };
-        let notified = strong.flush_wanted.notified();
-        let batch = {
-            let mut state = strong
-                .writer
-                .lock()
+        let (batch, records) = {
+            let state = lock(&strong.writer);
+            // Wake periodically so the thread notices the store being dropped.
+            let (mut state, _) = strong
+                .flush_wanted
+                .wait_timeout_while(state, Duration::from_millis(500), |s| s.pending.is_empty())
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            std::mem::take(&mut state.pending)
+            (
+                std::mem::take(&mut state.pending),
+                std::mem::take(&mut state.wal_buffer),
+            )
         };
-        if batch.is_empty() {
-            // Wake periodically so the task notices the store being dropped.
-            let _ = tokio::time::timeout(Duration::from_millis(500), notified).await;
+        let Some(last) = batch.last().map(|e| e.revision) else {
             continue;
+        };
+        if let Err(e) = lock(&strong.wal).append_durable(&records) {
+            tracing::error!(error = %e, "write-ahead log append failed; refusing further writes");
+            strong
+                .durable
+                .send_replace(Durability::Failed(e.to_string()));
+            return;
         }
-        let last = batch.last().map_or(0, |e| e.revision);
-        let db = strong.tree.clone();
-        let flushed = tokio::task::spawn_blocking(move || db.flush()).await;
-        match flushed {
-            Ok(Ok(_)) => {
-                strong.durable.send_replace(Durability::UpTo(last));
-                for event in batch {
-                    // No receivers is fine: watchers catch up from history.
-                    let _ = strong.events.send(event);
-                }
-                if strong.history_overgrown(last) {
-                    let inner = strong.clone();
-                    let compacted = tokio::task::spawn_blocking(move || inner.compact()).await;
-                    if let Ok(Err(e)) | Err(e) =
-                        compacted.map_err(|e| StoreError::Backend(e.to_string()))
-                    {
-                        tracing::warn!(error = %e, "history compaction failed");
-                    }
-                }
-            }
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "store flush failed; refusing further writes");
-                strong
-                    .durable
-                    .send_replace(Durability::Failed(format!("flush failed: {e}")));
-                return;
-            }
-            Err(e) => {
-                strong
-                    .durable
-                    .send_replace(Durability::Failed(format!("flush task failed: {e}")));
-                return;
+        {
+            let mut history = strong
+                .history
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for event in &batch {
+                history.push(event.clone(), strong.options.history_window);
             }
         }
+        strong.durable.send_replace(Durability::UpTo(last));
+        for event in batch {
+            // No receivers is fine: watchers catch up from history.
+            let _ = strong.events.send(event);
+        }
+        let wal_full = lock(&strong.wal).size() >= wal::SEGMENT_BYTES;
+        if (wal_full || last_checkpoint.elapsed() >= strong.options.checkpoint_interval)
+            && !strong
+                .checkpointing
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            last_checkpoint = Instant::now();
+            checkpoint(strong, last);
+        }
+    }
+}
+
+/// Rolls the log at `covered` (every record up to it is applied to sled and synced),
+/// then, off the write path, flushes sled and deletes the segments it now covers.
+fn checkpoint(inner: Arc<Inner>, covered: Revision) {
+    if let Err(e) = lock(&inner.wal).roll(covered) {
+        tracing::warn!(error = %e, "could not start a new write-ahead log segment");
+        inner
+            .checkpointing
+            .store(false, std::sync::atomic::Ordering::Release);
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("wharf-store-checkpoint".into())
+        .spawn({
+            let inner = inner.clone();
+            move || {
+                let result = inner
+                    .tree
+                    .flush()
+                    .map_err(|e| backend("flushing sled at a checkpoint", e))
+                    .and_then(|_| lock(&inner.wal).release(covered));
+                match result {
+                    Ok(()) => tracing::debug!(covered, "checkpoint done"),
+                    // The log still holds everything: a failed checkpoint costs disk, not data.
+                    Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
+                }
+                inner
+                    .checkpointing
+                    .store(false, std::sync::atomic::Ordering::Release);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start a checkpoint");
+        inner
+            .checkpointing
+            .store(false, std::sync::atomic::Ordering::Release);
     }
 }
 
@@ -369,9 +459,7 @@ impl Store for SledStore {
     }
 
     fn oldest_revision(&self) -> Revision {
-        self.inner
-            .compacted
-            .load(std::sync::atomic::Ordering::Acquire)
+        self.inner.history().compacted
     }
 
     async fn get(&self, key: &str) -> Result<Option<KeyValue>, StoreError> {
@@ -526,39 +614,20 @@ async fn run_watch(
         // then guaranteed to arrive on `live`.
         let mut live = inner.events.subscribe();
         let durable = inner.durable_revision();
-        let oldest = inner.compacted.load(std::sync::atomic::Ordering::Acquire);
-        if last < oldest {
-            let _ = tx
-                .send(Err(StoreError::Compacted {
-                    requested: last,
-                    oldest,
-                }))
-                .await;
-            return;
-        }
         if durable > last {
-            let read = {
-                let (inner, prefix) = (inner.clone(), prefix.clone());
-                tokio::task::spawn_blocking(move || inner.history(&prefix, last, durable)).await
+            let history = inner.history().since(&prefix, last, durable);
+            let Some(history) = history else {
+                let oldest = inner.history().compacted;
+                let _ = tx
+                    .send(Err(StoreError::Compacted {
+                        requested: last,
+                        oldest,
+                    }))
+                    .await;
+                return;
             };
-            let history = match read {
-                Ok(Ok(history)) => history,
-                Ok(Err(e)) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-                Err(e) => {
-                    let e = StoreError::Backend(format!("history read failed: {e}"));
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
-            };
-            // Compaction may have raced the read: re-check the mark.
-            if last < inner.compacted.load(std::sync::atomic::Ordering::Acquire) {
-                continue 'catch_up;
-            }
             for event in history {
-                if tx.send(Ok(event)).await.is_err() {
+                if tx.send(Ok((*event).clone())).await.is_err() {
                     return;
                 }
             }

@@ -69,3 +69,35 @@ async fn compacted_history_is_an_error_not_a_gap() {
         assert_eq!(watch.recv().await.unwrap().unwrap().revision, expected);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkpoints_trim_the_log_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SledStoreOptions {
+        checkpoint_interval: Duration::ZERO,
+        ..SledStoreOptions::default()
+    };
+    let last = {
+        let store = SledStore::open(dir.path(), options.clone()).unwrap();
+        let mut last = 0;
+        for i in 0..200 {
+            last = store
+                .create(&format!("/cp/{i:03}"), vec![b'v'; 200])
+                .await
+                .unwrap();
+        }
+        // Let the last checkpoint finish.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        last
+    };
+    let segments = std::fs::read_dir(dir.path().join("wal")).unwrap().count();
+    assert!(
+        segments <= 3,
+        "checkpointed segments are deleted ({segments} left)"
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let store = SledStore::open(dir.path(), options).unwrap();
+    assert_eq!(store.current_revision(), last);
+    let page = store.list("/cp/", None, 0).await.unwrap();
+    assert_eq!(page.items.len(), 200, "every write is back after reopen");
+}
