@@ -5,7 +5,7 @@
 # directory across clean clones); otherwise cargo's default ./target.
 CARGO ?= cargo
 
-.PHONY: up test setup lint
+.PHONY: up test setup lint bench-api
 
 setup:
 	scripts/setup.sh
@@ -14,9 +14,12 @@ up: setup
 	$(CARGO) run --release --bin wharf -- up
 
 test: setup lint
-	$(CARGO) test --workspace --all-targets --locked
-	$(CARGO) test --workspace --doc --locked
+	scripts/test.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+bench-api: setup
+	$(CARGO) build --release --locked --bin wharf --bin wharf-bench
+	$${CARGO_TARGET_DIR:-target}/release/wharf-bench api

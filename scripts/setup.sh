@@ -6,6 +6,8 @@ set -euo pipefail
 need_apt=()
 # etcd: the benchmark compares Wharf's store with a real single-member etcd.
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+# protoc: the benchmark's etcd client compiles etcd's gRPC definitions.
+command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
 # kubectl drives the end-to-end tests; these machines ship it, others get Debian's.
 command -v kubectl >/dev/null 2>&1 || need_apt+=(kubernetes-client)
 

@@ -524,3 +524,91 @@ fn bad_manifests_get_clear_errors() {
         "nothing was written"
     );
 }
+
+/// kubectl's typed `create` commands send Kubernetes protobuf, not JSON.
+#[test]
+fn typed_create_commands_work() {
+    let s = Server::start();
+    s.ok(&["create", "namespace", "shop"]);
+    s.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=busybox:1.36",
+        "--replicas=3",
+        "--port=8080",
+        "-n",
+        "shop",
+    ]);
+    s.ok(&[
+        "create",
+        "configmap",
+        "cfg",
+        "--from-literal=color=blue",
+        "-n",
+        "shop",
+    ]);
+    s.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "pw",
+        "--from-literal=password=hunter2",
+        "-n",
+        "shop",
+    ]);
+    s.ok(&[
+        "create",
+        "service",
+        "nodeport",
+        "front",
+        "--tcp=80:8080",
+        "-n",
+        "shop",
+    ]);
+    s.ok(&["create", "serviceaccount", "robot", "-n", "shop"]);
+    s.ok(&[
+        "expose",
+        "deployment",
+        "web",
+        "--port=80",
+        "--target-port=8080",
+        "-n",
+        "shop",
+    ]);
+    let d = s.get_json(&["deploy", "web", "-n", "shop"]);
+    assert_eq!(d["spec"]["replicas"], 3);
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "busybox:1.36"
+    );
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"],
+        8080
+    );
+    assert_eq!(
+        d["spec"]["strategy"]["type"], "RollingUpdate",
+        "defaults applied after decoding"
+    );
+    let cm = s.get_json(&["cm", "cfg", "-n", "shop"]);
+    assert_eq!(cm["data"]["color"], "blue");
+    let secret = s.get_json(&["secret", "pw", "-n", "shop"]);
+    assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
+    let front = s.get_json(&["svc", "front", "-n", "shop"]);
+    let node_port = front["spec"]["ports"][0]["nodePort"].as_i64().unwrap();
+    assert!((30000..=32767).contains(&node_port), "{front}");
+    let web = s.get_json(&["svc", "web", "-n", "shop"]);
+    assert_eq!(web["spec"]["selector"]["app"], "web");
+    assert!(
+        web["spec"]["clusterIP"]
+            .as_str()
+            .unwrap()
+            .starts_with("10.96.")
+    );
+    assert_ne!(
+        web["spec"]["clusterIP"], front["spec"]["clusterIP"],
+        "distinct cluster IPs"
+    );
+    let err = s.fails(&["create", "namespace", "shop"]);
+    assert!(err.contains("AlreadyExists"), "{err}");
+}

@@ -18,6 +18,7 @@ mod decode;
 mod discovery;
 mod error;
 mod openapi;
+mod protobuf;
 mod render;
 mod request;
 mod server;

@@ -299,7 +299,7 @@ pub fn negotiate(
 /// Largest request body accepted (as Kubernetes: 3 MiB).
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 
-/// Parses a request body as JSON or YAML (by `Content-Type`). Returns the value and
+/// Parses a request body as JSON, YAML or Kubernetes protobuf (by `Content-Type`). Returns the value and
 /// the paths of keys that occurred twice in one object (later occurrences win).
 pub fn parse_body(
     content_type: Option<&str>,
@@ -315,6 +315,9 @@ pub fn parse_body(
     match media.as_str() {
         "application/json" | "" | "*/*" => crate::decode::json_with_duplicates(body)
             .map_err(|e| ApiError::bad_request(format!("error decoding JSON body: {e}"))),
+        crate::protobuf::MEDIA_TYPE => crate::protobuf::decode(body)
+            .map(|v| (v, Vec::new()))
+            .map_err(|e| ApiError::bad_request(format!("error decoding protobuf body: {e}"))),
         "application/yaml" | "application/x-yaml" | "text/yaml" => {
             let value: Value = serde_yaml_ng::from_slice(body)
                 .map_err(|e| ApiError::bad_request(format!("error decoding YAML body: {e}")))?;

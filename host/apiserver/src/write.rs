@@ -67,9 +67,11 @@ pub async fn handle(
         {
             patch(server, target, options, repr, content_type, body).await
         }
-        (&Method::DELETE, true, None) => delete(server, target, options, repr, body).await,
+        (&Method::DELETE, true, None) => {
+            delete(server, target, options, repr, content_type, body).await
+        }
         (&Method::DELETE, false, None) => {
-            delete_collection(server, target, options, repr, body).await
+            delete_collection(server, target, options, repr, content_type, body).await
         }
         _ => Err(ApiError::method_not_allowed(
             &method.to_string().to_lowercase(),
@@ -284,12 +286,11 @@ struct DeleteOptions {
     precondition_rv: Option<u64>,
 }
 
-fn delete_options(body: &[u8]) -> Result<DeleteOptions, ApiError> {
+fn delete_options(content_type: Option<&str>, body: &[u8]) -> Result<DeleteOptions, ApiError> {
     let doc: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
+        request::parse_body(content_type, body)?.0
     };
     if let Some(policy) = doc.get("propagationPolicy").and_then(Value::as_str)
         && !["Orphan", "Background", "Foreground"].contains(&policy)
@@ -322,9 +323,10 @@ async fn delete(
     target: &Target,
     options: &Options,
     repr: Representation,
+    content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let opts = delete_options(body)?;
+    let opts = delete_options(content_type, body)?;
     let (code, obj) = delete_one(server, target, &opts, options.dry_run).await?;
     Ok(respond(code, repr, Body::Object(obj), &[]))
 }
@@ -455,9 +457,10 @@ async fn delete_collection(
     target: &Target,
     options: &Options,
     repr: Representation,
+    content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let opts = delete_options(body)?;
+    let opts = delete_options(content_type, body)?;
     let mut list_options = options.clone();
     list_options.limit = 0;
     list_options.continue_token = None;
