@@ -151,6 +151,61 @@ where
     }
 }
 
+/// A minimal keep-alive HTTP/1.1 client over one connection, as load generators
+/// such as wrk use: the load generator shares the two cores with the server, so its
+/// own cost per request must be small (reqwest costs several times more).
+struct RawHttp {
+    stream: tokio::io::BufStream<tokio::net::TcpStream>,
+}
+
+impl RawHttp {
+    async fn connect(addr: &str) -> anyhow::Result<Self> {
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream: tokio::io::BufStream::new(stream),
+        })
+    }
+
+    /// POSTs a JSON body; returns the status code.
+    async fn post(&mut self, host: &str, path: &str, body: &[u8]) -> anyhow::Result<u16> {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        self.stream.write_all(head.as_bytes()).await?;
+        self.stream.write_all(body).await?;
+        self.stream.flush().await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let code: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .context("malformed status line")?;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                bail!("connection closed");
+            }
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = l.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse()?;
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.stream.read_exact(&mut body).await?;
+        Ok(code)
+    }
+}
+
 struct Proc(Child);
 impl Drop for Proc {
     fn drop(&mut self) {
@@ -287,26 +342,31 @@ async fn api(
         if !created.status().is_success() {
             bail!("creating namespace {ns}: {}", created.status());
         }
-        let url = format!("{base}/api/v1/namespaces/{ns}/pods");
-        let http = http.clone();
         // Pre-rendered around the name, so the client spends its CPU on requests,
-        // not on JSON (it shares the cores with the server).
+        // not on JSON.
         let template = serde_json::to_string(&pod("NAME_HERE"))?;
         let (head, tail) = template
             .split_once("NAME_HERE")
             .context("template has a name")?;
         let (head, tail) = (Arc::new(head.to_string()), Arc::new(tail.to_string()));
+        let host = base.trim_start_matches("http://").to_string();
+        let path = format!("/api/v1/namespaces/{ns}/pods");
+        let mut conns = Vec::new();
+        for _ in 0..clients {
+            conns.push(Arc::new(tokio::sync::Mutex::new(
+                RawHttp::connect(&host).await?,
+            )));
+        }
+        let conns = Arc::new(conns);
         let s = drive(clients, seconds, move |c, i| {
-            let http = http.clone();
-            let url = url.clone();
+            let conn = conns[c].clone();
             let body = format!("{head}p-{c}-{i}{tail}");
+            let (host, path) = (host.clone(), path.clone());
             async move {
-                http.post(&url)
-                    .header("Content-Type", "application/json")
-                    .body(body)
-                    .send()
+                let mut conn = conn.lock().await;
+                conn.post(&host, &path, body.as_bytes())
                     .await
-                    .is_ok_and(|r| r.status().as_u16() == 201)
+                    .is_ok_and(|code| code == 201)
             }
         })
         .await;

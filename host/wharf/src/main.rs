@@ -9,6 +9,12 @@ mod status;
 
 use clap::Parser;
 
+// glibc's allocator was the largest single cost on the write path (measured with
+// perf: `_int_malloc` at ~30% of the API server's CPU under load); mimalloc's
+// per-thread free lists avoid its arena contention.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     cli::init_logging(&cli.log);
