@@ -612,3 +612,45 @@ fn typed_create_commands_work() {
     let err = s.fails(&["create", "namespace", "shop"]);
     assert!(err.contains("AlreadyExists"), "{err}");
 }
+
+#[test]
+fn deleting_a_namespace_empties_it_then_removes_it() {
+    let s = Server::start();
+    s.ok(&["create", "namespace", "doomed"]);
+    s.ok(&[
+        "create",
+        "configmap",
+        "c1",
+        "--from-literal=a=b",
+        "-n",
+        "doomed",
+    ]);
+    s.ok(&["run", "p", "--image=busybox:1.36", "-n", "doomed"]);
+    s.ok(&["create", "configmap", "survivor", "--from-literal=a=b"]);
+    // kubectl waits until the namespace is really gone.
+    let out = s.ok(&["delete", "namespace", "doomed", "--timeout=30s"]);
+    assert_eq!(out.trim(), "namespace \"doomed\" deleted");
+    assert!(
+        s.fails(&["get", "namespace", "doomed"])
+            .contains("NotFound")
+    );
+    let http = s.http();
+    let (_, cms) = http.get("/api/v1/namespaces/doomed/configmaps");
+    assert_eq!(
+        cms["items"].as_array().map(Vec::len),
+        Some(0),
+        "contents deleted: {cms}"
+    );
+    assert_eq!(
+        s.get_json(&["cm", "survivor"])["data"]["a"],
+        "b",
+        "other namespaces untouched"
+    );
+    // Re-creating it starts empty.
+    s.ok(&["create", "namespace", "doomed"]);
+    assert!(
+        s.ok(&["get", "all", "-n", "doomed", "-o", "name"])
+            .trim()
+            .is_empty()
+    );
+}

@@ -17,6 +17,7 @@ mod bootstrap;
 mod decode;
 mod discovery;
 mod error;
+mod namespace_cleanup;
 mod openapi;
 mod protobuf;
 mod render;
@@ -48,8 +49,11 @@ pub async fn serve(
         .await
         .map_err(|e| std::io::Error::other(format!("bootstrapping the cluster: {e}")))?;
     server.ready.store(true, Ordering::Release);
+    let cleanup = tokio::spawn(namespace_cleanup::run(server.clone()));
     tracing::info!(%addr, "API server listening");
-    axum::serve(listener, server.router())
+    let served = axum::serve(listener, server.router())
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    cleanup.abort();
+    served
 }

@@ -209,6 +209,27 @@ async fn update_with(
     ))
 }
 
+/// Removes the `kubernetes` finalizer of a namespace being deleted (its contents are
+/// gone); the namespace is then deleted, unless other finalizers remain.
+pub(crate) async fn finalize_namespace(
+    server: &ApiServer,
+    target: &Target,
+) -> Result<(), ApiError> {
+    let mut mutate = |current: &Value| {
+        let mut ns = current.clone();
+        if let Some(list) = ns
+            .pointer_mut("/spec/finalizers")
+            .and_then(Value::as_array_mut)
+        {
+            list.retain(|f| f != "kubernetes");
+        }
+        Ok(ns)
+    };
+    update_with(server, target, None, false, &mut mutate)
+        .await
+        .map(|_| ())
+}
+
 /// A namespace still has `spec.finalizers` to run before it may go.
 fn namespace_pending(info: &ResourceInfo, obj: &Value) -> bool {
     info.kind == "Namespace"
@@ -280,7 +301,8 @@ async fn patch(
 }
 
 /// `DeleteOptions`, from the body or the query.
-struct DeleteOptions {
+#[derive(Default)]
+pub(crate) struct DeleteOptions {
     grace_period: Option<i64>,
     precondition_uid: Option<String>,
     precondition_rv: Option<u64>,
@@ -334,7 +356,7 @@ async fn delete(
 /// Deletes one object, or marks it for deletion when something must happen first
 /// (finalizers, a namespace's contents, a running pod's graceful stop). Returns 200
 /// with the last state when it is gone, 202 when it is only marked.
-async fn delete_one(
+pub(crate) async fn delete_one(
     server: &ApiServer,
     target: &Target,
     opts: &DeleteOptions,
