@@ -18,5 +18,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# The official Kubernetes Python client, for the client-library tests, in a
+# virtualenv of its own so nothing on the system changes.
+tools="${WHARF_TOOLS:-/var/tmp/wharf-tools}"
+if ! "$tools/py/bin/python3" -c 'import kubernetes' >/dev/null 2>&1; then
+  echo "setup: installing the Kubernetes Python client into $tools/py"
+  python3 -m venv "$tools/py"
+  "$tools/py/bin/pip" install --quiet --disable-pip-version-check kubernetes
+fi
+
 # The toolchain pinned by rust-toolchain.toml (rustup installs it on first use).
 rustup show active-toolchain >/dev/null

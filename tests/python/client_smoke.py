@@ -1,0 +1,87 @@
+"""The official Kubernetes Python client against a Wharf API server.
+
+Run by tests/python_client.rs with the admin kubeconfig as its only argument.
+Exits non-zero (with the failed assertion) when anything differs from Kubernetes.
+"""
+import sys
+import threading
+import time
+
+from kubernetes import client, config, watch
+
+config.load_kube_config(sys.argv[1])
+v1 = client.CoreV1Api()
+apps = client.AppsV1Api()
+
+assert client.VersionApi().get_code().major == "1"
+v1.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="py")))
+
+pod = client.V1Pod(
+    metadata=client.V1ObjectMeta(name="pp", labels={"a": "b"}),
+    spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="busybox:1.36")]),
+)
+created = v1.create_namespaced_pod("py", pod)
+assert created.spec.restart_policy == "Always", created.spec
+assert created.status.phase == "Pending"
+listed = v1.list_namespaced_pod("py", label_selector="a=b")
+assert [p.metadata.name for p in listed.items] == ["pp"]
+assert v1.list_namespaced_pod("py", label_selector="a=c").items == []
+
+events = []
+
+
+def watcher():
+    for ev in watch.Watch().stream(v1.list_namespaced_pod, "py", timeout_seconds=4):
+        events.append((ev["type"], ev["object"].metadata.name))
+
+
+t = threading.Thread(target=watcher)
+t.start()
+time.sleep(1)
+v1.patch_namespaced_pod("pp", "py", {"metadata": {"labels": {"x": "y"}}})
+v1.delete_namespaced_pod("pp", "py")
+t.join()
+assert events == [("ADDED", "pp"), ("MODIFIED", "pp"), ("DELETED", "pp")], events
+
+deployment = client.V1Deployment(
+    metadata=client.V1ObjectMeta(name="d"),
+    spec=client.V1DeploymentSpec(
+        replicas=2,
+        selector=client.V1LabelSelector(match_labels={"app": "d"}),
+        template=client.V1PodTemplateSpec(
+            metadata=client.V1ObjectMeta(labels={"app": "d"}),
+            spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="nginx:1")]),
+        ),
+    ),
+)
+apps.create_namespaced_deployment("py", deployment)
+assert apps.read_namespaced_deployment_scale("d", "py").spec.replicas == 2
+apps.patch_namespaced_deployment_scale("d", "py", {"spec": {"replicas": 4}})
+assert apps.read_namespaced_deployment("d", "py").spec.replicas == 4
+
+try:
+    v1.read_namespaced_pod("nope", "py")
+    raise AssertionError("reading a missing pod must fail")
+except client.exceptions.ApiException as e:
+    assert e.status == 404, e
+
+stale = v1.read_namespace("py")
+v1.patch_namespace("py", {"metadata": {"labels": {"touched": "yes"}}})
+try:
+    v1.replace_namespace("py", stale)
+    raise AssertionError("a stale replace must conflict")
+except client.exceptions.ApiException as e:
+    assert e.status == 409, e
+
+v1.delete_namespace("py")
+deadline = time.time() + 20
+while time.time() < deadline:
+    try:
+        v1.read_namespace("py")
+        time.sleep(0.2)
+    except client.exceptions.ApiException as e:
+        assert e.status == 404, e
+        break
+else:
+    raise AssertionError("namespace py was not deleted")
+print("python client: ok")
