@@ -154,6 +154,34 @@ fn list_metadata(revision: u64, continue_token: Option<String>) -> Value {
     m
 }
 
+/// A JSON list response assembled from objects that are already JSON.
+pub fn json_list(info: &ResourceInfo, listed: crate::storage::Listed<Vec<u8>>) -> Response {
+    let head = json!({
+        "kind": info.list_kind(),
+        "apiVersion": info.api_version(),
+        "metadata": list_metadata(listed.revision, listed.continue_token),
+    })
+    .to_string();
+    let size: usize = listed.items.iter().map(|i| i.len() + 1).sum();
+    let mut body = Vec::with_capacity(head.len() + size + 16);
+    // `head` is an object; reopen it to append the items.
+    body.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    body.extend_from_slice(b",\"items\":[");
+    for (i, item) in listed.items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item);
+    }
+    body.extend_from_slice(b"]}");
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
 /// The full response: status code, content type, warnings.
 pub fn respond(code: u16, repr: Representation, body: Body<'_>, warnings: &[String]) -> Response {
     let value = encode(repr, body);

@@ -230,6 +230,18 @@ async fn list(
     options: &Options,
     repr: Representation,
 ) -> Result<Response, ApiError> {
+    let metadata_selectors_only = options
+        .fields
+        .requirements
+        .iter()
+        .all(|r| r.field.starts_with("metadata."));
+    if repr == Representation::Json && metadata_selectors_only {
+        let listed = server
+            .objects
+            .list_json(target.info, target.namespace.as_deref(), options)
+            .await?;
+        return Ok(crate::render::json_list(target.info, listed));
+    }
     let listed = server
         .objects
         .list(target.info, target.namespace.as_deref(), options)

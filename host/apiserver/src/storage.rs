@@ -21,8 +21,8 @@ pub struct Objects {
 }
 
 /// One page of a listing.
-pub struct Listed {
-    pub items: Vec<Value>,
+pub struct Listed<T = Value> {
+    pub items: Vec<T>,
     pub revision: Revision,
     pub continue_token: Option<String>,
 }
@@ -93,6 +93,39 @@ impl Objects {
         namespace: Option<&str>,
         options: &Options,
     ) -> Result<Listed, ApiError> {
+        self.list_with(info, namespace, options, |kv| {
+            let obj = Self::decode_kv(kv)?;
+            Ok(selected(&obj, options).then_some(obj))
+        })
+        .await
+    }
+
+    /// Like [`list`](Self::list), but each selected object comes back as JSON bytes
+    /// with its `resourceVersion` spliced in, without decoding the whole object:
+    /// listing thousands of objects is mostly decoding and re-encoding otherwise.
+    /// Only for selectors that look at metadata alone.
+    pub async fn list_json(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        options: &Options,
+    ) -> Result<Listed<Vec<u8>>, ApiError> {
+        self.list_with(info, namespace, options, |kv| {
+            raw_with_revision(&kv.value, kv.mod_revision, |metadata| {
+                let wrapper = serde_json::json!({"metadata": metadata});
+                selected(&wrapper, options)
+            })
+        })
+        .await
+    }
+
+    async fn list_with<T>(
+        &self,
+        info: &ResourceInfo,
+        namespace: Option<&str>,
+        options: &Options,
+        select: impl Fn(&KeyValue) -> Result<Option<T>, ApiError>,
+    ) -> Result<Listed<T>, ApiError> {
         let prefix = info.key_prefix(namespace);
         if let Some(rv) = options.revision()?
             && options.resource_version_match.as_deref() == Some("Exact")
@@ -110,13 +143,15 @@ impl Objects {
             && (namespace.is_some() || !info.namespaced)
         {
             let revision = self.store.current_revision();
-            let items = self
-                .try_get(info, namespace, name)
-                .await?
-                .map(|(obj, _)| obj)
-                .filter(|obj| selected(obj, options))
-                .into_iter()
-                .collect();
+            let kv = self
+                .store
+                .get(&info.key(namespace, name))
+                .await
+                .map_err(|e| ApiError::from_store(info, name, e))?;
+            let items = match kv {
+                Some(kv) => select(&kv)?.into_iter().collect(),
+                None => Vec::new(),
+            };
             return Ok(Listed {
                 items,
                 revision,
@@ -151,9 +186,8 @@ impl Objects {
             let mut filled = false;
             for kv in &page.items {
                 last_key = Some(kv.key.clone());
-                let obj = Self::decode_kv(kv)?;
-                if selected(&obj, options) {
-                    items.push(obj);
+                if let Some(item) = select(kv)? {
+                    items.push(item);
                     if want > 0 && items.len() == want {
                         filled = true;
                         break;
@@ -240,6 +274,58 @@ pub fn with_revision(mut obj: Value, rev: Revision) -> Value {
     obj
 }
 
+/// Stored JSON with `metadata.resourceVersion` set, decoding only the top level and
+/// `metadata`; `None` when `keep` (shown the metadata) rejects the object.
+fn raw_with_revision(
+    bytes: &[u8],
+    revision: Revision,
+    keep: impl Fn(&Value) -> bool,
+) -> Result<Option<Vec<u8>>, ApiError> {
+    use serde_json::value::RawValue;
+    let corrupt =
+        |e: serde_json::Error| ApiError::internal(format!("stored object is not valid JSON: {e}"));
+    let top: std::collections::BTreeMap<std::borrow::Cow<'_, str>, &RawValue> =
+        serde_json::from_slice(bytes).map_err(corrupt)?;
+    let mut metadata: Value = match top.get("metadata") {
+        Some(raw) => serde_json::from_str(raw.get()).map_err(corrupt)?,
+        None => Value::Object(Default::default()),
+    };
+    if !keep(&metadata) {
+        return Ok(None);
+    }
+    if let Some(m) = metadata.as_object_mut() {
+        m.insert("resourceVersion".into(), Value::from(revision.to_string()));
+    }
+    let metadata = serde_json::to_string(&metadata).map_err(corrupt)?;
+    let mut out = Vec::with_capacity(bytes.len() + 32);
+    out.push(b'{');
+    let mut first = true;
+    let mut wrote_metadata = false;
+    for (key, raw) in &top {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend(serde_json::to_vec(key.as_ref()).map_err(corrupt)?);
+        out.push(b':');
+        if key == "metadata" {
+            out.extend_from_slice(metadata.as_bytes());
+            wrote_metadata = true;
+        } else {
+            out.extend_from_slice(raw.get().as_bytes());
+        }
+    }
+    if !wrote_metadata {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"metadata\":");
+        out.extend_from_slice(metadata.as_bytes());
+    }
+    out.push(b'}');
+    Ok(Some(out))
+}
+
 pub fn selected(obj: &Value, options: &Options) -> bool {
     options.labels.matches(obj) && options.fields.matches(obj)
 }
@@ -274,6 +360,22 @@ fn decode_continue(token: &str, prefix: &str) -> Result<(String, Revision), ApiE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_listing_splices_the_revision_and_keeps_the_rest() {
+        let stored = br#"{"apiVersion":"v1","data":{"k":"\"metadata\":{"},"kind":"ConfigMap","metadata":{"labels":{"a":"b"},"name":"c"}}"#;
+        let out = raw_with_revision(stored, 42, |_| true).unwrap().unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        let mut want: Value = serde_json::from_slice(stored).unwrap();
+        want["metadata"]["resourceVersion"] = Value::from("42");
+        assert_eq!(v, want);
+        assert!(
+            raw_with_revision(stored, 1, |m| m["labels"]["a"] == "x")
+                .unwrap()
+                .is_none()
+        );
+        assert!(raw_with_revision(b"{not json", 1, |_| true).is_err());
+    }
 
     #[test]
     fn continue_tokens_round_trip_and_are_checked() {
