@@ -60,8 +60,9 @@ impl Default for SledStoreOptions {
 enum Durability {
     /// Every revision up to this one is on disk.
     UpTo(Revision),
-    /// An append or sync failed: nothing after the last good revision can be promised.
-    Failed(String),
+    /// Something failed: nothing after `last` (the last good revision) can be
+    /// promised, and no further write is accepted. Never replaced once set.
+    Failed { last: Revision, why: String },
 }
 
 /// State guarded by the write mutex.
@@ -72,6 +73,10 @@ struct WriteState {
     pending: Vec<Arc<Event>>,
     /// Their write-ahead records, in the same order.
     wal_buffer: Vec<u8>,
+    /// The newest not-yet-durable state of each key written since the last sync
+    /// (`None`: deleted). Writers check preconditions against it; readers never see
+    /// it: `objects` only ever holds durable state.
+    overlay: std::collections::HashMap<String, (Revision, Option<Vec<u8>>)>,
 }
 
 /// The newest changes, oldest first, with consecutive revisions.
@@ -162,6 +167,8 @@ impl Drop for OpenHandle {
             inner
                 .closed
                 .store(true, std::sync::atomic::Ordering::Release);
+            // Ends the watches still open, so they release the store too.
+            inner.fail("the store was closed".into());
             // Take each lock so a thread between its check and its wait cannot miss
             // the wake-up.
             drop(lock(&inner.writer));
@@ -239,7 +246,11 @@ impl SledStore {
             events: VecDeque::new(),
             compacted: revision,
         };
+        let contiguous = logged
+            .windows(2)
+            .all(|w| w[1].revision == w[0].revision + 1);
         if let Some(first) = logged.first()
+            && contiguous
             && logged.last().map(|e| e.revision) == Some(revision)
         {
             history.compacted = first.revision - 1;
@@ -270,6 +281,7 @@ impl SledStore {
                 revision,
                 pending: Vec::new(),
                 wal_buffer: Vec::new(),
+                overlay: Default::default(),
             }),
             flush_wanted: Condvar::new(),
             durable,
@@ -320,11 +332,18 @@ impl SledStore {
         self.check_healthy()?;
         let (revision, prev) = {
             let mut state = lock(&self.inner.writer);
-            let current = self.inner.read_objects().get(key).map(|e| KeyValue {
-                key: key.to_string(),
-                value: e.value.clone(),
-                mod_revision: e.mod_revision,
-            });
+            let current = match state.overlay.get(key) {
+                Some((mod_revision, value)) => value.as_ref().map(|v| KeyValue {
+                    key: key.to_string(),
+                    value: v.clone(),
+                    mod_revision: *mod_revision,
+                }),
+                None => self.inner.read_objects().get(key).map(|e| KeyValue {
+                    key: key.to_string(),
+                    value: e.value.clone(),
+                    mod_revision: e.mod_revision,
+                }),
+            };
             let write = decide(current.clone())?;
             let revision = state.revision + 1;
             let (kind, value) = match write {
@@ -345,23 +364,13 @@ impl SledStore {
                 value,
                 prev_value: current.as_ref().map(|kv| kv.value.clone()),
             };
-            {
-                let mut objects = self
-                    .inner
-                    .objects
-                    .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                match kind {
-                    EventKind::Deleted => objects.remove(key),
-                    _ => objects.insert(
-                        key.to_string(),
-                        Entry {
-                            mod_revision: revision,
-                            value: event.value.clone(),
-                        },
-                    ),
-                };
-            }
+            let overlay_value = match kind {
+                EventKind::Deleted => None,
+                _ => Some(event.value.clone()),
+            };
+            state
+                .overlay
+                .insert(key.to_string(), (revision, overlay_value));
             state.wal_buffer.extend(wal::record(&event));
             state.revision = revision;
             state.pending.push(Arc::new(event));
@@ -374,7 +383,7 @@ impl SledStore {
 
     fn check_healthy(&self) -> Result<(), StoreError> {
         match &*self.inner.durable.borrow() {
-            Durability::Failed(why) => Err(StoreError::Backend(why.clone())),
+            Durability::Failed { why, .. } => Err(StoreError::Backend(why.clone())),
             Durability::UpTo(_) => Ok(()),
         }
     }
@@ -384,13 +393,13 @@ impl SledStore {
         let state = rx
             .wait_for(|d| match d {
                 Durability::UpTo(r) => *r >= revision,
-                Durability::Failed(_) => true,
+                Durability::Failed { .. } => true,
             })
             .await
             .map_err(|_| StoreError::Backend("store is shutting down".into()))?;
         match &*state {
             Durability::UpTo(_) => Ok(()),
-            Durability::Failed(why) => Err(StoreError::Backend(why.clone())),
+            Durability::Failed { why, .. } => Err(StoreError::Backend(why.clone())),
         }
     }
 }
@@ -415,6 +424,42 @@ fn batch_for(event: &Event) -> sled::Batch {
 }
 
 impl Inner {
+    /// Marks the store failed (once; the first failure is the one reported).
+    fn fail(&self, why: String) {
+        self.durable.send_if_modified(|d| match d {
+            Durability::UpTo(last) => {
+                *d = Durability::Failed { last: *last, why };
+                true
+            }
+            Durability::Failed { .. } => false,
+        });
+    }
+
+    /// Advances the durable mark, unless the store has failed.
+    fn advance(&self, to: Revision) -> bool {
+        let mut advanced = false;
+        self.durable.send_if_modified(|d| match d {
+            Durability::UpTo(r) => {
+                *r = to;
+                advanced = true;
+                true
+            }
+            Durability::Failed { .. } => false,
+        });
+        advanced
+    }
+
+    fn failure(&self) -> Option<String> {
+        match &*self.durable.borrow() {
+            Durability::Failed { why, .. } => Some(why.clone()),
+            Durability::UpTo(_) => None,
+        }
+    }
+
+    fn is_failed(&self) -> bool {
+        matches!(&*self.durable.borrow(), Durability::Failed { .. })
+    }
+
     fn is_closed(&self) -> bool {
         self.closed.load(std::sync::atomic::Ordering::Acquire)
     }
@@ -429,7 +474,7 @@ impl Inner {
         match &*self.durable.borrow() {
             Durability::UpTo(r) => *r,
             // Readers may still read what was durable before the failure.
-            Durability::Failed(_) => 0,
+            Durability::Failed { last, .. } => *last,
         }
     }
 
@@ -471,10 +516,31 @@ fn flusher(inner: Weak<Inner>) {
         };
         if let Err(e) = lock(&strong.wal).append_durable(&records) {
             tracing::error!(error = %e, "write-ahead log append failed; refusing further writes");
-            strong
-                .durable
-                .send_replace(Durability::Failed(e.to_string()));
+            strong.fail(e.to_string());
             return;
+        }
+        {
+            let mut objects = strong
+                .objects
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for event in &batch {
+                match event.kind {
+                    EventKind::Deleted => objects.remove(&event.key),
+                    _ => objects.insert(
+                        event.key.clone(),
+                        Entry {
+                            mod_revision: event.revision,
+                            value: event.value.clone(),
+                        },
+                    ),
+                };
+            }
+        }
+        {
+            // Entries written again after this batch stay: they are still pending.
+            let mut state = lock(&strong.writer);
+            state.overlay.retain(|_, (revision, _)| *revision > last);
         }
         {
             let mut history = strong
@@ -485,7 +551,9 @@ fn flusher(inner: Weak<Inner>) {
                 history.push(event.clone(), strong.options.history_window);
             }
         }
-        strong.durable.send_replace(Durability::UpTo(last));
+        if !strong.advance(last) {
+            return;
+        }
         lock(&strong.apply_queue).extend(batch.iter().cloned());
         strong.apply_wanted.notify_one();
         for event in batch {
@@ -545,9 +613,7 @@ fn applier(inner: Weak<Inner>) {
                 // The log still holds these changes and replays them on open; without
                 // sled the log can no longer be trimmed, so stop accepting writes.
                 tracing::error!(error = %e, "applying changes to sled failed; refusing further writes");
-                strong
-                    .durable
-                    .send_replace(Durability::Failed(format!("applying to sled: {e}")));
+                strong.fail(format!("applying to sled: {e}"));
                 return;
             }
         }
@@ -571,7 +637,7 @@ fn checkpoint(inner: Arc<Inner>, covered: Revision) {
             let inner = inner.clone();
             move || {
                 while inner.applied.load(std::sync::atomic::Ordering::Acquire) < covered {
-                    if matches!(&*inner.durable.borrow(), Durability::Failed(_)) {
+                    if inner.is_failed() || inner.is_closed() {
                         inner
                             .checkpointing
                             .store(false, std::sync::atomic::Ordering::Release);
@@ -765,11 +831,20 @@ async fn run_watch(
             }
             last = durable;
         }
+        let mut durability = inner.durable.subscribe();
         loop {
             let received = tokio::select! {
                 received = live.recv() => received,
                 // The watcher went away: stop without waiting for the next write.
                 () = tx.closed() => return,
+                // The store failed or closed: say so rather than go quiet.
+                () = async {
+                    let _ = durability.wait_for(|d| matches!(d, Durability::Failed { .. })).await;
+                } => {
+                    let why = inner.failure().unwrap_or_else(|| "store closed".to_string());
+                    let _ = tx.send(Err(StoreError::Backend(why))).await;
+                    return;
+                }
             };
             match received {
                 Ok(event) => {

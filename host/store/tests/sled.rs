@@ -101,3 +101,33 @@ async fn checkpoints_trim_the_log_and_lose_nothing() {
     let page = store.list("/cp/", None, 0).await.unwrap();
     assert_eq!(page.items.len(), 200, "every write is back after reopen");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_the_store_ends_its_watches_and_unlocks_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), SledStoreOptions::default()).unwrap();
+    store.create("/z/a", b"a".to_vec()).await.unwrap();
+    let mut watch = store.watch("/z/", store.current_revision()).await.unwrap();
+    drop(store);
+    let ended = tokio::time::timeout(Duration::from_secs(5), watch.recv())
+        .await
+        .unwrap();
+    assert!(
+        matches!(ended, Some(Err(StoreError::Backend(_)))),
+        "the watch says why it ended: {ended:?}"
+    );
+    drop(watch);
+    // The threads and the watch task let go of sled's lock.
+    let mut reopened = None;
+    for _ in 0..50 {
+        match SledStore::open(dir.path(), SledStoreOptions::default()) {
+            Ok(s) => {
+                reopened = Some(s);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let store = reopened.expect("the store can be reopened once closed");
+    assert_eq!(store.get("/z/a").await.unwrap().unwrap().value, b"a");
+}
