@@ -262,3 +262,19 @@ fn mangled_requests_never_break_the_server() {
         assert_eq!(code, 200);
     }
 }
+
+#[test]
+fn odd_but_legal_inputs_do_not_drop_the_connection() {
+    let s = Server::start();
+    let http = s.http();
+    let (code, body) =
+        http.get("/api/v1/namespaces/default/pods?fieldSelector=metadata.name%3Dcaf%C3%A9");
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = http.get("/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=9223372036854775807&resourceVersion=999999999");
+    assert!(code == 200 || code == 504, "{code} {body}");
+    let (code, body) = http.post_json(PODS, &json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"generateName": "€".repeat(30)}, "spec": {"containers": [{"name": "c", "image": "i:1"}]}}));
+    assert_status(code, &body, 422, "Invalid");
+    let (code, _) = http.get("/livez");
+    assert_eq!(code, 200);
+}

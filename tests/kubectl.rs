@@ -654,3 +654,63 @@ fn deleting_a_namespace_empties_it_then_removes_it() {
             .is_empty()
     );
 }
+
+#[test]
+fn review_regressions_deletion_services_namespaces() {
+    let s = Server::start();
+    // Server-side dry run deletes nothing (kubectl puts dryRun in the body).
+    s.ok(&["create", "configmap", "keep", "--from-literal=a=b"]);
+    s.ok(&["delete", "configmap", "keep", "--dry-run=server"]);
+    assert_eq!(s.get_json(&["cm", "keep"])["data"]["a"], "b");
+
+    // A pod in graceful deletion can still be updated; its kubelet finishes it.
+    s.apply(&POD.replace("  containers:", "  nodeName: node-1\n  containers:"));
+    s.ok(&["delete", "pod", "p1", "--wait=false"]);
+    s.ok(&["label", "pod", "p1", "still=here"]);
+    let p = s.get_json(&["pod", "p1"]);
+    assert!(p["metadata"]["deletionTimestamp"].is_string(), "{p}");
+    assert_eq!(p["metadata"]["labels"]["still"], "here");
+
+    // Replacing a Service with its original manifest keeps its address; changing
+    // its type allocates a node port.
+    let svc = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports:\n  - {name: http, port: 80}\n";
+    s.apply(svc);
+    let ip = s.get_json(&["svc", "web"])["spec"]["clusterIP"].clone();
+    let out = s.kubectl_stdin(&["replace", "-f", "-"], Some(svc));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.get_json(&["svc", "web"])["spec"]["clusterIP"], ip);
+    s.ok(&[
+        "patch",
+        "svc",
+        "web",
+        "-p",
+        r#"{"spec":{"type":"NodePort"}}"#,
+    ]);
+    let np = s.get_json(&["svc", "web"])["spec"]["ports"][0]["nodePort"].as_i64();
+    assert!(np.is_some_and(|p| (30000..=32767).contains(&p)), "{np:?}");
+    s.ok(&[
+        "patch",
+        "svc",
+        "web",
+        "-p",
+        r#"{"spec":{"type":"ClusterIP"}}"#,
+    ]);
+    assert!(
+        s.get_json(&["svc", "web"])["spec"]["ports"][0]
+            .get("nodePort")
+            .is_none()
+    );
+    let err = s.fails(&["create", "service", "clusterip", "1svc", "--tcp=80"]);
+    assert!(err.contains("DNS-1035"), "{err}");
+
+    // A namespace always gets the finalizer that empties it on deletion.
+    s.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: bare}\nspec: {finalizers: []}\n");
+    assert_eq!(
+        s.get_json(&["ns", "bare"])["spec"]["finalizers"],
+        serde_json::json!(["kubernetes"])
+    );
+}

@@ -49,10 +49,10 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
             // Set unconditionally, as Kubernetes does: it is how selectors find a
             // namespace by name.
             labels.insert("kubernetes.io/metadata.name".into(), Value::from(name));
-            let spec = object_at(obj, "spec");
-            if !spec.contains_key("finalizers") {
-                spec.insert("finalizers".into(), json!(["kubernetes"]));
-            }
+            // The `kubernetes` finalizer itself is added on create by the API server
+            // (whatever the client sent); defaulting must not re-add it after
+            // `finalize` removed it.
+            object_at(obj, "spec");
             default(object_at(obj, "status"), "phase", "Active");
         }
         ("", "Secret") => {

@@ -86,11 +86,12 @@ pub fn generated_suffix() -> String {
 /// plus the suffix.
 pub fn generate_name(prefix: &str) -> String {
     let max_prefix = 63 - 5;
-    let cut = if prefix.len() > max_prefix {
-        &prefix[..max_prefix]
-    } else {
-        prefix
-    };
+    let mut end = prefix.len().min(max_prefix);
+    // Never cut inside a character (validation rejects non-ASCII names anyway).
+    while !prefix.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = &prefix[..end];
     format!("{cut}{}", generated_suffix())
 }
 
@@ -104,6 +105,7 @@ mod tests {
         let n = generate_name("web-");
         assert!(n.starts_with("web-") && n.len() == 9, "{n}");
         assert_eq!(generate_name(&"x".repeat(100)).len(), 63);
+        assert!(generate_name(&"€".repeat(30)).starts_with('€'));
     }
 
     #[test]

@@ -362,11 +362,18 @@ pub fn field_value(object: &Value, field: &str) -> String {
     } else {
         field
     };
+    // Kubernetes' field sets print these from typed structs, where absent means
+    // false or zero.
+    let absent = match field {
+        "spec.unschedulable" | "spec.hostNetwork" => "false",
+        "status.replicas" => "0",
+        _ => "",
+    };
     let mut cur = object;
     for part in field.split('.') {
         match cur.get(part) {
             Some(next) => cur = next,
-            None => return String::new(),
+            None => return absent.to_string(),
         }
     }
     match cur {
@@ -400,17 +407,19 @@ fn split_unescaped(input: &str, sep: char) -> Vec<String> {
 }
 
 fn split_once_unescaped<'a>(clause: &'a str, op: &str) -> Option<(&'a str, &'a str)> {
-    let bytes = clause.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\\' {
-            i += 2;
+    let mut escaped = false;
+    for (i, c) in clause.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        if c == '\\' {
+            escaped = true;
             continue;
         }
         if clause[i..].starts_with(op) {
             return Some((&clause[..i], &clause[i + op.len()..]));
         }
-        i += 1;
     }
     None
 }
@@ -516,6 +525,14 @@ mod tests {
             );
         }
         assert!(FieldSelector::parse("nonsense").is_err());
+        let unicode = FieldSelector::parse("metadata.name=café,metadata.namespace!=ü").unwrap();
+        assert_eq!(unicode.equality("metadata.name"), Some("café"));
+        let node = json!({"metadata": {"name": "n"}, "spec": {}});
+        assert!(
+            FieldSelector::parse("spec.unschedulable=false")
+                .unwrap()
+                .matches(&node)
+        );
         let escaped = FieldSelector::parse(r"metadata.name=a\,b").unwrap();
         assert_eq!(escaped.equality("metadata.name"), Some("a,b"));
     }

@@ -232,7 +232,17 @@ pub fn quantity(s: &str) -> Result<(), String> {
 
 /// Kinds whose names must be RFC 1123 labels rather than subdomains.
 fn name_is_label(info: &ResourceInfo) -> bool {
-    matches!(info.kind, "Namespace" | "Service")
+    matches!(info.kind, "Namespace")
+}
+
+/// RFC 1035 label (Service names): an RFC 1123 label that starts with a letter.
+pub fn dns1035_label(s: &str) -> Result<(), String> {
+    dns1123_label(s)?;
+    if s.as_bytes()[0].is_ascii_lowercase() {
+        Ok(())
+    } else {
+        Err("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')".into())
+    }
 }
 
 /// Validates the metadata every object has.
@@ -255,7 +265,9 @@ pub fn validate_metadata(info: &ResourceInfo, obj: &Value, errors: &mut Vec<Fiel
             }
         }
         Some(name) => {
-            let check = if name_is_label(info) {
+            let check = if info.kind == "Service" {
+                dns1035_label(name)
+            } else if name_is_label(info) {
                 dns1123_label(name)
             } else {
                 dns1123_subdomain(name)
@@ -677,6 +689,7 @@ mod tests {
         assert!(dns1123_subdomain("").is_err());
         assert!(dns1123_label("a.b").is_err());
         assert!(dns1123_label(&"a".repeat(64)).is_err());
+        assert!(dns1035_label("1svc").is_err() && dns1035_label("svc-1").is_ok());
         assert!(label_key("example.com/app").is_ok());
         assert!(label_key("-x").is_err());
         assert!(label_value("").is_ok());

@@ -170,6 +170,26 @@ pub fn prepare_create(
     }
     normalize(info, &mut obj);
     defaults::apply(info, &mut obj);
+    if info.kind == "Namespace" {
+        // Every namespace starts with the `kubernetes` finalizer, whatever the client
+        // sent: it is what makes deletion empty the namespace before it goes.
+        let spec = obj
+            .as_object_mut()
+            .map(|m| m.entry("spec").or_insert_with(|| Value::Object(Map::new())));
+        if let Some(spec) = spec.and_then(Value::as_object_mut) {
+            let finalizers = spec
+                .entry("finalizers")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if !finalizers.is_array() {
+                *finalizers = Value::Array(Vec::new());
+            }
+            if let Some(list) = finalizers.as_array_mut()
+                && !list.iter().any(|f| f == "kubernetes")
+            {
+                list.push(Value::from("kubernetes"));
+            }
+        }
+    }
     check(info, &obj, &[])?;
     Ok(obj)
 }
@@ -216,6 +236,21 @@ pub fn prepare_update(
             if info.has_subresource(Subresource::Status) {
                 set_field(&mut new, "status", old.get("status").cloned());
             }
+            if info.kind == "Namespace" {
+                // Only `finalize` changes a namespace's finalizers.
+                let old_finalizers = old.pointer("/spec/finalizers").cloned();
+                if let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) {
+                    match old_finalizers {
+                        Some(f) => spec.insert("finalizers".into(), f),
+                        None => spec.remove("finalizers"),
+                    };
+                } else if let (Some(map), Some(f)) = (new.as_object_mut(), old_finalizers) {
+                    map.insert("spec".into(), serde_json::json!({"finalizers": f}));
+                }
+            }
+            if info.kind == "Service" {
+                keep_allocations(&mut new, old);
+            }
             new
         }
     };
@@ -253,6 +288,51 @@ pub fn prepare_update(
     let forbidden = immutability(info, &obj, old);
     check(info, &obj, &forbidden)?;
     Ok(obj)
+}
+
+/// A Service update that leaves out what was allocated keeps it, as Kubernetes does
+/// (`kubectl replace` of the original manifest must not give the address back);
+/// node ports go when the type no longer has them.
+fn keep_allocations(new: &mut Value, old: &Value) {
+    let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let ty = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
+    let missing = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v == "");
+    if ty != "ExternalName" && missing(spec.get("clusterIP")) {
+        for field in ["clusterIP", "clusterIPs"] {
+            if let Some(v) = old.pointer(&format!("/spec/{field}")) {
+                spec.insert(field.into(), v.clone());
+            }
+        }
+    }
+    let old_ports: Vec<Value> = old
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+        for port in ports.iter_mut().filter_map(Value::as_object_mut) {
+            if ty == "NodePort" || ty == "LoadBalancer" {
+                if missing(port.get("nodePort")) {
+                    let same = old_ports.iter().find(|p| {
+                        p.get("port") == port.get("port")
+                            && p.get("protocol").unwrap_or(&Value::from("TCP"))
+                                == port.get("protocol").unwrap_or(&Value::from("TCP"))
+                    });
+                    if let Some(np) = same.and_then(|p| p.get("nodePort")) {
+                        port.insert("nodePort".into(), np.clone());
+                    }
+                }
+            } else {
+                port.remove("nodePort");
+            }
+        }
+    }
 }
 
 fn set_field(obj: &mut Value, field: &str, value: Option<Value>) {

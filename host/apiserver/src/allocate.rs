@@ -32,29 +32,33 @@ fn invalid(service: &Value, field: &str, value: &Value, why: &str) -> ApiError {
     )
 }
 
-/// Fills in `spec.clusterIP(s)` and node ports of a new Service.
-pub async fn service(objects: &Objects, service: &mut Value) -> Result<(), ApiError> {
+/// Addresses and node ports in use by Services.
+#[derive(Debug, Clone, Default)]
+pub struct Taken {
+    ips: BTreeSet<Ipv4Addr>,
+    node_ports: BTreeSet<i64>,
+}
+
+/// What every Service except `except` (namespace, name) holds.
+pub async fn taken(objects: &Objects, except: Option<(&str, &str)>) -> Result<Taken, ApiError> {
     let info = resources::find("", "v1", "services")
         .ok_or_else(|| ApiError::internal("no services kind"))?;
-    let ty = service
-        .pointer("/spec/type")
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterIP")
-        .to_string();
-    if ty == "ExternalName" {
-        return Ok(());
-    }
     let everything = Options::parse(&Default::default(), info)?;
-    let existing = objects.list(info, None, &everything).await?.items;
-    let mut ips = BTreeSet::new();
-    let mut ports = BTreeSet::new();
-    for s in &existing {
+    let mut taken = Taken::default();
+    for s in objects.list(info, None, &everything).await?.items {
+        let id = (
+            wharf_api_types::meta::namespace(&s).unwrap_or_default(),
+            wharf_api_types::meta::name(&s).unwrap_or_default(),
+        );
+        if except == Some(id) {
+            continue;
+        }
         if let Some(ip) = s
             .pointer("/spec/clusterIP")
             .and_then(Value::as_str)
             .and_then(|ip| ip.parse::<Ipv4Addr>().ok())
         {
-            ips.insert(ip);
+            taken.ips.insert(ip);
         }
         for p in s
             .pointer("/spec/ports")
@@ -63,19 +67,46 @@ pub async fn service(objects: &Objects, service: &mut Value) -> Result<(), ApiEr
             .flatten()
         {
             if let Some(np) = p.get("nodePort").and_then(Value::as_i64) {
-                ports.insert(np);
+                taken.node_ports.insert(np);
             }
         }
     }
+    Ok(taken)
+}
+
+/// Fills in `spec.clusterIP(s)` and node ports of a new Service.
+pub async fn service(objects: &Objects, service: &mut Value) -> Result<(), ApiError> {
+    let mut taken = taken(objects, None).await?;
+    assign(service, &mut taken, None)
+}
+
+/// Allocates what `service` lacks and checks what it asks for against `taken`. On an
+/// update, `old` is the stored Service: what it already holds stays its own.
+pub fn assign(service: &mut Value, taken: &mut Taken, old: Option<&Value>) -> Result<(), ApiError> {
+    let ty = service
+        .pointer("/spec/type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
+    if ty == "ExternalName" {
+        return Ok(());
+    }
+    let ips = &mut taken.ips;
+    let ports = &mut taken.node_ports;
     let requested = service
         .pointer("/spec/clusterIP")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    let unchanged_ip = old
+        .and_then(|o| o.pointer("/spec/clusterIP"))
+        .and_then(Value::as_str)
+        == Some(requested.as_str())
+        && !requested.is_empty();
     let ip = match requested.as_str() {
         "None" => None,
         "" => {
-            Some(free_ip(&ips).ok_or_else(|| {
+            Some(free_ip(ips).ok_or_else(|| {
                 ApiError::internal("the service IP range 10.96.0.0/16 is exhausted")
             })?)
         }
@@ -97,7 +128,7 @@ pub async fn service(objects: &Objects, service: &mut Value) -> Result<(), ApiEr
                     "failed to allocate IP: the provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/16",
                 ));
             }
-            if ips.contains(&ip) {
+            if !unchanged_ip && ips.contains(&ip) {
                 return Err(invalid(
                     service,
                     "spec.clusterIP",
@@ -108,6 +139,9 @@ pub async fn service(objects: &Objects, service: &mut Value) -> Result<(), ApiEr
             Some(ip)
         }
     };
+    if let Some(ip) = ip {
+        ips.insert(ip);
+    }
     let spec = &mut service["spec"];
     match ip {
         Some(ip) => {

@@ -51,9 +51,31 @@ pub async fn serve(
     server.ready.store(true, Ordering::Release);
     let cleanup = tokio::spawn(namespace_cleanup::run(server.clone()));
     tracing::info!(%addr, "API server listening");
-    let served = axum::serve(listener, server.router())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // Graceful shutdown waits for open responses, and a watch is a response that
+    // never ends on its own: give connections a few seconds, then stop anyway.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let mut graceful = stop_rx.clone();
+    let mut deadline = stop_rx;
+    let serving = axum::serve(listener, server.router()).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|stop| *stop).await;
+    });
+    let served = tokio::select! {
+        served = serving => served,
+        () = async {
+            let _ = deadline.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::info!("connections still open after the shutdown grace period; closing them");
+            Ok(())
+        }
+    };
     cleanup.abort();
     served
 }
+
+/// How long open connections (watches) get to finish after a shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);

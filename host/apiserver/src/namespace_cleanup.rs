@@ -99,7 +99,7 @@ async fn empty(server: &ApiServer, namespace: &str) -> Result<bool, ApiError> {
             };
             match write::delete_one(server, &target, &DeleteOptions::default(), false).await {
                 // Deleted now.
-                Ok((200, _)) => {}
+                Ok((code, _)) if code != write::PENDING => {}
                 // Marked; its finalizers or its kubelet finish it.
                 Ok(_) => remaining += 1,
                 Err(ApiError { code: 404, .. }) => {}

@@ -160,6 +160,9 @@ pub struct Options {
     pub timeout_seconds: Option<u64>,
     pub field_validation: FieldValidation,
     pub dry_run: bool,
+    /// `DeleteOptions` given as query parameters (the body may override them).
+    pub grace_period: Option<i64>,
+    pub propagation_policy: Option<String>,
 }
 
 impl Options {
@@ -224,6 +227,16 @@ impl Options {
             timeout_seconds: number("timeoutSeconds")?,
             field_validation,
             dry_run,
+            grace_period: match q.get("gracePeriodSeconds").filter(|v| !v.is_empty()) {
+                None => None,
+                Some(v) => Some(v.parse::<i64>().map_err(|_| {
+                    ApiError::bad_request(format!("invalid value for gracePeriodSeconds: {v:?}"))
+                })?),
+            },
+            propagation_policy: q
+                .get("propagationPolicy")
+                .filter(|v| !v.is_empty())
+                .cloned(),
         })
     }
 

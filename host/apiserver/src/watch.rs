@@ -28,6 +28,9 @@ use crate::request::{Options, Representation, Target};
 use crate::server::ApiServer;
 use crate::storage::{Objects, selected};
 
+/// The longest a watch may be asked to last (a week).
+const MAX_WATCH_SECONDS: u64 = 7 * 24 * 3600;
+
 /// How often an idle watch that asked for bookmarks gets one.
 pub const BOOKMARK_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -193,9 +196,10 @@ async fn pump(
             return;
         }
     }
+    // Clamped: a client's absurd timeout must not overflow the clock.
     let deadline = options
         .timeout_seconds
-        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s.min(MAX_WATCH_SECONDS)));
     let mut last = start;
     let mut bookmarks = tokio::time::interval(BOOKMARK_INTERVAL);
     bookmarks.tick().await;

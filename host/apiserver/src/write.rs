@@ -23,6 +23,10 @@ use crate::storage::with_revision;
 /// How many times a read-modify-write retries after losing a race.
 const MAX_RETRIES: usize = 32;
 
+/// `delete_one`'s code for "marked, not gone yet": Kubernetes answers 200 with the
+/// object either way, and this crate tells the cases apart by this value.
+pub(crate) const PENDING: u16 = 202;
+
 /// Namespaces that can never be deleted.
 const PROTECTED_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -153,6 +157,30 @@ async fn store_create(
     server.objects.create(info, ns, name, obj).await
 }
 
+/// For a write to a Service's main resource: the allocation lock, held until the
+/// write is done, and what the other Services hold.
+async fn service_allocations<'a>(
+    server: &'a ApiServer,
+    target: &Target,
+) -> Result<
+    (
+        Option<tokio::sync::MutexGuard<'a, ()>>,
+        Option<crate::allocate::Taken>,
+    ),
+    ApiError,
+> {
+    if (target.info.group, target.info.kind) != ("", "Service") || target.subresource.is_some() {
+        return Ok((None, None));
+    }
+    let guard = server.allocation.lock().await;
+    let me = (
+        target.namespace.as_deref().unwrap_or_default(),
+        target.name.as_deref().unwrap_or_default(),
+    );
+    let taken = crate::allocate::taken(&server.objects, Some(me)).await?;
+    Ok((Some(guard), Some(taken)))
+}
+
 /// What an update does with the current object: returns the new one.
 type Mutation<'a> = dyn FnMut(&Value) -> Result<Value, ApiError> + Send + 'a;
 
@@ -182,8 +210,15 @@ async fn update_with(
             return Ok(new);
         }
         // The last finalizer of an object being deleted is gone: finish the delete.
+        // (Not for an object in graceful deletion — a pod its kubelet is still
+        // stopping is updated as usual; the kubelet deletes it when it is done.)
+        let graceful = current
+            .pointer("/metadata/deletionGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .is_some_and(|g| g > 0);
         if meta::is_deleting(&new)
             && meta::finalizers(&new).is_empty()
+            && !graceful
             && !namespace_pending(info, &new)
         {
             return match server.objects.delete(info, ns, name, Some(revision)).await {
@@ -259,8 +294,14 @@ async fn update(
     let name = target.name.clone().unwrap_or_default();
     let ns = target.namespace.clone();
     let sub = target.subresource;
+    let (_guard, taken) = service_allocations(server, target).await?;
     let mut mutate = |current: &Value| {
-        admission::prepare_update(info, ns.as_deref(), &name, decoded.clone(), current, sub)
+        let mut new =
+            admission::prepare_update(info, ns.as_deref(), &name, decoded.clone(), current, sub)?;
+        if let Some(taken) = &taken {
+            crate::allocate::assign(&mut new, &mut taken.clone(), Some(current))?;
+        }
+        Ok(new)
     };
     let written = update_with(server, target, precondition, options.dry_run, &mut mutate).await?;
     Ok(respond(200, repr, Body::Object(written), &warnings))
@@ -281,6 +322,7 @@ async fn patch(
     let sub = target.subresource;
     let mut warnings = Vec::new();
     let field_validation = options.field_validation;
+    let (_guard, taken) = service_allocations(server, target).await?;
     let mut mutate = |current: &Value| {
         let patched = wharf_patch::apply(patch_type, current, body)
             .map_err(|e| ApiError::new(e.http_status(), e.reason(), e.to_string()))?;
@@ -294,7 +336,11 @@ async fn patch(
         }
         let (decoded, w) = admission::decode_body(info, patched, Vec::new(), field_validation)?;
         warnings = w;
-        admission::prepare_update(info, ns.as_deref(), &name, decoded, current, sub)
+        let mut new = admission::prepare_update(info, ns.as_deref(), &name, decoded, current, sub)?;
+        if let Some(taken) = &taken {
+            crate::allocate::assign(&mut new, &mut taken.clone(), Some(current))?;
+        }
+        Ok(new)
     };
     let written = update_with(server, target, None, options.dry_run, &mut mutate).await?;
     Ok(respond(200, repr, Body::Object(written), &warnings))
@@ -306,21 +352,42 @@ pub(crate) struct DeleteOptions {
     grace_period: Option<i64>,
     precondition_uid: Option<String>,
     precondition_rv: Option<u64>,
+    dry_run: bool,
 }
 
-fn delete_options(content_type: Option<&str>, body: &[u8]) -> Result<DeleteOptions, ApiError> {
+/// `DeleteOptions` from the body, falling back to the query parameters.
+fn delete_options(
+    options: &Options,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<DeleteOptions, ApiError> {
     let doc: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
         request::parse_body(content_type, body)?.0
     };
-    if let Some(policy) = doc.get("propagationPolicy").and_then(Value::as_str)
-        && !["Orphan", "Background", "Foreground"].contains(&policy)
+    let policy = doc
+        .get("propagationPolicy")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| options.propagation_policy.clone());
+    if let Some(policy) = &policy
+        && !["Orphan", "Background", "Foreground"].contains(&policy.as_str())
     {
         return Err(ApiError::bad_request(format!(
             "propagationPolicy: Unsupported value: {policy:?}: supported values: \"Foreground\", \"Background\", \"Orphan\""
         )));
     }
+    let dry_run = match doc.get("dryRun") {
+        None | Some(Value::Null) => options.dry_run,
+        Some(Value::Array(values)) if values.is_empty() => options.dry_run,
+        Some(Value::Array(values)) if values.iter().all(|v| v == "All") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "unsupported dryRun value {other}: only [\"All\"] is supported"
+            )));
+        }
+    };
     let precondition_rv = match doc
         .pointer("/preconditions/resourceVersion")
         .and_then(Value::as_str)
@@ -330,13 +397,23 @@ fn delete_options(content_type: Option<&str>, body: &[u8]) -> Result<DeleteOptio
         })?),
         None => None,
     };
+    let grace_period = doc
+        .get("gracePeriodSeconds")
+        .and_then(Value::as_i64)
+        .or(options.grace_period);
+    if grace_period.is_some_and(|g| g < 0) {
+        return Err(ApiError::bad_request(
+            "gracePeriodSeconds must be zero or positive",
+        ));
+    }
     Ok(DeleteOptions {
-        grace_period: doc.get("gracePeriodSeconds").and_then(Value::as_i64),
+        grace_period,
         precondition_uid: doc
             .pointer("/preconditions/uid")
             .and_then(Value::as_str)
             .map(str::to_string),
         precondition_rv,
+        dry_run,
     })
 }
 
@@ -348,14 +425,14 @@ async fn delete(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let opts = delete_options(content_type, body)?;
-    let (code, obj) = delete_one(server, target, &opts, options.dry_run).await?;
-    Ok(respond(code, repr, Body::Object(obj), &[]))
+    let opts = delete_options(options, content_type, body)?;
+    let (_, obj) = delete_one(server, target, &opts, opts.dry_run).await?;
+    Ok(respond(200, repr, Body::Object(obj), &[]))
 }
 
 /// Deletes one object, or marks it for deletion when something must happen first
 /// (finalizers, a namespace's contents, a running pod's graceful stop). Returns 200
-/// with the last state when it is gone, 202 when it is only marked.
+/// with the last state when it is gone, [`PENDING`] when it is only marked.
 pub(crate) async fn delete_one(
     server: &ApiServer,
     target: &Target,
@@ -429,18 +506,18 @@ pub(crate) async fn delete_one(
             false
         };
         if dry_run {
-            return Ok((if pending { 202 } else { 200 }, marked));
+            return Ok((200, marked));
         }
         if pending {
             if marked == current {
-                return Ok((202, current));
+                return Ok((PENDING, current));
             }
             match server
                 .objects
                 .update(info, ns, name, marked, Some(revision))
                 .await
             {
-                Ok(obj) => return Ok((202, obj)),
+                Ok(obj) => return Ok((PENDING, obj)),
                 Err(e) if e.code == 409 => continue,
                 Err(e) => return Err(e),
             }
@@ -482,7 +559,7 @@ async fn delete_collection(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let opts = delete_options(content_type, body)?;
+    let opts = delete_options(options, content_type, body)?;
     let mut list_options = options.clone();
     list_options.limit = 0;
     list_options.continue_token = None;
@@ -497,7 +574,7 @@ async fn delete_collection(
             name: meta::name(&obj).map(str::to_string),
             ..target.clone()
         };
-        match delete_one(server, &one, &opts, options.dry_run).await {
+        match delete_one(server, &one, &opts, opts.dry_run).await {
             Ok((_, obj)) => deleted.push(obj),
             // Deleted by someone else meanwhile: that is what was asked.
             Err(e) if e.code == 404 => {}
