@@ -34,7 +34,8 @@ impl Subresource {
 
 /// Decodes an object through its typed struct and encodes it back: type errors come
 /// out as errors naming the field, and fields the kind does not have are dropped.
-pub type Decoder = fn(Value) -> Result<Value, DecodeError>;
+/// Borrows the input, so callers can compare it with the result.
+pub type Decoder = fn(&Value) -> Result<Value, DecodeError>;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
@@ -108,7 +109,7 @@ impl ResourceInfo {
     }
 }
 
-fn typed<T: DeserializeOwned + Serialize>(value: Value) -> Result<Value, DecodeError> {
+fn typed<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, DecodeError> {
     let typed: T = serde_path_to_error::deserialize(value).map_err(|e| DecodeError {
         path: e.path().to_string(),
         message: e.inner().to_string(),
@@ -348,7 +349,7 @@ mod tests {
     #[test]
     fn decode_reports_the_path_of_a_type_error() {
         let info = find("apps", "v1", "deployments").unwrap();
-        let err = (info.decode)(json!({
+        let err = (info.decode)(&json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "d"},
             "spec": {"replicas": "three", "selector": {}, "template": {}}
@@ -360,7 +361,7 @@ mod tests {
     #[test]
     fn decode_drops_unknown_fields_and_keeps_known_ones() {
         let info = find("", "v1", "configmaps").unwrap();
-        let out = (info.decode)(json!({
+        let out = (info.decode)(&json!({
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "c", "bogus": 1}, "data": {"k": "v"}, "extra": true
         }))

@@ -52,7 +52,7 @@ pub fn decode_body(
             )));
         }
     }
-    let decoded = (info.decode)(body.clone()).map_err(|e| {
+    let decoded = (info.decode)(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
             kind = info.kind,

@@ -48,13 +48,22 @@ impl Objects {
         Self::decode(&kv.value, kv.mod_revision)
     }
 
-    fn encode(obj: &Value) -> Vec<u8> {
-        let mut obj = obj.clone();
-        if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.remove("resourceVersion");
-            meta.remove("selfLink");
+    /// Stored form: the object without `resourceVersion` (taken out and put back
+    /// rather than cloning the whole object).
+    fn encode(obj: &mut Value) -> Vec<u8> {
+        let meta = obj.get_mut("metadata").and_then(Value::as_object_mut);
+        let taken = meta.and_then(|m| {
+            m.remove("selfLink");
+            m.remove("resourceVersion")
+        });
+        let bytes = serde_json::to_vec(&*obj).unwrap_or_default();
+        if let (Some(rv), Some(m)) = (
+            taken,
+            obj.get_mut("metadata").and_then(Value::as_object_mut),
+        ) {
+            m.insert("resourceVersion".into(), rv);
         }
-        serde_json::to_vec(&obj).unwrap_or_default()
+        bytes
     }
 
     pub async fn get(
@@ -226,11 +235,11 @@ impl Objects {
         info: &ResourceInfo,
         namespace: Option<&str>,
         name: &str,
-        obj: Value,
+        mut obj: Value,
     ) -> Result<Value, ApiError> {
         let rev = self
             .store
-            .create(&info.key(namespace, name), Self::encode(&obj))
+            .create(&info.key(namespace, name), Self::encode(&mut obj))
             .await
             .map_err(|e| ApiError::from_store(info, name, e))?;
         Ok(with_revision(obj, rev))
@@ -241,12 +250,12 @@ impl Objects {
         info: &ResourceInfo,
         namespace: Option<&str>,
         name: &str,
-        obj: Value,
+        mut obj: Value,
         expected: Option<Revision>,
     ) -> Result<Value, ApiError> {
         let rev = self
             .store
-            .update(&info.key(namespace, name), Self::encode(&obj), expected)
+            .update(&info.key(namespace, name), Self::encode(&mut obj), expected)
             .await
             .map_err(|e| ApiError::from_store(info, name, e))?;
         Ok(with_revision(obj, rev))
