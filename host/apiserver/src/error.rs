@@ -175,6 +175,19 @@ impl ApiError {
         }
     }
 
+    /// A resourceVersion the store has not reached (yet): 504 with the
+    /// `ResourceVersionTooLarge` cause client-go's reflector looks for.
+    pub fn too_large_revision(requested: u64, current: u64) -> Self {
+        let message = format!("Too large resource version: {requested}, current: {current}");
+        Self {
+            details: Some(
+                json!({"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                                 "retryAfterSeconds": 1}),
+            ),
+            ..Self::new(504, "Timeout", message)
+        }
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message)
     }
@@ -188,11 +201,9 @@ impl ApiError {
             StoreError::Compacted { requested, oldest } => {
                 Self::gone(format!("too old resource version: {requested} ({oldest})"))
             }
-            StoreError::FutureRevision { requested, current } => Self::new(
-                504,
-                "Timeout",
-                format!("Too large resource version: {requested}, current: {current}"),
-            ),
+            StoreError::FutureRevision { requested, current } => {
+                Self::too_large_revision(requested, current)
+            }
             StoreError::Backend(why) => Self::internal(format!("storage error: {why}")),
         }
     }

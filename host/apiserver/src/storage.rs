@@ -66,6 +66,21 @@ impl Objects {
         bytes
     }
 
+    /// Waits up to 3 s (as Kubernetes does) for the store to reach `revision`.
+    pub async fn wait_for_revision(&self, revision: Revision) -> Result<(), ApiError> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+        loop {
+            let current = self.store.current_revision();
+            if current >= revision {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ApiError::too_large_revision(revision, current));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
     pub async fn get(
         &self,
         info: &ResourceInfo,
@@ -136,6 +151,10 @@ impl Objects {
         select: impl Fn(&KeyValue) -> Result<Option<T>, ApiError>,
     ) -> Result<Listed<T>, ApiError> {
         let prefix = info.key_prefix(namespace);
+        if let Some(rv) = options.revision()? {
+            // "Not older than rv": a revision from the future is waited for briefly.
+            self.wait_for_revision(rv).await?;
+        }
         if let Some(rv) = options.revision()?
             && options.resource_version_match.as_deref() == Some("Exact")
             && rv != self.store.current_revision()

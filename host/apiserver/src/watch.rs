@@ -133,7 +133,9 @@ pub async fn serve(
             .await?;
         (listed.items, listed.revision)
     } else {
-        (Vec::new(), requested.unwrap_or(0))
+        let rv = requested.unwrap_or(0);
+        server.objects.wait_for_revision(rv).await?;
+        (Vec::new(), rv)
     };
     let stream = server.store().watch(&prefix, start).await;
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
