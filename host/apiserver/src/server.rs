@@ -266,7 +266,8 @@ fn health(
 ) -> Response {
     let ready = server.ready.load(Ordering::Acquire);
     let is_ready_check = path.starts_with("/readyz");
-    let mut checks = vec![("ping", true), ("etcd", true)];
+    let store_ok = server.store().health().is_ok();
+    let mut checks = vec![("ping", true), ("store", store_ok)];
     if is_ready_check {
         checks.push(("bootstrap", ready));
     }

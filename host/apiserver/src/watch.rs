@@ -87,12 +87,7 @@ fn error_event(e: &ApiError) -> Bytes {
 }
 
 /// What one store event means to a watcher with `options`' selectors.
-fn translate(
-    info: &ResourceInfo,
-    event: &Event,
-    options: &Options,
-) -> Result<Option<(&'static str, Value)>, ApiError> {
-    let _ = info;
+fn translate(event: &Event, options: &Options) -> Result<Option<(&'static str, Value)>, ApiError> {
     let new = Objects::decode(&event.value, event.revision)?;
     let old_matches = match &event.prev_value {
         Some(prev) => selected(&Objects::decode(prev, event.revision)?, options),
@@ -216,7 +211,7 @@ async fn pump(
             next = stream.recv() => match next {
                 Some(Ok(event)) => {
                     last = event.revision;
-                    match translate(encoder.info, &event, &options) {
+                    match translate(&event, &options) {
                         Ok(Some((kind, obj))) => encoder.event(kind, &obj),
                         Ok(None) => continue,
                         Err(e) => error_event(&e),

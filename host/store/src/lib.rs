@@ -112,6 +112,11 @@ pub trait Store: Send + Sync + 'static {
     /// The oldest revision a watch may start from (older history was compacted).
     fn oldest_revision(&self) -> Revision;
 
+    /// Whether the store can still accept writes; the error says why not.
+    fn health(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     async fn get(&self, key: &str) -> Result<Option<KeyValue>, StoreError>;
 
     /// Keys starting with `prefix`, in key order, strictly after `start_after` when

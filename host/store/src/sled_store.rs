@@ -678,6 +678,10 @@ impl Store for SledStore {
         self.inner.history().compacted
     }
 
+    fn health(&self) -> Result<(), StoreError> {
+        self.check_healthy()
+    }
+
     async fn get(&self, key: &str) -> Result<Option<KeyValue>, StoreError> {
         Ok(self.inner.read_objects().get(key).map(|e| KeyValue {
             key: key.to_string(),
