@@ -42,7 +42,7 @@ pub fn decode_u64(bytes: &[u8]) -> Result<u64, StoreError> {
 /// `kind (1) ++ key ++ value ++ prev`, each variable part length-prefixed (u32 BE);
 /// a missing `prev` has length `u32::MAX`.
 pub fn encode_event(event: &Event) -> Vec<u8> {
-    let prev_len = event.prev_value.as_ref().map_or(0, Vec::len);
+    let prev_len = event.prev_value.as_ref().map_or(0, |p| p.len());
     let mut out = Vec::with_capacity(13 + event.key.len() + event.value.len() + prev_len);
     out.push(match event.kind {
         EventKind::Created => 0,
@@ -70,10 +70,10 @@ pub fn decode_event(revision: Revision, bytes: &[u8]) -> Result<Event, StoreErro
     };
     let key = take_bytes(&mut rest)?.ok_or_else(|| corrupt("history record without key"))?;
     let key = String::from_utf8(key.to_vec()).map_err(|_| corrupt("key is not UTF-8"))?;
-    let value = take_bytes(&mut rest)?
-        .ok_or_else(|| corrupt("history record without value"))?
-        .to_vec();
-    let prev_value = take_bytes(&mut rest)?.map(<[u8]>::to_vec);
+    let value = bytes::Bytes::copy_from_slice(
+        take_bytes(&mut rest)?.ok_or_else(|| corrupt("history record without value"))?,
+    );
+    let prev_value = take_bytes(&mut rest)?.map(bytes::Bytes::copy_from_slice);
     Ok(Event {
         revision,
         kind,
@@ -128,8 +128,8 @@ mod tests {
                 revision: 7,
                 kind,
                 key: "/registry/pods/default/p".into(),
-                value: b"{}".to_vec(),
-                prev_value: prev,
+                value: bytes::Bytes::from_static(b"{}"),
+                prev_value: prev.map(bytes::Bytes::from),
             };
             assert_eq!(decode_event(7, &encode_event(&event)).unwrap(), event);
         }
@@ -141,8 +141,8 @@ mod tests {
             revision: 1,
             kind: EventKind::Updated,
             key: "k".into(),
-            value: b"value".to_vec(),
-            prev_value: Some(b"p".to_vec()),
+            value: bytes::Bytes::from_static(b"value"),
+            prev_value: Some(bytes::Bytes::from_static(b"p")),
         };
         let bytes = encode_event(&event);
         for cut in 0..bytes.len() {

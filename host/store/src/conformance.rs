@@ -55,7 +55,7 @@ pub async fn create_then_get(store: &impl Store) {
         .await
         .unwrap()
         .expect("created key is readable");
-    assert_eq!(kv.value, b"one");
+    assert_eq!(&kv.value[..], b"one");
     assert_eq!(
         kv.mod_revision, rev,
         "mod_revision is the revision of the write"
@@ -69,7 +69,7 @@ pub async fn create_then_get(store: &impl Store) {
         other => panic!("second create must fail with AlreadyExists, got {other:?}"),
     }
     assert_eq!(
-        store.get(KEY).await.unwrap().unwrap().value,
+        &store.get(KEY).await.unwrap().unwrap().value[..],
         b"one",
         "failed create wrote nothing"
     );
@@ -101,7 +101,7 @@ pub async fn update_preconditions(store: &impl Store) {
         other => panic!("stale update must conflict, got {other:?}"),
     }
     assert_eq!(
-        store.get(KEY).await.unwrap().unwrap().value,
+        &store.get(KEY).await.unwrap().unwrap().value[..],
         b"v2",
         "conflict wrote nothing"
     );
@@ -122,7 +122,7 @@ pub async fn delete_preconditions(store: &impl Store) {
     }
     let (drev, old) = store.delete(KEY, Some(rev)).await.unwrap();
     assert!(drev > rev);
-    assert_eq!(old.value, b"v1", "delete returns the deleted value");
+    assert_eq!(&old.value[..], b"v1", "delete returns the deleted value");
     assert_eq!(store.get(KEY).await.unwrap(), None);
     match store.delete(KEY, None).await {
         Err(StoreError::NotFound { .. }) => {}
@@ -234,7 +234,13 @@ pub async fn watch_reports_kinds_and_previous_values(store: &impl Store) {
     let got = next_events(&mut watch, 3).await;
     let shape: Vec<_> = got
         .iter()
-        .map(|e| (e.kind, e.value.clone(), e.prev_value.clone()))
+        .map(|e| {
+            (
+                e.kind,
+                e.value.to_vec(),
+                e.prev_value.as_ref().map(|p| p.to_vec()),
+            )
+        })
         .collect();
     assert_eq!(
         shape,

@@ -21,6 +21,7 @@ mod sled_store;
 mod wal;
 
 use async_trait::async_trait;
+pub use bytes::Bytes;
 use tokio::sync::mpsc;
 
 pub use sled_store::{SledStore, SledStoreOptions};
@@ -28,11 +29,12 @@ pub use sled_store::{SledStore, SledStoreOptions};
 /// A store revision. Revision 0 means "before any write".
 pub type Revision = u64;
 
-/// One stored value and the revision of its last write.
+/// One stored value and the revision of its last write. Values are shared, not
+/// copied: a watch fanned out to many watchers hands each the same bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyValue {
     pub key: String,
-    pub value: Vec<u8>,
+    pub value: Bytes,
     pub mod_revision: Revision,
 }
 
@@ -62,10 +64,10 @@ pub struct Event {
     pub kind: EventKind,
     pub key: String,
     /// The value after the write; for `Deleted`, the value that was deleted.
-    pub value: Vec<u8>,
+    pub value: Bytes,
     /// The value before the write (`None` for `Created`). Watchers that filter
     /// (label selectors) need it to notice an object leaving their view.
-    pub prev_value: Option<Vec<u8>>,
+    pub prev_value: Option<Bytes>,
 }
 
 /// The receiving end of a watch. It yields events with a revision above the one the

@@ -32,7 +32,9 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::codec::{self, META_REVISION};
 use crate::wal::{self, Wal};
-use crate::{Event, EventKind, KeyValue, ListPage, Revision, Store, StoreError, WatchStream};
+use crate::{
+    Bytes, Event, EventKind, KeyValue, ListPage, Revision, Store, StoreError, WatchStream,
+};
 
 /// Tuning for [`SledStore`].
 #[derive(Debug, Clone)]
@@ -76,7 +78,7 @@ struct WriteState {
     /// The newest not-yet-durable state of each key written since the last sync
     /// (`None`: deleted). Writers check preconditions against it; readers never see
     /// it: `objects` only ever holds durable state.
-    overlay: std::collections::HashMap<String, (Revision, Option<Vec<u8>>)>,
+    overlay: std::collections::HashMap<String, (Revision, Option<Bytes>)>,
 }
 
 /// The newest changes, oldest first, with consecutive revisions.
@@ -123,7 +125,7 @@ impl History {
 #[derive(Clone)]
 struct Entry {
     mod_revision: Revision,
-    value: Vec<u8>,
+    value: Bytes,
 }
 
 struct Inner {
@@ -236,7 +238,7 @@ impl SledStore {
                 key,
                 Entry {
                     mod_revision,
-                    value: value.to_vec(),
+                    value: Bytes::copy_from_slice(value),
                 },
             );
         }
@@ -347,8 +349,8 @@ impl SledStore {
             let write = decide(current.clone())?;
             let revision = state.revision + 1;
             let (kind, value) = match write {
-                Write::Put(value) if current.is_none() => (EventKind::Created, value),
-                Write::Put(value) => (EventKind::Updated, value),
+                Write::Put(value) if current.is_none() => (EventKind::Created, Bytes::from(value)),
+                Write::Put(value) => (EventKind::Updated, Bytes::from(value)),
                 Write::Delete => {
                     let value = current
                         .as_ref()

@@ -222,7 +222,7 @@ mod tests {
             revision,
             kind: EventKind::Created,
             key: format!("/k/{revision}"),
-            value: vec![b'v'; 100],
+            value: bytes::Bytes::from(vec![b'v'; 100]),
             prev_value: None,
         }
     }

@@ -30,7 +30,7 @@ async fn state_and_history_survive_reopen() {
     let store = SledStore::open(dir.path(), SledStoreOptions::default()).unwrap();
     assert_eq!(store.current_revision(), r2, "revision continues from disk");
     let kv = store.get("/p/a").await.unwrap().unwrap();
-    assert_eq!((kv.value.as_slice(), kv.mod_revision), (&b"a2"[..], r2));
+    assert_eq!((&kv.value[..], kv.mod_revision), (&b"a2"[..], r2));
     let mut watch = store.watch("/p/", r1).await.unwrap();
     let event = watch.recv().await.unwrap().unwrap();
     assert_eq!(
@@ -129,5 +129,5 @@ async fn closing_the_store_ends_its_watches_and_unlocks_it() {
         }
     }
     let store = reopened.expect("the store can be reopened once closed");
-    assert_eq!(store.get("/z/a").await.unwrap().unwrap().value, b"a");
+    assert_eq!(&store.get("/z/a").await.unwrap().unwrap().value[..], b"a");
 }
