@@ -295,3 +295,65 @@ fn odd_but_legal_inputs_do_not_drop_the_connection() {
     let (code, _) = http.get("/livez");
     assert_eq!(code, 200);
 }
+
+#[test]
+fn deletes_answer_like_kubernetes() {
+    let s = Server::start();
+    let http = s.http();
+    let (code, _) = http.post_json(
+        "/api/v1/namespaces/default/configmaps",
+        &json!({"metadata": {"name": "c"}}),
+    );
+    assert_eq!(code, 201);
+    let (code, body) = http.send(
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps/c",
+        "application/json",
+        Vec::new(),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(body["kind"], "Status", "{body}");
+    assert_eq!(body["status"], "Success");
+    assert_eq!(body["details"]["name"], "c");
+    assert_eq!(body["details"]["kind"], "configmaps");
+    let (code, _) = http.post_json(PODS, &pod("gone"));
+    assert_eq!(code, 201);
+    let (code, body) = http.send(
+        "DELETE",
+        &format!("{PODS}/gone"),
+        "application/json",
+        Vec::new(),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(
+        body["kind"], "Pod",
+        "pods return the deleted object: {body}"
+    );
+    let (code, _) = http.post_json(
+        "/api/v1/namespaces/default/configmaps",
+        &json!({"metadata": {"name": "f", "finalizers": ["example.com/hold"]}}),
+    );
+    assert_eq!(code, 201);
+    let (code, body) = http.send(
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps/f",
+        "application/json",
+        Vec::new(),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(
+        body["kind"], "ConfigMap",
+        "a marked object is returned: {body}"
+    );
+    assert!(body["metadata"]["deletionTimestamp"].is_string());
+    // Removing the last finalizer finishes the delete.
+    let (code, _) = http.send(
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/f",
+        "application/merge-patch+json",
+        br#"{"metadata":{"finalizers":null}}"#.to_vec(),
+    );
+    assert_eq!(code, 200);
+    let (code, _) = http.get("/api/v1/namespaces/default/configmaps/f");
+    assert_eq!(code, 404);
+}

@@ -23,6 +23,15 @@ use crate::storage::with_revision;
 /// How many times a read-modify-write retries after losing a race.
 const MAX_RETRIES: usize = 32;
 
+/// Kinds whose registries return the deleted object rather than a Status
+/// (`ReturnDeletedObject` in kube-apiserver, or a custom delete that does).
+fn returns_deleted_object(info: &ResourceInfo) -> bool {
+    matches!(
+        (info.group, info.kind),
+        ("", "Pod") | ("", "ServiceAccount") | ("", "Service") | ("", "Namespace")
+    )
+}
+
 /// `delete_one`'s code for "marked, not gone yet": Kubernetes answers 200 with the
 /// object either way, and this crate tells the cases apart by this value.
 pub(crate) const PENDING: u16 = 202;
@@ -426,7 +435,25 @@ async fn delete(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let opts = delete_options(options, content_type, body)?;
-    let (_, obj) = delete_one(server, target, &opts, opts.dry_run).await?;
+    let (code, obj) = delete_one(server, target, &opts, opts.dry_run).await?;
+    // Kubernetes answers with the object while it still exists (marked), and once it
+    // is gone with the object for some kinds and a success Status for the rest.
+    let gone = code != PENDING;
+    if gone && !returns_deleted_object(target.info) {
+        let details = json!({
+            "name": meta::name(&obj).unwrap_or_default(),
+            "group": target.info.group,
+            "kind": target.info.plural,
+            "uid": meta::str_field(&obj, "/metadata/uid").unwrap_or_default(),
+        });
+        return Ok(respond(
+            200,
+            Representation::Json,
+            Body::Plain(json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                               "status": "Success", "details": details})),
+            &[],
+        ));
+    }
     Ok(respond(200, repr, Body::Object(obj), &[]))
 }
 
