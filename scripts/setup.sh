@@ -23,6 +23,13 @@ fi
 tools="${WHARF_TOOLS:-/var/tmp/wharf-tools}"
 if ! "$tools/py/bin/python3" -c 'import kubernetes' >/dev/null 2>&1; then
   echo "setup: installing the Kubernetes Python client into $tools/py"
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    # Debian's own python3 ships venv separately.
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+  fi
+  rm -rf "$tools/py"
   python3 -m venv "$tools/py"
   "$tools/py/bin/pip" install --quiet --disable-pip-version-check kubernetes
 fi

@@ -714,3 +714,104 @@ fn review_regressions_deletion_services_namespaces() {
         serde_json::json!(["kubernetes"])
     );
 }
+
+#[test]
+fn first_start_nodes_table_field_selectors_and_deletecollection() {
+    let s = Server::start();
+    let ns = s.ok(&["get", "namespaces", "-o", "name"]);
+    for want in [
+        "namespace/default",
+        "namespace/kube-system",
+        "namespace/kube-public",
+        "namespace/kube-node-lease",
+    ] {
+        assert!(ns.lines().any(|l| l == want), "{ns}");
+    }
+    // A node as a kubelet registers it: the table shows STATUS ROLES AGE VERSION.
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-1
+  labels: {node-role.kubernetes.io/control-plane: ""}
+status:
+  conditions: [{type: Ready, status: "True"}]
+  nodeInfo: {kubeletVersion: v1.32.0, osImage: Debian, kernelVersion: "6.1", containerRuntimeVersion: "docker://28.2.2",
+             architecture: amd64, bootID: "", machineID: "", operatingSystem: linux, systemUUID: "", kubeProxyVersion: ""}
+  addresses: [{type: InternalIP, address: 10.0.0.5}]
+"#,
+    );
+    let nodes = s.ok(&["get", "nodes", "-o", "wide"]);
+    let header: Vec<&str> = nodes.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        &header[..5],
+        ["NAME", "STATUS", "ROLES", "AGE", "VERSION"],
+        "{nodes}"
+    );
+    let row = nodes.lines().nth(1).unwrap();
+    assert!(
+        row.contains("node-1")
+            && row.contains("Ready")
+            && row.contains("control-plane")
+            && row.contains("v1.32.0")
+            && row.contains("10.0.0.5"),
+        "{nodes}"
+    );
+    s.ok(&["cordon", "node-1"]);
+    assert!(
+        s.ok(&["get", "node", "node-1"])
+            .contains("Ready,SchedulingDisabled")
+    );
+
+    // Field selectors on pods: spec.nodeName and status.phase.
+    s.apply(&POD.replace("  containers:", "  nodeName: node-1\n  containers:"));
+    s.apply(&POD.replace("name: p1", "name: unbound"));
+    let on_node = s.ok(&[
+        "get",
+        "pods",
+        "--field-selector",
+        "spec.nodeName=node-1",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(on_node.trim(), "pod/p1");
+    let pending = s.ok(&[
+        "get",
+        "pods",
+        "-A",
+        "--field-selector",
+        "status.phase=Pending,spec.nodeName=",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(pending.trim(), "pod/unbound");
+    let err = s.fails(&["get", "pods", "--field-selector", "spec.bogus=1"]);
+    assert!(err.contains("field label not supported"), "{err}");
+
+    // DELETE on a collection, with a label selector, through the API.
+    for i in 0..3 {
+        s.ok(&[
+            "create",
+            "configmap",
+            &format!("tmp-{i}"),
+            "--from-literal=a=b",
+        ]);
+        s.ok(&["label", "configmap", &format!("tmp-{i}"), "batch=old"]);
+    }
+    s.ok(&["create", "configmap", "stay", "--from-literal=a=b"]);
+    let http = s.http();
+    let (code, body) = http.send(
+        "DELETE",
+        "/api/v1/namespaces/default/configmaps?labelSelector=batch%3Dold",
+        "application/json",
+        Vec::new(),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(3));
+    let left = s.ok(&["get", "configmaps", "-o", "name"]);
+    assert!(
+        left.contains("configmap/stay") && !left.contains("tmp-"),
+        "{left}"
+    );
+}
