@@ -670,6 +670,15 @@ fn review_regressions_deletion_services_namespaces() {
     let p = s.get_json(&["pod", "p1"]);
     assert!(p["metadata"]["deletionTimestamp"].is_string(), "{p}");
     assert_eq!(p["metadata"]["labels"]["still"], "here");
+    assert_eq!(p["metadata"]["deletionGracePeriodSeconds"], 30);
+    // Deleting again with a shorter grace period shortens it; --force removes it.
+    s.ok(&["delete", "pod", "p1", "--grace-period=5", "--wait=false"]);
+    assert_eq!(
+        s.get_json(&["pod", "p1"])["metadata"]["deletionGracePeriodSeconds"],
+        5
+    );
+    s.ok(&["delete", "pod", "p1", "--grace-period=0", "--force"]);
+    assert!(s.fails(&["get", "pod", "p1"]).contains("NotFound"));
 
     // Replacing a Service with its original manifest keeps its address; changing
     // its type allocates a node port.

@@ -22,7 +22,10 @@ use crate::write::{self, DeleteOptions};
 
 /// How often terminating namespaces are re-examined when nothing wakes the loop
 /// (e.g. waiting for finalizers on their contents).
-const RESYNC: Duration = Duration::from_secs(2);
+const RESYNC: Duration = Duration::from_secs(1);
+
+/// How old a namespace's deletion mark must be before the namespace is removed.
+const SETTLE: jiff::SignedDuration = jiff::SignedDuration::from_secs(2);
 
 pub async fn run(server: Arc<ApiServer>) {
     let Some(namespaces) = resources::find("", "v1", "namespaces") else {
@@ -64,7 +67,13 @@ async fn sweep(server: &ApiServer) -> Result<(), ApiError> {
             continue;
         }
         let name = meta::name(&ns).unwrap_or_default().to_string();
-        if empty(server, &name).await? {
+        // A create that checked the namespace just before it was marked may still be
+        // landing: empty it now, but finalize only once the mark is a couple of
+        // seconds old, on a pass that finds it empty.
+        let settled = meta::str_field(&ns, "/metadata/deletionTimestamp")
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|t| jiff::Timestamp::now().duration_since(t) >= SETTLE);
+        if empty(server, &name).await? && settled {
             let target = Target {
                 info: namespaces,
                 namespace: None,

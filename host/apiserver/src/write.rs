@@ -527,6 +527,15 @@ pub(crate) async fn delete_one(
             let graceful = bound && grace > 0 && !phase_is_final(&current);
             if graceful {
                 mark_deleting(&mut marked, grace);
+                // A repeated delete may shorten the grace period, never lengthen it.
+                let current_grace = current
+                    .pointer("/metadata/deletionGracePeriodSeconds")
+                    .and_then(Value::as_i64);
+                if current_grace.is_some_and(|g| grace < g) {
+                    let when = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
+                    meta::set(&mut marked, "deletionTimestamp", meta::rfc3339(when));
+                    meta::set(&mut marked, "deletionGracePeriodSeconds", grace);
+                }
             }
             graceful
         } else {
