@@ -36,8 +36,8 @@ fn returns_deleted_object(info: &ResourceInfo) -> bool {
 /// object either way, and this crate tells the cases apart by this value.
 pub(crate) const PENDING: u16 = 202;
 
-/// Namespaces that can never be deleted.
-const PROTECTED_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+/// Namespaces that can never be deleted (Kubernetes' "immortal" namespaces).
+const PROTECTED_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public"];
 
 pub async fn handle(
     server: &ApiServer,
@@ -57,8 +57,7 @@ pub async fn handle(
             bind(server, target, options, content_type, body).await
         }
         (&Method::PUT, true, Some(Subresource::Scale)) => {
-            let (scale, dups) = request::parse_body(content_type, body)?;
-            let _ = dups;
+            let (scale, _) = request::parse_body(content_type, body)?;
             write_scale(server, target, options, repr, ScaleChange::Replace(scale)).await
         }
         (&Method::PATCH, true, Some(Subresource::Scale)) => {
