@@ -108,6 +108,12 @@ fn each_kind_of_bad_request_gets_its_status() {
     assert_status(code, &body, 400, "BadRequest");
     let (code, body) = http.get(&format!("{PODS}?limit=1&continue=garbage"));
     assert_status(code, &body, 400, "BadRequest");
+    let (code, body) = http.get(&format!("{PODS}?resourceVersionMatch=Exact"));
+    assert_status(code, &body, 400, "BadRequest");
+    let (code, body) = http.get(&format!(
+        "{PODS}?resourceVersion=1&resourceVersionMatch=Sometimes"
+    ));
+    assert_status(code, &body, 400, "BadRequest");
 
     let (code, _) = http.get("/livez");
     assert_eq!(code, 200, "the server is still serving");

@@ -240,6 +240,32 @@ impl Options {
         })
     }
 
+    /// The list-option combinations Kubernetes refuses (its `ValidateListOptions`).
+    pub fn check_list_semantics(&self) -> Result<(), ApiError> {
+        match self.resource_version_match.as_deref() {
+            None => {}
+            Some("Exact" | "NotOlderThan") if self.resource_version.is_none() => {
+                return Err(ApiError::bad_request(
+                    "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+                ));
+            }
+            Some("Exact" | "NotOlderThan") => {}
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "resourceVersionMatch: Unsupported value: {other:?}: supported values: \"Exact\", \"NotOlderThan\""
+                )));
+            }
+        }
+        if self.continue_token.is_some()
+            && self.resource_version.as_deref().is_some_and(|rv| rv != "0")
+        {
+            return Err(ApiError::bad_request(
+                "resourceVersion: Forbidden: specifying resource version is not allowed when using continue",
+            ));
+        }
+        Ok(())
+    }
+
     /// `resourceVersion` as a revision; `None` for unset or "0" (any version).
     pub fn revision(&self) -> Result<Option<u64>, ApiError> {
         match self.resource_version.as_deref() {

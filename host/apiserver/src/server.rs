@@ -230,6 +230,7 @@ async fn list(
     options: &Options,
     repr: Representation,
 ) -> Result<Response, ApiError> {
+    options.check_list_semantics()?;
     let metadata_selectors_only = options
         .fields
         .requirements
