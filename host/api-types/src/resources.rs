@@ -110,10 +110,22 @@ impl ResourceInfo {
 }
 
 fn typed<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, DecodeError> {
-    let typed: T = serde_path_to_error::deserialize(value).map_err(|e| DecodeError {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })?;
+    // Path tracking costs on every field; pay for it only to explain a failure.
+    let typed: T = match T::deserialize(value) {
+        Ok(typed) => typed,
+        Err(plain) => {
+            return Err(match serde_path_to_error::deserialize::<_, T>(value) {
+                Err(e) => DecodeError {
+                    path: e.path().to_string(),
+                    message: e.inner().to_string(),
+                },
+                Ok(_) => DecodeError {
+                    path: ".".into(),
+                    message: plain.to_string(),
+                },
+            });
+        }
+    };
     serde_json::to_value(typed).map_err(|e| DecodeError {
         path: ".".into(),
         message: e.to_string(),
