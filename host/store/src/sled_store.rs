@@ -182,6 +182,11 @@ impl Drop for OpenHandle {
 }
 
 const WATCH_BUFFER: usize = 1024;
+
+/// How long the applier lets changes accumulate before one sled batch. Applying as
+/// soon as each group commit landed cost ~14% of create throughput (8,400 vs 9,600
+/// pod creates/s with 50 ms, wrk, 64 connections); 20–200 ms measured alike.
+const APPLY_BATCH_INTERVAL: Duration = Duration::from_millis(100);
 const BROADCAST_CAPACITY: usize = 16 * 1024;
 
 fn backend(what: &str, e: sled::Error) -> StoreError {
@@ -591,6 +596,13 @@ fn applier(inner: Weak<Inner>) {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if queue.is_empty() && strong.is_closed() {
                 return;
+            }
+            if !strong.is_closed() {
+                // Let a batch build up: sled's cost is largely per batch, and nothing
+                // waits on it (reads come from memory, durability from the log).
+                drop(queue);
+                std::thread::sleep(APPLY_BATCH_INTERVAL);
+                queue = lock(&strong.apply_queue);
             }
             std::mem::take(&mut *queue)
         };
