@@ -71,7 +71,7 @@ enum Durability {
 struct WriteState {
     /// The newest assigned revision (durable or not yet).
     revision: Revision,
-    /// Changes applied to sled but not yet durable, in revision order.
+    /// Changes not yet durable, in revision order.
     pending: Vec<Arc<Event>>,
     /// Their write-ahead records, in the same order.
     wal_buffer: Vec<u8>,
@@ -113,6 +113,11 @@ impl History {
 
     fn push(&mut self, event: Arc<Event>, window: u64) {
         self.events.push_back(event);
+        self.trim(window);
+    }
+
+    /// Drops the oldest changes beyond `window`.
+    fn trim(&mut self, window: u64) {
         while self.events.len() as u64 > window {
             if let Some(old) = self.events.pop_front() {
                 self.compacted = old.revision;
@@ -218,20 +223,22 @@ impl SledStore {
             Some(bytes) => codec::decode_u64(&bytes)?,
             None => 0,
         };
-        let (wal, logged) = Wal::open(&dir.join("wal"), 0)?;
+        let (wal, logged) = Wal::open(&dir.join("wal"), applied)?;
+        let unapplied: Vec<&Event> = logged.iter().filter(|e| e.revision > applied).collect();
         let mut revision = applied;
-        let mut replayed = 0;
-        for event in logged.iter().filter(|e| e.revision > applied) {
+        for event in &unapplied {
             if event.revision != revision + 1 {
                 return Err(StoreError::Backend(format!(
                     "write-ahead log skips from revision {revision} to {}",
                     event.revision
                 )));
             }
-            tree.apply_batch(batch_for(event))
-                .map_err(|e| backend("replaying the write-ahead log", e))?;
             revision = event.revision;
-            replayed += 1;
+        }
+        let replayed = unapplied.len();
+        if replayed > 0 {
+            tree.apply_batch(batch_for(unapplied))
+                .map_err(|e| backend("replaying the write-ahead log", e))?;
         }
         let mut objects = BTreeMap::new();
         for entry in tree.scan_prefix([codec::OBJECT_PREFIX]) {
@@ -322,11 +329,7 @@ impl SledStore {
             .history
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        while h.events.len() as u64 > self.inner.options.history_window {
-            if let Some(old) = h.events.pop_front() {
-                h.compacted = old.revision;
-            }
-        }
+        h.trim(self.inner.options.history_window);
         Ok(h.compacted)
     }
 
@@ -389,9 +392,9 @@ impl SledStore {
     }
 
     fn check_healthy(&self) -> Result<(), StoreError> {
-        match &*self.inner.durable.borrow() {
-            Durability::Failed { why, .. } => Err(StoreError::Backend(why.clone())),
-            Durability::UpTo(_) => Ok(()),
+        match self.inner.failure() {
+            Some(why) => Err(StoreError::Backend(why)),
+            None => Ok(()),
         }
     }
 
@@ -417,16 +420,22 @@ enum Write {
     Delete,
 }
 
-/// The sled batch that applies one change: the object and the revision mark,
-/// atomically.
-fn batch_for(event: &Event) -> sled::Batch {
+/// One sled batch applying `events` in order (a later change to a key replaces an
+/// earlier one) and the revision mark, atomically.
+fn batch_for<'a>(events: impl IntoIterator<Item = &'a Event>) -> sled::Batch {
     let mut batch = sled::Batch::default();
-    let okey = codec::object_key(&event.key);
-    match event.kind {
-        EventKind::Deleted => batch.remove(okey),
-        _ => batch.insert(okey, codec::encode_object(event.revision, &event.value)),
+    let mut last = None;
+    for event in events {
+        let okey = codec::object_key(&event.key);
+        match event.kind {
+            EventKind::Deleted => batch.remove(okey),
+            _ => batch.insert(okey, codec::encode_object(event.revision, &event.value)),
+        }
+        last = Some(event.revision);
     }
-    batch.insert(META_REVISION, &event.revision.to_be_bytes()[..]);
+    if let Some(last) = last {
+        batch.insert(META_REVISION, &last.to_be_bytes()[..]);
+    }
     batch
 }
 
@@ -609,17 +618,10 @@ fn applier(inner: Weak<Inner>) {
         let Some(last) = events.last().map(|e| e.revision) else {
             continue;
         };
-        // One batch for the lot: later changes to a key replace earlier ones.
-        let mut batch = sled::Batch::default();
-        for event in &events {
-            let okey = codec::object_key(&event.key);
-            match event.kind {
-                EventKind::Deleted => batch.remove(okey),
-                _ => batch.insert(okey, codec::encode_object(event.revision, &event.value)),
-            }
-        }
-        batch.insert(META_REVISION, &last.to_be_bytes()[..]);
-        match strong.tree.apply_batch(batch) {
+        match strong
+            .tree
+            .apply_batch(batch_for(events.iter().map(|e| &**e)))
+        {
             Ok(()) => strong
                 .applied
                 .store(last, std::sync::atomic::Ordering::Release),

@@ -104,8 +104,10 @@ fn read_segment(path: &Path) -> Result<(Vec<Event>, u64), StoreError> {
 }
 
 impl Wal {
-    /// Opens the log in `dir`, returning it and every record newer than `applied`,
-    /// in order, for the caller to replay. Cuts off a torn tail.
+    /// Opens the log in `dir`, returning it and every record it holds, in order, for
+    /// the caller to replay what it lacks. Cuts off a torn tail. `applied` is the
+    /// newest revision the caller already holds; a log with no segment yet starts its
+    /// first one after it.
     pub fn open(dir: &Path, applied: Revision) -> Result<(Self, Vec<Event>), StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| io("creating", dir, e))?;
         let mut replay = Vec::new();
@@ -133,7 +135,7 @@ impl Wal {
                 f.set_len(valid).map_err(|e| io("truncating", path, e))?;
                 f.sync_all().map_err(|e| io("syncing", path, e))?;
             }
-            replay.extend(events.into_iter().filter(|e| e.revision > applied));
+            replay.extend(events);
             tail = Some((path.clone(), valid));
         }
         let (path, size) = match tail {
@@ -249,7 +251,8 @@ mod tests {
         let (mut wal, replay) = Wal::open(dir.path(), 1).unwrap();
         assert_eq!(
             replay.iter().map(|e| e.revision).collect::<Vec<_>>(),
-            [2, 3]
+            [1, 2, 3],
+            "every whole record, none of the torn one"
         );
         wal.append_durable(&record(&event(4))).unwrap();
         drop(wal);
@@ -271,6 +274,10 @@ mod tests {
         assert_eq!(segments(dir.path()).unwrap().len(), 1);
         drop(wal);
         let (_, replay) = Wal::open(dir.path(), 1).unwrap();
-        assert_eq!(replay.iter().map(|e| e.revision).collect::<Vec<_>>(), [2]);
+        assert_eq!(
+            replay.iter().map(|e| e.revision).collect::<Vec<_>>(),
+            [2],
+            "segment 1 was released"
+        );
     }
 }
