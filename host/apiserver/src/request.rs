@@ -179,9 +179,10 @@ impl Options {
                 )));
             }
         }
+        // Flags are "true" or "1"; a bare `?watch` also means watch.
         let flag = |name: &str| {
             q.get(name)
-                .is_some_and(|v| v == "true" || v == "1" || v.is_empty() && name == "watch")
+                .is_some_and(|v| v == "true" || v == "1" || (name == "watch" && v.is_empty()))
         };
         let number = |name: &str| -> Result<Option<u64>, ApiError> {
             match q.get(name).filter(|v| !v.is_empty()) {

@@ -134,10 +134,10 @@ impl Objects {
         namespace: Option<&str>,
         options: &Options,
     ) -> Result<Listed<Vec<u8>>, ApiError> {
+        let everything = options.labels.is_empty() && options.fields.is_empty();
         self.list_with(info, namespace, options, |kv| {
             raw_with_revision(&kv.value, kv.mod_revision, |metadata| {
-                let wrapper = serde_json::json!({"metadata": metadata});
-                selected(&wrapper, options)
+                everything || selected(&serde_json::json!({"metadata": metadata}), options)
             })
         })
         .await
@@ -154,16 +154,13 @@ impl Objects {
         if let Some(rv) = options.revision()? {
             // "Not older than rv": a revision from the future is waited for briefly.
             self.wait_for_revision(rv).await?;
-        }
-        if let Some(rv) = options.revision()?
-            && options.resource_version_match.as_deref() == Some("Exact")
-            && rv != self.store.current_revision()
-        {
-            // Lists are served from current state; an exact old snapshot is gone.
-            return Err(ApiError::gone(format!(
-                "too old resource version: {rv} ({})",
-                self.store.current_revision()
-            )));
+            let current = self.store.current_revision();
+            if options.resource_version_match.as_deref() == Some("Exact") && rv != current {
+                // Lists are served from current state; an exact old snapshot is gone.
+                return Err(ApiError::gone(format!(
+                    "too old resource version: {rv} ({current})"
+                )));
+            }
         }
         // A name selector is a point read (a cluster-wide listing of a namespaced
         // kind has to scan: names repeat across namespaces).

@@ -89,7 +89,10 @@ fn error_event(e: &ApiError) -> Bytes {
 /// What one store event means to a watcher with `options`' selectors.
 fn translate(event: &Event, options: &Options) -> Result<Option<(&'static str, Value)>, ApiError> {
     let new = Objects::decode(&event.value, event.revision)?;
+    // Without selectors every previous state matched: no need to decode it.
+    let everything = options.labels.is_empty() && options.fields.is_empty();
     let old_matches = match &event.prev_value {
+        Some(_) if everything => true,
         Some(prev) => selected(&Objects::decode(prev, event.revision)?, options),
         None => false,
     };

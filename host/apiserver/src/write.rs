@@ -165,28 +165,38 @@ async fn store_create(
     server.objects.create(info, ns, name, obj).await
 }
 
-/// For a write to a Service's main resource: the allocation lock, held until the
-/// write is done, and what the other Services hold.
-async fn service_allocations<'a>(
-    server: &'a ApiServer,
-    target: &Target,
-) -> Result<
-    (
-        Option<tokio::sync::MutexGuard<'a, ()>>,
-        Option<crate::allocate::Taken>,
-    ),
-    ApiError,
-> {
-    if (target.info.group, target.info.kind) != ("", "Service") || target.subresource.is_some() {
-        return Ok((None, None));
+/// What an update of one object must keep unique across objects: for a Service's
+/// main resource, its cluster IP and node ports (the allocation lock is held until
+/// the write is done); for anything else, nothing.
+struct Uniqueness<'a> {
+    service: Option<(tokio::sync::MutexGuard<'a, ()>, crate::allocate::Taken)>,
+}
+
+impl<'a> Uniqueness<'a> {
+    async fn for_update(server: &'a ApiServer, target: &Target) -> Result<Self, ApiError> {
+        if (target.info.group, target.info.kind) != ("", "Service") || target.subresource.is_some()
+        {
+            return Ok(Self { service: None });
+        }
+        let guard = server.allocation.lock().await;
+        let me = (
+            target.namespace.as_deref().unwrap_or_default(),
+            target.name.as_deref().unwrap_or_default(),
+        );
+        let taken = crate::allocate::taken(&server.objects, Some(me)).await?;
+        Ok(Self {
+            service: Some((guard, taken)),
+        })
     }
-    let guard = server.allocation.lock().await;
-    let me = (
-        target.namespace.as_deref().unwrap_or_default(),
-        target.name.as_deref().unwrap_or_default(),
-    );
-    let taken = crate::allocate::taken(&server.objects, Some(me)).await?;
-    Ok((Some(guard), Some(taken)))
+
+    /// Allocates what `new` lacks and checks what it claims (per attempt: a retried
+    /// update starts again from the same picture).
+    fn assign(&self, new: &mut Value, current: &Value) -> Result<(), ApiError> {
+        match &self.service {
+            Some((_, taken)) => crate::allocate::assign(new, &mut taken.clone(), Some(current)),
+            None => Ok(()),
+        }
+    }
 }
 
 /// What an update does with the current object: returns the new one.
@@ -302,13 +312,11 @@ async fn update(
     let name = target.name.clone().unwrap_or_default();
     let ns = target.namespace.clone();
     let sub = target.subresource;
-    let (_guard, taken) = service_allocations(server, target).await?;
+    let unique = Uniqueness::for_update(server, target).await?;
     let mut mutate = |current: &Value| {
         let mut new =
             admission::prepare_update(info, ns.as_deref(), &name, decoded.clone(), current, sub)?;
-        if let Some(taken) = &taken {
-            crate::allocate::assign(&mut new, &mut taken.clone(), Some(current))?;
-        }
+        unique.assign(&mut new, current)?;
         Ok(new)
     };
     let written = update_with(server, target, precondition, options.dry_run, &mut mutate).await?;
@@ -330,7 +338,7 @@ async fn patch(
     let sub = target.subresource;
     let mut warnings = Vec::new();
     let field_validation = options.field_validation;
-    let (_guard, taken) = service_allocations(server, target).await?;
+    let unique = Uniqueness::for_update(server, target).await?;
     let mut mutate = |current: &Value| {
         let patched = wharf_patch::apply(patch_type, current, body)
             .map_err(|e| ApiError::new(e.http_status(), e.reason(), e.to_string()))?;
@@ -345,9 +353,7 @@ async fn patch(
         let (decoded, w) = admission::decode_body(info, patched, Vec::new(), field_validation)?;
         warnings = w;
         let mut new = admission::prepare_update(info, ns.as_deref(), &name, decoded, current, sub)?;
-        if let Some(taken) = &taken {
-            crate::allocate::assign(&mut new, &mut taken.clone(), Some(current))?;
-        }
+        unique.assign(&mut new, current)?;
         Ok(new)
     };
     let written = update_with(server, target, None, options.dry_run, &mut mutate).await?;
