@@ -34,5 +34,10 @@ if ! "$tools/py/bin/python3" -c 'import kubernetes' >/dev/null 2>&1; then
   "$tools/py/bin/pip" install --quiet --disable-pip-version-check kubernetes
 fi
 
-# The toolchain pinned by rust-toolchain.toml (rustup installs it on first use).
+# The toolchain pinned by rust-toolchain.toml (rustup installs it on first use), and
+# the WebAssembly target the plugins are built for.
 rustup show active-toolchain >/dev/null
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+  echo "setup: adding the wasm32-wasip2 target"
+  rustup target add wasm32-wasip2
+fi

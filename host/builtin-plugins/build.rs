@@ -1,0 +1,81 @@
+//! Compiles the guest workspace (`plugins/`) to `wasm32-wasip2` components so that
+//! the binary can embed them: a fresh `wharf up` needs no plugin files.
+//!
+//! The guest build is a separate cargo invocation with its own target directory
+//! (beside this build's), because it targets another architecture with another
+//! profile; it is incremental like any cargo build.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.join("../..").canonicalize().unwrap();
+    let plugins = root.join("plugins");
+    for watched in [
+        "plugins/Cargo.toml",
+        "plugins/Cargo.lock",
+        "plugins/sdk",
+        "plugins/scheduler-default",
+        "plugins/scheduler-binpack",
+        "plugins/scheduler-spread",
+        "plugins/test-faulty",
+        "wit",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let target_dir = guest_target_dir(&out_dir);
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&plugins)
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            TARGET,
+            "--target-dir",
+        ])
+        .arg(&target_dir);
+    // The outer build's settings describe the host build, not this one.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        let inherited_build_setting = (key.starts_with("CARGO_")
+            && !key.starts_with("CARGO_HOME")
+            && !key.starts_with("CARGO_NET_")
+            && !key.starts_with("CARGO_REGISTRIES_")
+            && !key.starts_with("CARGO_HTTP_"))
+            || key == "RUSTFLAGS"
+            || key == "RUSTC_WORKSPACE_WRAPPER"
+            || key == "RUSTC_WRAPPER";
+        if inherited_build_setting {
+            cmd.env_remove(&key);
+        }
+    }
+    let status = cmd.status().expect("running cargo for the guest plugins");
+    if !status.success() {
+        panic!(
+            "building the plugins in {} for {TARGET} failed (is the target installed? \
+             `rustup target add {TARGET}`; scripts/setup.sh does it)",
+            plugins.display()
+        );
+    }
+    let artifacts = target_dir.join(TARGET).join("release");
+    println!(
+        "cargo:rustc-env=WHARF_PLUGIN_ARTIFACTS={}",
+        artifacts.display()
+    );
+}
+
+/// `<target>/<profile>/build/<pkg>-<hash>/out` → `<target>/wasm-plugins`, shared by
+/// every profile of the host build.
+fn guest_target_dir(out_dir: &Path) -> PathBuf {
+    match out_dir.ancestors().nth(4) {
+        Some(target) => target.join("wasm-plugins"),
+        None => out_dir.join("wasm-plugins"),
+    }
+}

@@ -1,0 +1,45 @@
+//! The plugins Wharf ships, embedded in the binary. Operators replace them at run
+//! time by installing a Plugin of the same name; these are what a fresh cluster
+//! starts with and what a roll back reaches when nothing else is left.
+
+/// A plugin carried inside the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct Builtin {
+    /// The profile name and Plugin name it serves under.
+    pub name: &'static str,
+    pub description: &'static str,
+    pub wasm: &'static [u8],
+}
+
+macro_rules! artifact {
+    ($file:literal) => {
+        include_bytes!(concat!(env!("WHARF_PLUGIN_ARTIFACTS"), "/", $file))
+    };
+}
+
+/// The scheduling policies, one per scheduler profile.
+pub const SCHEDULER_POLICIES: &[Builtin] = &[
+    Builtin {
+        name: "default",
+        description: "kube-scheduler's default profile: standard filters, least-allocated scoring",
+        wasm: artifact!("wharf_scheduler_default.wasm"),
+    },
+    Builtin {
+        name: "binpack",
+        description: "standard filters, most-allocated scoring (fill nodes before using new ones)",
+        wasm: artifact!("wharf_scheduler_binpack.wasm"),
+    },
+    Builtin {
+        name: "spread",
+        description: "standard filters, spreads a controller's pods evenly over nodes and zones",
+        wasm: artifact!("wharf_scheduler_spread.wasm"),
+    },
+];
+
+pub fn scheduler_policy(name: &str) -> Option<&'static Builtin> {
+    SCHEDULER_POLICIES.iter().find(|b| b.name == name)
+}
+
+/// Where the guest build leaves its components, including ones that are not
+/// embedded (the deliberately faulty policy the tests use).
+pub const ARTIFACT_DIR: &str = env!("WHARF_PLUGIN_ARTIFACTS");

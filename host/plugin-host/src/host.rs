@@ -1,0 +1,210 @@
+//! The process-wide plugin host: engine, epoch ticker, compiled-component caches.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+use crate::artifact::{self, LoadError, PluginKind};
+use crate::cache::DiskCache;
+use crate::sandbox::HostState;
+use crate::scheduler_policy::SchedulerPre;
+
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Where compiled components are kept across restarts; none keeps them in
+    /// memory only.
+    pub cache_dir: Option<PathBuf>,
+    /// Granularity of deadlines: the engine's epoch advances this often.
+    pub epoch_tick: Duration,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            cache_dir: None,
+            epoch_tick: Duration::from_millis(2),
+        }
+    }
+}
+
+/// Shared by every role that runs plugins. Cheap to clone.
+#[derive(Clone)]
+pub struct PluginHost {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    tick: Duration,
+    disk: Option<DiskCache>,
+    compiled: Mutex<HashMap<String, Component>>,
+    scheduler_linker: Linker<HostState>,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A validated, compiled plugin version, ready to instantiate. Immutable and
+/// identified by its content digest; cheap to clone.
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    pub name: String,
+    pub digest: String,
+    pub kind: PluginKind,
+    pub(crate) scheduler: Option<SchedulerPre<HostState>>,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("name", &self.name)
+            .field("digest", &self.digest)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+impl PluginHost {
+    pub fn new(config: HostConfig) -> anyhow::Result<Self> {
+        let mut wasm = Config::new();
+        wasm.wasm_component_model(true);
+        wasm.epoch_interruption(true);
+        let engine =
+            Engine::new(&wasm).map_err(|e| anyhow::anyhow!("configuring wasmtime: {e:#}"))?;
+
+        let mut scheduler_linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut scheduler_linker)
+            .map_err(|e| anyhow::anyhow!("linking WASI: {e:#}"))?;
+
+        let disk = match &config.cache_dir {
+            Some(dir) => match DiskCache::open(dir, &engine) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "compiled-plugin cache unavailable; compiling on every start");
+                    None
+                }
+            },
+            None => None,
+        };
+
+        let stop_ticker = Arc::new(AtomicBool::new(false));
+        {
+            let engine = engine.clone();
+            let stop = stop_ticker.clone();
+            let tick = config.epoch_tick;
+            std::thread::Builder::new()
+                .name("wharf-plugin-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(tick);
+                        engine.increment_epoch();
+                    }
+                })?;
+        }
+        Ok(PluginHost {
+            inner: Arc::new(Inner {
+                engine,
+                tick: config.epoch_tick,
+                disk,
+                compiled: Mutex::new(HashMap::new()),
+                scheduler_linker,
+                stop_ticker,
+            }),
+        })
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Epoch ticks that make up `d` (at least one more than the rounding down, so a
+    /// deadline is never shorter than asked).
+    pub(crate) fn ticks(&self, d: Duration) -> u64 {
+        (d.as_nanos() / self.inner.tick.as_nanos().max(1)) as u64 + 1
+    }
+
+    /// Validates and compiles a plugin module (or finds it compiled). CPU-heavy on
+    /// a cache miss: call it off the async runtime's threads.
+    pub fn load(&self, name: &str, bytes: &[u8]) -> Result<LoadedPlugin, LoadError> {
+        artifact::check_header(name, bytes)?;
+        let digest = artifact::digest(bytes);
+        let component = self.compile(name, &digest, bytes)?;
+        let engine = self.engine();
+        let ty = component.component_type();
+        let kind = artifact::identify(name, ty.exports(engine).map(|(n, _)| n))?;
+        let scheduler = match kind {
+            PluginKind::SchedulerPolicy => {
+                let pre = self
+                    .inner
+                    .scheduler_linker
+                    .instantiate_pre(&component)
+                    .map_err(|e| LoadError::Invalid {
+                        name: name.into(),
+                        message: format!("{e:#}"),
+                    })?;
+                Some(SchedulerPre::new(pre).map_err(|e| LoadError::Invalid {
+                    name: name.into(),
+                    message: format!("{e:#}"),
+                })?)
+            }
+            PluginKind::Controller => None,
+        };
+        Ok(LoadedPlugin {
+            name: name.into(),
+            digest,
+            kind,
+            scheduler,
+        })
+    }
+
+    fn compile(&self, name: &str, digest: &str, bytes: &[u8]) -> Result<Component, LoadError> {
+        if let Some(c) = self.lock_compiled().get(digest) {
+            return Ok(c.clone());
+        }
+        let engine = self.engine();
+        let component = match self
+            .inner
+            .disk
+            .as_ref()
+            .and_then(|d| d.load(engine, digest))
+        {
+            Some(c) => c,
+            None => {
+                let started = std::time::Instant::now();
+                let c = Component::new(engine, bytes).map_err(|e| LoadError::Invalid {
+                    name: name.into(),
+                    message: format!("{e:#}"),
+                })?;
+                tracing::info!(
+                    plugin = name,
+                    digest,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "compiled plugin"
+                );
+                if let Some(d) = &self.inner.disk {
+                    d.store(digest, &c);
+                }
+                c
+            }
+        };
+        self.lock_compiled()
+            .insert(digest.to_string(), component.clone());
+        Ok(component)
+    }
+
+    fn lock_compiled(&self) -> std::sync::MutexGuard<'_, HashMap<String, Component>> {
+        self.inner
+            .compiled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+}

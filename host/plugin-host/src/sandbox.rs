@@ -1,0 +1,274 @@
+//! The sandbox every plugin call runs in: a WASI context with no ambient access,
+//! a memory limiter that remembers why it refused, a deadline, and the
+//! classification of what went wrong when a call fails.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Trap};
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// Bounds on one plugin instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock budget of one call; a guest still running is interrupted.
+    pub deadline: Duration,
+    /// Linear memory an instance may grow to, in bytes.
+    pub memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline: Duration::from_millis(100),
+            memory_bytes: 64 << 20,
+        }
+    }
+}
+
+/// How a call into a plugin failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrapKind {
+    /// It ran past its deadline and was interrupted.
+    Deadline,
+    /// It asked for more memory than its cap.
+    Memory,
+    /// It trapped: a panic, an `unreachable`, an out-of-bounds access.
+    Crash,
+}
+
+impl TrapKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrapKind::Deadline => "deadline",
+            TrapKind::Memory => "memory",
+            TrapKind::Crash => "crash",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The instance is poisoned: drop it and build another.
+    #[error("plugin {plugin} {what}: {message}")]
+    Trap {
+        plugin: String,
+        kind: TrapKind,
+        what: &'static str,
+        message: String,
+    },
+    /// The plugin answered, refusing (e.g. its configuration).
+    #[error("plugin {plugin} refused: {message}")]
+    Refused { plugin: String, message: String },
+    /// The host could not build an instance at all.
+    #[error("plugin {plugin} could not be instantiated: {message}")]
+    Instantiate { plugin: String, message: String },
+}
+
+impl CallError {
+    pub fn trap_kind(&self) -> Option<TrapKind> {
+        match self {
+            CallError::Trap { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+}
+
+/// Per-instance host state.
+pub(crate) struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: MemoryLimiter,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl HostState {
+    pub(crate) fn new(plugin: &str, limits: Limits) -> Self {
+        // Nothing inherited: no environment, arguments, preopened directories,
+        // network or stdin. Clocks and randomness remain (std needs them).
+        let plugin: Arc<str> = plugin.into();
+        let wasi = WasiCtxBuilder::new()
+            .stdout(GuestOutput::new(plugin.clone(), Stream::Stdout))
+            .stderr(GuestOutput::new(plugin, Stream::Stderr))
+            .build();
+        HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter {
+                cap: limits.memory_bytes,
+                refused: false,
+            },
+        }
+    }
+}
+
+/// Caps linear memory and remembers refusing, so a trap that follows is reported as
+/// the memory cap rather than as an anonymous crash.
+pub(crate) struct MemoryLimiter {
+    cap: usize,
+    pub(crate) refused: bool,
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            self.refused = true;
+            // Trapping at once gives a precise report; returning false would let
+            // the guest's allocator fail and abort less clearly.
+            return Err(wasmtime::Error::msg(format!(
+                "memory cap of {} MiB reached (asked for {} MiB)",
+                self.cap >> 20,
+                desired >> 20
+            )));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// Turns a failed wasmtime call into a [`CallError::Trap`].
+pub(crate) fn classify(
+    plugin: &str,
+    what: &'static str,
+    err: wasmtime::Error,
+    memory_refused: bool,
+    deadline: Duration,
+) -> CallError {
+    let kind = if memory_refused {
+        TrapKind::Memory
+    } else if matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
+        TrapKind::Deadline
+    } else {
+        TrapKind::Crash
+    };
+    let message = match kind {
+        TrapKind::Deadline => format!(
+            "ran past its {} ms deadline and was interrupted",
+            deadline.as_millis()
+        ),
+        TrapKind::Memory => format!("{err:#}"),
+        TrapKind::Crash => format!("trapped: {}", first_line(&format!("{err:#}"))),
+    };
+    CallError::Trap {
+        plugin: plugin.into(),
+        kind,
+        what,
+        message,
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+#[derive(Clone, Copy)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// A guest's stdout or stderr: whole lines go to `tracing` with the plugin's name.
+#[derive(Clone)]
+struct GuestOutput {
+    plugin: Arc<str>,
+    stream: Stream,
+    partial: Arc<Mutex<Vec<u8>>>,
+}
+
+/// A guest cannot flood the log with one endless line.
+const MAX_LINE: usize = 16 * 1024;
+
+impl GuestOutput {
+    fn new(plugin: Arc<str>, stream: Stream) -> Self {
+        GuestOutput {
+            plugin,
+            stream,
+            partial: Arc::default(),
+        }
+    }
+
+    fn emit(&self, line: &[u8]) {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_end_matches('\r');
+        match self.stream {
+            Stream::Stdout => tracing::info!(plugin = %self.plugin, stream = "stdout", "{text}"),
+            Stream::Stderr => tracing::warn!(plugin = %self.plugin, stream = "stderr", "{text}"),
+        }
+    }
+
+    fn push(&self, bytes: &[u8]) {
+        let mut partial = self.partial.lock().unwrap_or_else(|e| e.into_inner());
+        partial.extend_from_slice(bytes);
+        while let Some(nl) = partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = partial.drain(..=nl).collect();
+            self.emit(&line[..line.len() - 1]);
+        }
+        if partial.len() > MAX_LINE {
+            let line: Vec<u8> = std::mem::take(&mut *partial);
+            self.emit(&line);
+        }
+    }
+}
+
+impl IsTerminal for GuestOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for GuestOutput {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        // Only WASIp2 guests are supported; a p3 guest's output is discarded.
+        Box::new(tokio::io::sink())
+    }
+}
+
+#[async_trait::async_trait]
+impl OutputStream for GuestOutput {
+    fn write(&mut self, bytes: Bytes) -> Result<(), StreamError> {
+        self.push(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), StreamError> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> Result<usize, StreamError> {
+        Ok(64 * 1024)
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for GuestOutput {
+    async fn ready(&mut self) {}
+}

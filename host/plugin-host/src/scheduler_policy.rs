@@ -1,0 +1,150 @@
+//! The host side of the `scheduler` world (`wit/plugin/scheduler.wit`).
+
+use wasmtime::Store;
+
+use crate::artifact::PluginKind;
+use crate::host::{LoadedPlugin, PluginHost};
+use crate::sandbox::{CallError, HostState, Limits, classify};
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../../wit/plugin",
+        world: "scheduler",
+    });
+}
+
+pub(crate) use bindings::SchedulerPre;
+pub use bindings::exports::wharf::plugin::scheduler_policy::{Change, Decision, Pod};
+pub use bindings::wharf::plugin::scheduling_types::{
+    Chosen, HostPort, Label, Node, Placement, Rejection, Resources, SelectorOperator,
+    SelectorRequirement, SelectorTerm, Taint, TaintEffect, Toleration, TolerationOperator,
+    WeightedTerm,
+};
+
+/// Changes sent in one `sync` call; seeding a big cluster is split so that each
+/// call stays well inside the deadline.
+pub const SYNC_CHUNK: usize = 2_000;
+
+/// One live instance of a scheduling policy. Not shared: one thread drives it.
+/// After any [`CallError::Trap`] it is poisoned and every later call fails; the
+/// owner builds a fresh instance and seeds it again.
+pub struct PolicyInstance {
+    plugin: LoadedPlugin,
+    store: Store<HostState>,
+    bindings: bindings::Scheduler,
+    limits: Limits,
+    host: PluginHost,
+    poisoned: bool,
+}
+
+impl PolicyInstance {
+    /// Instantiates `plugin` and passes it `config`. A refused config is
+    /// [`CallError::Refused`].
+    pub fn new(
+        host: &PluginHost,
+        plugin: &LoadedPlugin,
+        limits: Limits,
+        config: &str,
+    ) -> Result<Self, CallError> {
+        let Some(pre) = &plugin.scheduler else {
+            return Err(CallError::Instantiate {
+                plugin: plugin.name.clone(),
+                message: format!(
+                    "it is a {} plugin, not a {}",
+                    plugin.kind,
+                    PluginKind::SchedulerPolicy
+                ),
+            });
+        };
+        let mut store = Store::new(host.engine(), HostState::new(&plugin.name, limits));
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(host.ticks(limits.deadline));
+        let bindings = match pre.instantiate(&mut store) {
+            Ok(b) => b,
+            Err(e) => {
+                let refused = store.data().limiter.refused;
+                return Err(
+                    match classify(&plugin.name, "instantiating", e, refused, limits.deadline) {
+                        CallError::Trap { message, .. } => CallError::Instantiate {
+                            plugin: plugin.name.clone(),
+                            message,
+                        },
+                        other => other,
+                    },
+                );
+            }
+        };
+        let mut instance = PolicyInstance {
+            plugin: plugin.clone(),
+            store,
+            bindings,
+            limits,
+            host: host.clone(),
+            poisoned: false,
+        };
+        let answer = instance.call("configuring", |b, s| {
+            b.wharf_plugin_scheduler_policy().call_configure(s, config)
+        })?;
+        answer.map_err(|message| CallError::Refused {
+            plugin: plugin.name.clone(),
+            message,
+        })?;
+        Ok(instance)
+    }
+
+    pub fn plugin(&self) -> &LoadedPlugin {
+        &self.plugin
+    }
+
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    /// Applies changes to the policy's view, in chunks of [`SYNC_CHUNK`].
+    pub fn sync(&mut self, changes: &[Change]) -> Result<(), CallError> {
+        for chunk in changes.chunks(SYNC_CHUNK) {
+            self.call("syncing", |b, s| {
+                b.wharf_plugin_scheduler_policy().call_sync(s, chunk)
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn schedule(&mut self, pod: &Pod) -> Result<Decision, CallError> {
+        self.call("scheduling", |b, s| {
+            b.wharf_plugin_scheduler_policy().call_schedule(s, pod)
+        })
+    }
+
+    fn call<R>(
+        &mut self,
+        what: &'static str,
+        f: impl FnOnce(&bindings::Scheduler, &mut Store<HostState>) -> wasmtime::Result<R>,
+    ) -> Result<R, CallError> {
+        if self.poisoned {
+            return Err(CallError::Trap {
+                plugin: self.plugin.name.clone(),
+                kind: crate::TrapKind::Crash,
+                what,
+                message: "the instance trapped earlier and cannot be used again".into(),
+            });
+        }
+        self.store.data_mut().limiter.refused = false;
+        self.store
+            .set_epoch_deadline(self.host.ticks(self.limits.deadline));
+        match f(&self.bindings, &mut self.store) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.poisoned = true;
+                let refused = self.store.data().limiter.refused;
+                Err(classify(
+                    &self.plugin.name,
+                    what,
+                    e,
+                    refused,
+                    self.limits.deadline,
+                ))
+            }
+        }
+    }
+}

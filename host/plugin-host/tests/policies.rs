@@ -1,0 +1,247 @@
+//! The plugin host against real components: the shipped policies and a
+//! deliberately faulty one built from `plugins/test-faulty`.
+
+use std::time::{Duration, Instant};
+
+use wharf_plugin_host::scheduler_policy::{
+    Change, Decision, Label, Node, Pod, PolicyInstance, Resources, Taint, TaintEffect,
+};
+use wharf_plugin_host::{CallError, HostConfig, Limits, LoadError, PluginHost, TrapKind};
+
+fn host() -> PluginHost {
+    PluginHost::new(HostConfig::default()).unwrap()
+}
+
+fn builtin(name: &str) -> &'static [u8] {
+    wharf_builtin_plugins::scheduler_policy(name).unwrap().wasm
+}
+
+fn faulty() -> Vec<u8> {
+    let path = format!(
+        "{}/wharf_test_faulty.wasm",
+        wharf_builtin_plugins::ARTIFACT_DIR
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn node(name: &str, milli_cpu: u64, taints: Vec<Taint>) -> Node {
+    Node {
+        name: name.into(),
+        labels: vec![Label {
+            key: "kubernetes.io/hostname".into(),
+            value: name.into(),
+        }],
+        taints,
+        allocatable: Resources {
+            milli_cpu,
+            memory_bytes: 8 << 30,
+            pods: 110,
+        },
+        unschedulable: false,
+    }
+}
+
+fn pod(name: &str, milli_cpu: u64) -> Pod {
+    Pod {
+        uid: format!("uid-{name}"),
+        namespace: "default".into(),
+        name: name.into(),
+        labels: vec![],
+        node_name: None,
+        node_selector: vec![],
+        required_terms: vec![],
+        preferred_terms: vec![],
+        tolerations: vec![],
+        requests: Resources {
+            milli_cpu,
+            memory_bytes: 0,
+            pods: 1,
+        },
+        host_ports: vec![],
+        owner_uid: None,
+        priority: 0,
+    }
+}
+
+fn short_limits() -> Limits {
+    Limits {
+        deadline: Duration::from_millis(50),
+        memory_bytes: 32 << 20,
+    }
+}
+
+#[test]
+fn default_policy_places_and_explains() {
+    let host = host();
+    let plugin = host.load("default", builtin("default")).unwrap();
+    assert_eq!(plugin.kind, wharf_plugin_host::PluginKind::SchedulerPolicy);
+    let mut inst = PolicyInstance::new(&host, &plugin, Limits::default(), "{}").unwrap();
+    let taint = Taint {
+        key: "dedicated".into(),
+        value: "gpu".into(),
+        effect: TaintEffect::NoSchedule,
+    };
+    inst.sync(&[
+        Change::NodeUpserted(node("small", 500, vec![])),
+        Change::NodeUpserted(node("big", 4000, vec![])),
+        Change::NodeUpserted(node("tainted", 8000, vec![taint])),
+    ])
+    .unwrap();
+    match inst.schedule(&pod("web", 1000)).unwrap() {
+        Decision::Place(c) => {
+            assert_eq!(c.node, "big");
+            assert_eq!(c.feasible, 1);
+        }
+        other => panic!("expected a placement, got {other:?}"),
+    }
+    match inst.schedule(&pod("huge", 64_000)).unwrap() {
+        Decision::Unschedulable(rejections) => {
+            let mut reasons: Vec<_> = rejections
+                .iter()
+                .map(|r| format!("{}: {}", r.node, r.reason))
+                .collect();
+            reasons.sort();
+            assert_eq!(
+                reasons,
+                [
+                    "big: Insufficient cpu",
+                    "small: Insufficient cpu",
+                    "tainted: node(s) had untolerated taint {dedicated: gpu}",
+                ]
+            );
+        }
+        other => panic!("expected unschedulable, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_runaway_guest_is_interrupted_at_its_deadline() {
+    let host = host();
+    let plugin = host.load("faulty", &faulty()).unwrap();
+    let mut inst = PolicyInstance::new(&host, &plugin, short_limits(), "{}").unwrap();
+    inst.sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
+        .unwrap();
+    let mut p = pod("spin", 100);
+    p.labels.push(Label {
+        key: "fault".into(),
+        value: "loop".into(),
+    });
+    let started = Instant::now();
+    let err = inst.schedule(&p).unwrap_err();
+    assert_eq!(err.trap_kind(), Some(TrapKind::Deadline), "{err}");
+    assert!(err.to_string().contains("deadline"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The instance is poisoned; a fresh one works.
+    assert!(inst.is_poisoned());
+    assert!(inst.schedule(&pod("ok", 100)).is_err());
+    let mut fresh = PolicyInstance::new(&host, &plugin, short_limits(), "{}").unwrap();
+    fresh
+        .sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
+        .unwrap();
+    assert!(matches!(
+        fresh.schedule(&pod("ok", 100)).unwrap(),
+        Decision::Place(_)
+    ));
+}
+
+#[test]
+fn panics_and_memory_bombs_are_contained_and_named() {
+    let host = host();
+    let plugin = host.load("faulty", &faulty()).unwrap();
+    for (fault, kind) in [("panic", TrapKind::Crash), ("memory", TrapKind::Memory)] {
+        let mut inst = PolicyInstance::new(&host, &plugin, short_limits(), "{}").unwrap();
+        inst.sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
+            .unwrap();
+        let mut p = pod(fault, 100);
+        p.labels.push(Label {
+            key: "fault".into(),
+            value: fault.into(),
+        });
+        let err = inst.schedule(&p).unwrap_err();
+        assert_eq!(err.trap_kind(), Some(kind), "{fault}: {err}");
+        assert!(err.to_string().contains("faulty"), "{err}");
+    }
+}
+
+#[test]
+fn a_refused_config_is_reported() {
+    let host = host();
+    let plugin = host.load("faulty", &faulty()).unwrap();
+    let err = PolicyInstance::new(&host, &plugin, short_limits(), r#"{"fault": "refuse"}"#)
+        .err()
+        .unwrap();
+    assert!(matches!(err, CallError::Refused { .. }), "{err}");
+    assert!(err.to_string().contains("refuses its config"), "{err}");
+}
+
+#[test]
+fn bad_modules_are_refused_with_clear_messages() {
+    let host = host();
+    let err = host.load("text", b"this is not wasm at all").unwrap_err();
+    assert!(matches!(err, LoadError::NotWasm { .. }), "{err}");
+
+    let core = b"\0asm\x01\0\0\0";
+    let err = host.load("core", core).unwrap_err();
+    assert!(err.to_string().contains("wasm32-wasip2"), "{err}");
+
+    let mut truncated = builtin("default").to_vec();
+    truncated.truncate(truncated.len() / 2);
+    let err = host.load("truncated", &truncated).unwrap_err();
+    assert!(matches!(err, LoadError::Invalid { .. }), "{err}");
+}
+
+/// A plugin built against another release of the WIT package. Rewriting the
+/// version in every interface name of a real component (same length, so the
+/// binary stays well-formed) gives exactly what such a build exports.
+#[test]
+fn a_plugin_for_another_wit_version_is_refused_naming_both() {
+    let wasm = builtin("default");
+    let from = b"@0.1.0";
+    let to = b"@0.9.0";
+    let mut patched = wasm.to_vec();
+    let mut i = 0;
+    let mut replaced = 0;
+    while i + from.len() <= patched.len() {
+        // Only our package's names, not WASI's: `wharf:plugin/<interface>@0.1.0`.
+        let near = &patched[i.saturating_sub(40)..i];
+        if &patched[i..i + from.len()] == from && near.windows(13).any(|w| w == b"wharf:plugin/") {
+            patched[i..i + to.len()].copy_from_slice(to);
+            replaced += 1;
+        }
+        i += 1;
+    }
+    assert!(replaced > 0);
+    let host = host();
+    let err = host.load("future", &patched).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("wharf:plugin@0.9.0") && msg.contains("wharf:plugin@0.1.0"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn compiled_components_are_cached_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = HostConfig {
+        cache_dir: Some(dir.path().to_path_buf()),
+        ..HostConfig::default()
+    };
+    let first = PluginHost::new(config.clone()).unwrap();
+    first.load("default", builtin("default")).unwrap();
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(files.len(), 1);
+    // A new host (as after a restart) loads from the cache and the plugin works.
+    let second = PluginHost::new(config).unwrap();
+    let started = Instant::now();
+    let plugin = second.load("default", builtin("default")).unwrap();
+    let from_cache = started.elapsed();
+    let mut inst = PolicyInstance::new(&second, &plugin, Limits::default(), "{}").unwrap();
+    inst.sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
+        .unwrap();
+    assert!(matches!(
+        inst.schedule(&pod("p", 100)).unwrap(),
+        Decision::Place(_)
+    ));
+    eprintln!("loaded from the disk cache in {from_cache:?}");
+}

@@ -1,0 +1,169 @@
+//! The scheduling framework, guest side: a node view the host keeps current, the
+//! [`Policy`] trait an author implements, and the cycle that runs it.
+//!
+//! The cycle follows Kubernetes' scheduler: filter nodes (starting where the previous
+//! cycle stopped, and stopping once enough feasible nodes are found, as
+//! `percentageOfNodesToScore` does), score the feasible ones, normalize, and pick the
+//! best. When no node fits, every node is filtered so that each rejection can be
+//! reported.
+
+pub mod filters;
+pub mod scores;
+mod view;
+
+use std::borrow::Cow;
+
+pub use crate::bindings::exports::wharf::plugin::scheduler_policy::{Change, Decision, Pod};
+use crate::bindings::wharf::plugin::scheduling_types::Rejection as WitRejection;
+pub use crate::bindings::wharf::plugin::scheduling_types::{
+    Chosen, HostPort, Label, Node, Placement, Resources, SelectorOperator, SelectorRequirement,
+    SelectorTerm, Taint, TaintEffect, Toleration, TolerationOperator, WeightedTerm,
+};
+pub use view::{NodeInfo, Usage, View};
+
+/// Why a node cannot take a pod, worded as Kubernetes words it in `FailedScheduling`
+/// events ("Insufficient cpu"). Several reasons are separated by newlines.
+pub type Rejection = Cow<'static, str>;
+
+/// A scheduling policy: Kubernetes' filter, score and normalize extension points.
+pub trait Policy: Default + 'static {
+    /// Receives the Plugin object's `spec.config` (JSON text). An error refuses the
+    /// plugin, and the host keeps the version that was running.
+    fn configure(&mut self, config: &str) -> Result<(), String> {
+        let _ = config;
+        Ok(())
+    }
+
+    /// Can `node` take `pod`? Most policies start from [`filters::standard`].
+    fn filter(&self, view: &View, pod: &Pod, node: &NodeInfo) -> Result<(), Rejection>;
+
+    /// Called once per cycle with the feasible nodes, before any `score`, for
+    /// policies whose scores depend on the cluster as a whole (spreading, say).
+    fn pre_score(&mut self, view: &View, pod: &Pod, feasible: &[usize]) {
+        let _ = (view, pod, feasible);
+    }
+
+    /// Higher is better. Conventionally 0..=100 per scoring step.
+    fn score(&self, view: &View, pod: &Pod, node: &NodeInfo) -> i64;
+
+    /// Adjusts the feasible nodes' scores together (`scores[i]` belongs to the i-th
+    /// feasible node) before the best is chosen.
+    fn normalize(&self, scores: &mut [i64]) {
+        let _ = scores;
+    }
+}
+
+/// How many feasible nodes are enough to stop filtering, as Kubernetes computes it
+/// when `percentageOfNodesToScore` is left at its adaptive default: 50% minus one
+/// point per 125 nodes, at least 5%, and never fewer than 100 nodes.
+pub fn feasible_nodes_to_find(nodes: usize, percentage: Option<u32>) -> usize {
+    const MIN_FEASIBLE: usize = 100;
+    if nodes <= MIN_FEASIBLE {
+        return nodes;
+    }
+    let pct = match percentage {
+        Some(p) if p > 0 => p.min(100) as usize,
+        _ => 50usize.saturating_sub(nodes / 125).max(5),
+    };
+    (nodes * pct / 100).max(MIN_FEASIBLE)
+}
+
+/// One plugin instance's state: the policy, its view and where the next cycle
+/// starts filtering.
+#[derive(Default)]
+pub struct Instance<P: Policy> {
+    policy: P,
+    view: View,
+    next_start: usize,
+    percentage: Option<u32>,
+    feasible: Vec<usize>,
+    scores: Vec<i64>,
+}
+
+impl<P: Policy> Instance<P> {
+    pub fn configure(&mut self, config: &str) -> Result<(), String> {
+        self.percentage = percentage_from_config(config);
+        self.policy.configure(config)
+    }
+
+    pub fn sync(&mut self, changes: Vec<Change>) {
+        for change in changes {
+            self.view.apply(change);
+        }
+    }
+
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    pub fn schedule(&mut self, pod: &Pod) -> Decision {
+        let n = self.view.nodes().len();
+        if n == 0 {
+            return Decision::Unschedulable(Vec::new());
+        }
+        let want = feasible_nodes_to_find(n, self.percentage);
+        let start = self.next_start % n;
+        self.feasible.clear();
+        let mut rejections: Vec<(usize, Rejection)> = Vec::new();
+        let mut examined = 0;
+        for i in 0..n {
+            let idx = (start + i) % n;
+            examined = i + 1;
+            match self.policy.filter(&self.view, pod, &self.view.nodes()[idx]) {
+                Ok(()) => {
+                    self.feasible.push(idx);
+                    if self.feasible.len() >= want {
+                        break;
+                    }
+                }
+                Err(reason) => rejections.push((idx, reason)),
+            }
+        }
+        self.next_start = (start + examined) % n;
+        if self.feasible.is_empty() {
+            let nodes = self.view.nodes();
+            return Decision::Unschedulable(
+                rejections
+                    .into_iter()
+                    .map(|(idx, reason)| WitRejection {
+                        node: nodes[idx].node.name.clone(),
+                        reason: reason.into_owned(),
+                    })
+                    .collect(),
+            );
+        }
+        self.policy.pre_score(&self.view, pod, &self.feasible);
+        self.scores.clear();
+        for &idx in &self.feasible {
+            let s = self.policy.score(&self.view, pod, &self.view.nodes()[idx]);
+            self.scores.push(s);
+        }
+        self.policy.normalize(&mut self.scores);
+        // The first best in filtering order: since filtering starts where the last
+        // cycle stopped, equal nodes take turns.
+        let mut best = 0;
+        for (i, s) in self.scores.iter().enumerate() {
+            if *s > self.scores[best] {
+                best = i;
+            }
+        }
+        Decision::Place(Chosen {
+            node: self.view.nodes()[self.feasible[best]].node.name.clone(),
+            score: self.scores[best],
+            feasible: self.feasible.len() as u32,
+        })
+    }
+}
+
+/// Reads `percentageOfNodesToScore` from a JSON config without a JSON parser (a
+/// plugin should not pay for one it does not otherwise need).
+fn percentage_from_config(config: &str) -> Option<u32> {
+    let key = "\"percentageOfNodesToScore\"";
+    let rest = &config[config.find(key)? + key.len()..];
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests;
