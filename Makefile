@@ -19,6 +19,9 @@ test: setup lint
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	cd plugins && $(CARGO) fmt --all -- --check
+	cd plugins && CARGO_TARGET_DIR=$${CARGO_TARGET_DIR:-../target}/plugins-native \
+	  $(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 bench-api: setup
 	$(CARGO) build --release --locked --bin wharf --bin wharf-bench

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 pub use error::ApiError;
-pub use server::ApiServer;
+pub use server::{ApiServer, MetricsSource};
 use wharf_store::Store;
 
 /// Serves the API on `listener` until `shutdown` resolves. Creates the bootstrap
@@ -42,8 +42,10 @@ pub async fn serve(
     store: Arc<dyn Store>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    extra_metrics: Vec<MetricsSource>,
 ) -> std::io::Result<()> {
     let server = ApiServer::new(store);
+    server.add_metrics(extra_metrics);
     let addr: SocketAddr = listener.local_addr()?;
     bootstrap::run(&server.objects, addr.port())
         .await

@@ -30,8 +30,13 @@ pub struct ApiServer {
     pub(crate) allocation: tokio::sync::Mutex<()>,
     pub(crate) ready: AtomicBool,
     pub(crate) metrics: Metrics,
+    /// Other roles in this process (the scheduler, say) add their metrics here.
+    extra_metrics: std::sync::RwLock<Vec<MetricsSource>>,
     pub(crate) started: Instant,
 }
+
+/// Renders a role's metrics in Prometheus' text format.
+pub type MetricsSource = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// Counters served on `/metrics`.
 #[derive(Default)]
@@ -48,6 +53,7 @@ impl ApiServer {
             allocation: tokio::sync::Mutex::new(()),
             ready: AtomicBool::new(false),
             metrics: Metrics::default(),
+            extra_metrics: std::sync::RwLock::new(Vec::new()),
             started: Instant::now(),
         })
     }
@@ -57,6 +63,13 @@ impl ApiServer {
         axum::Router::new()
             .fallback(dispatch)
             .with_state(self.clone())
+    }
+
+    pub fn add_metrics(&self, sources: Vec<MetricsSource>) {
+        self.extra_metrics
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(sources);
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -306,7 +319,7 @@ fn health(
 
 fn metrics(server: &ApiServer) -> String {
     let m = &server.metrics;
-    format!(
+    let mut out = format!(
         "# HELP wharf_apiserver_requests_total Requests served.\n# TYPE wharf_apiserver_requests_total counter\nwharf_apiserver_requests_total {}\n\
          # HELP wharf_apiserver_request_errors_total Requests answered with a 4xx or 5xx status.\n# TYPE wharf_apiserver_request_errors_total counter\nwharf_apiserver_request_errors_total {}\n\
          # HELP wharf_apiserver_watches Watches currently open.\n# TYPE wharf_apiserver_watches gauge\nwharf_apiserver_watches {}\n\
@@ -317,5 +330,14 @@ fn metrics(server: &ApiServer) -> String {
         m.watches_open.load(Ordering::Relaxed),
         server.store().current_revision(),
         server.started.elapsed().as_secs(),
-    )
+    );
+    for source in server
+        .extra_metrics
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+    {
+        out.push_str(&source());
+    }
+    out
 }

@@ -6,7 +6,11 @@
 
 #![forbid(unsafe_code)]
 
+mod reflector;
+
 use std::path::{Path, PathBuf};
+
+pub use reflector::{Reflected, reflect};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -210,8 +214,15 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str, token: Option<String>) -> Self {
+        // Controllers keep many requests in flight on loopback; Nagle's delay would
+        // add milliseconds to each small write.
+        let http = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
         Self {
-            http: reqwest::Client::new(),
+            http,
             base: base.trim_end_matches('/').to_string(),
             token,
         }
@@ -268,6 +279,94 @@ impl Client {
     pub async fn create(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
         let (url, req) = self.request(reqwest::Method::POST, path);
         Self::send(url, req.json(body)).await
+    }
+
+    pub async fn replace(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        let (url, req) = self.request(reqwest::Method::PUT, path);
+        Self::send(url, req.json(body)).await
+    }
+
+    /// A JSON merge patch (RFC 7386).
+    pub async fn merge_patch(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        let (url, req) = self.request(reqwest::Method::PATCH, path);
+        let req = req
+            .header("content-type", "application/merge-patch+json")
+            .body(body.to_string());
+        Self::send(url, req).await
+    }
+
+    /// A strategic merge patch, as kubectl sends for built-in kinds.
+    pub async fn strategic_patch(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        let (url, req) = self.request(reqwest::Method::PATCH, path);
+        let req = req
+            .header("content-type", "application/strategic-merge-patch+json")
+            .body(body.to_string());
+        Self::send(url, req).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<Value, ClientError> {
+        let (url, req) = self.request(reqwest::Method::DELETE, path);
+        Self::send(url, req).await
+    }
+
+    /// Uploads raw bytes (a plugin module, say) with the given content type.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<Value, ClientError> {
+        let (url, req) = self.request(reqwest::Method::POST, path);
+        Self::send(url, req.header("content-type", content_type).body(body)).await
+    }
+
+    /// Raw bytes of a non-JSON resource.
+    pub async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
+        let (url, req) = self.request(reqwest::Method::GET, path);
+        let resp = req.send().await.map_err(|source| ClientError::Http {
+            url: url.clone(),
+            source,
+        })?;
+        let code = resp.status().as_u16();
+        let bytes = resp.bytes().await.map_err(|source| ClientError::Http {
+            url: url.clone(),
+            source,
+        })?;
+        if code >= 400 {
+            let message = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+            return Err(ClientError::Api { url, code, message });
+        }
+        Ok(bytes.to_vec())
+    }
+
+    /// Opens a watch and returns the streaming response; [`reflect`] reads it.
+    pub(crate) async fn open_watch(
+        &self,
+        path: &str,
+        resource_version: &str,
+    ) -> Result<reqwest::Response, ClientError> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let full = format!(
+            "{path}{sep}watch=1&allowWatchBookmarks=true&resourceVersion={resource_version}"
+        );
+        let (url, req) = self.request(reqwest::Method::GET, &full);
+        let resp = req.send().await.map_err(|source| ClientError::Http {
+            url: url.clone(),
+            source,
+        })?;
+        let code = resp.status().as_u16();
+        if code >= 400 {
+            let text = resp.text().await.unwrap_or_default();
+            let message = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+                .unwrap_or(text);
+            return Err(ClientError::Api { url, code, message });
+        }
+        Ok(resp)
     }
 
     /// A plain-text endpoint such as `/readyz`.

@@ -27,6 +27,45 @@ pub enum Command {
     Server(ServerArgs),
     /// Show whether the API server in your kubeconfig is up, and its version.
     Status(ClientArgs),
+    /// Simulated cluster members, for scale tests and for trying policies.
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Register N simulated nodes that heartbeat and run the pods bound to them
+    /// (Running and Ready, with a pod IP) without containers. Runs until stopped.
+    Nodes(SimNodesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimNodesArgs {
+    /// How many nodes.
+    pub count: usize,
+    /// Node names are PREFIX-0 … PREFIX-(N-1); zones are PREFIX-zone-<i>.
+    #[arg(long, default_value = "sim")]
+    pub prefix: String,
+    /// CPU capacity of each node (a quantity: 4, 500m).
+    #[arg(long, default_value = "4")]
+    pub cpu: String,
+    /// Memory capacity of each node (a quantity: 16Gi).
+    #[arg(long, default_value = "16Gi")]
+    pub memory: String,
+    /// Pod capacity of each node.
+    #[arg(long, default_value_t = 110)]
+    pub pods: u32,
+    /// Spread the nodes round-robin over this many zones.
+    #[arg(long, default_value_t = 3)]
+    pub zones: usize,
+    /// A taint for every node, as key=value:Effect (repeatable).
+    #[arg(long = "taint")]
+    pub taints: Vec<String>,
+    /// Seconds between lease renewals.
+    #[arg(long, default_value_t = 10)]
+    pub heartbeat_seconds: u64,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +86,13 @@ pub struct ServerArgs {
     /// Revisions of change history kept for watches to resume from.
     #[arg(long, default_value_t = 100_000)]
     pub history_window: u64,
+    /// Wall-clock budget of one call into a plugin, in milliseconds; a plugin
+    /// still running is interrupted.
+    #[arg(long, default_value_t = 100)]
+    pub plugin_deadline_ms: u64,
+    /// Memory each plugin instance may use, in MiB.
+    #[arg(long, default_value_t = 64)]
+    pub plugin_memory_mib: usize,
 }
 
 #[derive(Debug, Args)]

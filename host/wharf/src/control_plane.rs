@@ -2,9 +2,13 @@
 //! kubeconfig, and stop cleanly on SIGINT or SIGTERM.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
-use wharf_client::Kubeconfig;
+use wharf_apiserver::MetricsSource;
+use wharf_client::{Client, Kubeconfig};
+use wharf_plugin_host::{HostConfig, Limits, PluginHost};
+use wharf_scheduler::{Scheduler, SchedulerConfig};
 use wharf_store::{SledStore, SledStoreOptions, Store};
 
 use crate::cli::{ServerArgs, default_data_dir};
@@ -20,7 +24,7 @@ pub enum Shape {
 
 /// Roles of the all-in-one shape that are not built yet; `wharf up` says so rather
 /// than pretend.
-const NOT_YET_BUILT: &[&str] = &["scheduler", "controller manager", "kubelet", "proxy"];
+const NOT_YET_BUILT: &[&str] = &["controller manager", "kubelet", "proxy"];
 
 pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
     if !args.listen.ip().is_loopback() {
@@ -51,33 +55,50 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         .write(&kubeconfig)
         .context("writing the admin kubeconfig")?;
 
+    // The scheduler talks to the API like any client; it reflects until the server
+    // below is serving.
+    let plugins = PluginHost::new(HostConfig {
+        cache_dir: Some(data_dir.join("plugin-cache")),
+        ..HostConfig::default()
+    })
+    .context("starting the plugin host")?;
+    let limits = Limits {
+        deadline: Duration::from_millis(args.plugin_deadline_ms.max(1)),
+        memory_bytes: args.plugin_memory_mib.max(1) << 20,
+    };
+    let client = Client::new(&format!("http://{addr}"), None);
+    let scheduler = Scheduler::start(client, plugins, SchedulerConfig { limits })
+        .context("starting the scheduler")?;
+    let scheduler_metrics = scheduler.metrics.clone();
+    let metrics: Vec<MetricsSource> = vec![Arc::new(move || scheduler_metrics.render())];
+
     match shape {
         Shape::AllInOne => {
             tracing::info!(
                 not_yet_built = %NOT_YET_BUILT.join(", "),
-                "wharf up: running the store and API server; the other roles are not built yet"
+                "wharf up: running the store, API server and scheduler; the other roles are not built yet"
             );
             eprintln!(
-                "wharf up: store + API server on http://{addr} (not yet built: {}).\n  export KUBECONFIG={}",
+                "wharf up: store + API server + scheduler on http://{addr} (not yet built: {}).\n  export KUBECONFIG={}",
                 NOT_YET_BUILT.join(", "),
                 kubeconfig.display()
             );
         }
         Shape::Server => {
             eprintln!(
-                "wharf server: API server on http://{addr}\n  export KUBECONFIG={}",
+                "wharf server: API server and scheduler on http://{addr}\n  export KUBECONFIG={}",
                 kubeconfig.display()
             );
         }
     }
-    wharf_apiserver::serve(store, listener, shutdown_signal())
-        .await
-        .context("serving the API")?;
+    let served = wharf_apiserver::serve(store, listener, shutdown_signal(), metrics).await;
+    scheduler.stop();
+    served.context("serving the API")?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

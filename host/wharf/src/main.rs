@@ -5,6 +5,7 @@
 
 mod cli;
 mod control_plane;
+mod sim;
 mod status;
 
 use clap::Parser;
@@ -37,6 +38,7 @@ fn main() -> std::process::ExitCode {
                 control_plane::run(args, control_plane::Shape::Server).await
             }
             cli::Command::Status(args) => status::run(args).await,
+            cli::Command::Sim(cli::SimCommand::Nodes(args)) => sim::run(args).await,
         }
     });
     match result {

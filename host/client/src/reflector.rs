@@ -1,0 +1,107 @@
+//! Keeping a local copy of a collection current: list, then watch from the list's
+//! resourceVersion, and list again whenever the watch ends or expires (410) —
+//! client-go's reflector, in the shape Wharf's roles need.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::{Client, ClientError};
+
+/// What a reflector tells its owner.
+#[derive(Debug, Clone)]
+pub enum Reflected {
+    /// The complete collection, after the first list and after every re-list; the
+    /// owner replaces what it had with this.
+    Listed(Vec<Value>),
+    /// Created or changed.
+    Applied(Value),
+    Deleted(Value),
+}
+
+/// Runs until `tx` is closed. `path` is a collection path, with a query if needed
+/// (`/api/v1/pods?fieldSelector=spec.nodeName=`).
+pub async fn reflect(client: Client, path: String, tx: mpsc::UnboundedSender<Reflected>) {
+    let mut failures = 0u32;
+    while !tx.is_closed() {
+        match list_and_watch(&client, &path, &tx).await {
+            Ok(()) => failures = 0,
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let delay = Duration::from_millis(200u64 << failures.min(5));
+                tracing::debug!(path, error = %e, ?delay, "reflector: list/watch failed; retrying");
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+async fn list_and_watch(
+    client: &Client,
+    path: &str,
+    tx: &mpsc::UnboundedSender<Reflected>,
+) -> Result<(), ClientError> {
+    let list = client.get(path).await?;
+    let mut rv = list
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("0")
+        .to_string();
+    let items = match list.get("items") {
+        Some(Value::Array(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    if tx.send(Reflected::Listed(items)).is_err() {
+        return Ok(());
+    }
+    loop {
+        let resp = client.open_watch(path, &rv).await?;
+        let mut body = resp.bytes_stream();
+        let mut buf: Vec<u8> = Vec::new();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|source| ClientError::Http {
+                url: path.to_string(),
+                source,
+            })?;
+            buf.extend_from_slice(&chunk);
+            while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = buf.drain(..=nl).collect();
+                let Ok(event) = serde_json::from_slice::<Value>(&line) else {
+                    continue;
+                };
+                let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
+                let object = event.get("object").cloned().unwrap_or(Value::Null);
+                if kind == "ERROR" {
+                    // 410 Gone and its kin: start over with a fresh list.
+                    let code = object.get("code").and_then(Value::as_u64).unwrap_or(0);
+                    return Err(ClientError::Api {
+                        url: path.to_string(),
+                        code: code as u16,
+                        message: object
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("watch error")
+                            .to_string(),
+                    });
+                }
+                if let Some(v) = object
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                {
+                    rv = v.to_string();
+                }
+                let sent = match kind {
+                    "ADDED" | "MODIFIED" => tx.send(Reflected::Applied(object)),
+                    "DELETED" => tx.send(Reflected::Deleted(object)),
+                    _ => Ok(()),
+                };
+                if sent.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        // The server ended the watch (a timeout, say): resume from where it was.
+    }
+}

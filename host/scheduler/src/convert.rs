@@ -1,0 +1,336 @@
+//! Pods and Nodes, as the API serves them, reduced to the records a policy sees.
+
+use serde_json::Value;
+use wharf_api_types::quantity::{parse_milli, parse_value};
+use wharf_plugin_host::scheduler_policy::{
+    HostPort, Label, Node, Placement, Pod, Resources, SelectorOperator, SelectorRequirement,
+    SelectorTerm, Taint, TaintEffect, Toleration, TolerationOperator, WeightedTerm,
+};
+
+/// The name Kubernetes gives a pod's scheduler when the pod names none.
+pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
+
+fn str_at<'a>(v: &'a Value, path: &str) -> &'a str {
+    v.pointer(path).and_then(Value::as_str).unwrap_or("")
+}
+
+fn labels(map: Option<&Value>) -> Vec<Label> {
+    match map {
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| Label {
+                key: k.clone(),
+                value: v.as_str().unwrap_or("").to_string(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn array<'a>(v: &'a Value, path: &str) -> &'a [Value] {
+    v.pointer(path)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+pub fn uid(obj: &Value) -> &str {
+    str_at(obj, "/metadata/uid")
+}
+
+pub fn name(obj: &Value) -> &str {
+    str_at(obj, "/metadata/name")
+}
+
+pub fn namespace(obj: &Value) -> &str {
+    str_at(obj, "/metadata/namespace")
+}
+
+pub fn node_name(pod: &Value) -> &str {
+    str_at(pod, "/spec/nodeName")
+}
+
+pub fn scheduler_name(pod: &Value) -> &str {
+    match str_at(pod, "/spec/schedulerName") {
+        "" => DEFAULT_SCHEDULER_NAME,
+        s => s,
+    }
+}
+
+pub fn is_terminating(obj: &Value) -> bool {
+    obj.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
+}
+
+/// Succeeded and Failed pods no longer hold their node's resources.
+pub fn is_finished(pod: &Value) -> bool {
+    matches!(str_at(pod, "/status/phase"), "Succeeded" | "Failed")
+}
+
+fn effect(s: &str) -> Option<TaintEffect> {
+    match s {
+        "NoSchedule" => Some(TaintEffect::NoSchedule),
+        "PreferNoSchedule" => Some(TaintEffect::PreferNoSchedule),
+        "NoExecute" => Some(TaintEffect::NoExecute),
+        _ => None,
+    }
+}
+
+pub fn node(obj: &Value) -> Node {
+    let alloc = obj
+        .pointer("/status/allocatable")
+        .or_else(|| obj.pointer("/status/capacity"));
+    let q = |key: &str, parse: fn(&str) -> Option<u64>| {
+        alloc
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+            .and_then(parse)
+            .unwrap_or(0)
+    };
+    Node {
+        name: name(obj).to_string(),
+        labels: labels(obj.pointer("/metadata/labels")),
+        taints: array(obj, "/spec/taints")
+            .iter()
+            .filter_map(|t| {
+                Some(Taint {
+                    key: str_at(t, "/key").to_string(),
+                    value: str_at(t, "/value").to_string(),
+                    effect: effect(str_at(t, "/effect"))?,
+                })
+            })
+            .collect(),
+        allocatable: Resources {
+            milli_cpu: q("cpu", parse_milli),
+            memory_bytes: q("memory", parse_value),
+            pods: q("pods", parse_value).min(u32::MAX as u64) as u32,
+        },
+        unschedulable: obj
+            .pointer("/spec/unschedulable")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }
+}
+
+fn requirement(r: &Value) -> Option<SelectorRequirement> {
+    let operator = match str_at(r, "/operator") {
+        "In" => SelectorOperator::In,
+        "NotIn" => SelectorOperator::NotIn,
+        "Exists" => SelectorOperator::Exists,
+        "DoesNotExist" => SelectorOperator::DoesNotExist,
+        "Gt" => SelectorOperator::Gt,
+        "Lt" => SelectorOperator::Lt,
+        _ => return None,
+    };
+    Some(SelectorRequirement {
+        key: str_at(r, "/key").to_string(),
+        operator,
+        values: array(r, "/values")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+    })
+}
+
+fn term(t: &Value) -> SelectorTerm {
+    SelectorTerm {
+        match_expressions: array(t, "/matchExpressions")
+            .iter()
+            .filter_map(requirement)
+            .collect(),
+        match_fields: array(t, "/matchFields")
+            .iter()
+            .filter_map(requirement)
+            .collect(),
+    }
+}
+
+/// A container's requests, falling back to its limits as Kubernetes defaults them.
+fn container_requests(c: &Value) -> (u64, u64) {
+    let get = |key: &str, parse: fn(&str) -> Option<u64>| {
+        c.pointer(&format!("/resources/requests/{key}"))
+            .or_else(|| c.pointer(&format!("/resources/limits/{key}")))
+            .and_then(Value::as_str)
+            .and_then(parse)
+            .unwrap_or(0)
+    };
+    (get("cpu", parse_milli), get("memory", parse_value))
+}
+
+/// What the pod asks of a node: the sum over its containers, or the largest init
+/// container if that is more, plus the declared overhead.
+pub fn requests(pod: &Value) -> Resources {
+    let (mut cpu, mut mem) = (0u64, 0u64);
+    for c in array(pod, "/spec/containers") {
+        let (c_cpu, c_mem) = container_requests(c);
+        cpu += c_cpu;
+        mem += c_mem;
+    }
+    for c in array(pod, "/spec/initContainers") {
+        let (c_cpu, c_mem) = container_requests(c);
+        cpu = cpu.max(c_cpu);
+        mem = mem.max(c_mem);
+    }
+    if let Some(o) = pod.pointer("/spec/overhead") {
+        cpu += o
+            .get("cpu")
+            .and_then(Value::as_str)
+            .and_then(parse_milli)
+            .unwrap_or(0);
+        mem += o
+            .get("memory")
+            .and_then(Value::as_str)
+            .and_then(parse_value)
+            .unwrap_or(0);
+    }
+    Resources {
+        milli_cpu: cpu,
+        memory_bytes: mem,
+        pods: 1,
+    }
+}
+
+fn host_ports(pod: &Value) -> Vec<HostPort> {
+    let mut out = Vec::new();
+    for c in array(pod, "/spec/containers") {
+        for p in array(c, "/ports") {
+            let port = p.get("hostPort").and_then(Value::as_u64).unwrap_or(0);
+            if port == 0 || port > u16::MAX as u64 {
+                continue;
+            }
+            out.push(HostPort {
+                port: port as u16,
+                protocol: match str_at(p, "/protocol") {
+                    "" => "TCP".to_string(),
+                    s => s.to_string(),
+                },
+                host_ip: str_at(p, "/hostIP").to_string(),
+            });
+        }
+    }
+    out
+}
+
+pub fn owner_uid(obj: &Value) -> Option<String> {
+    array(obj, "/metadata/ownerReferences")
+        .iter()
+        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        .map(|r| str_at(r, "/uid").to_string())
+}
+
+pub fn pod(obj: &Value) -> Pod {
+    let affinity = obj.pointer("/spec/affinity/nodeAffinity");
+    let required = affinity
+        .and_then(|a| {
+            a.pointer("/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
+        })
+        .and_then(Value::as_array)
+        .map(|terms| terms.iter().map(term).collect())
+        .unwrap_or_default();
+    let preferred = affinity
+        .and_then(|a| a.pointer("/preferredDuringSchedulingIgnoredDuringExecution"))
+        .and_then(Value::as_array)
+        .map(|terms| {
+            terms
+                .iter()
+                .map(|t| WeightedTerm {
+                    weight: t.get("weight").and_then(Value::as_i64).unwrap_or(0) as i32,
+                    term: t.get("preference").map(term).unwrap_or(SelectorTerm {
+                        match_expressions: vec![],
+                        match_fields: vec![],
+                    }),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Pod {
+        uid: uid(obj).to_string(),
+        namespace: namespace(obj).to_string(),
+        name: name(obj).to_string(),
+        labels: labels(obj.pointer("/metadata/labels")),
+        node_name: match node_name(obj) {
+            "" => None,
+            n => Some(n.to_string()),
+        },
+        node_selector: labels(obj.pointer("/spec/nodeSelector")),
+        required_terms: required,
+        preferred_terms: preferred,
+        tolerations: array(obj, "/spec/tolerations")
+            .iter()
+            .map(|t| Toleration {
+                key: str_at(t, "/key").to_string(),
+                operator: if str_at(t, "/operator") == "Exists" {
+                    TolerationOperator::Exists
+                } else {
+                    TolerationOperator::Equal
+                },
+                value: str_at(t, "/value").to_string(),
+                effect: effect(str_at(t, "/effect")),
+            })
+            .collect(),
+        requests: requests(obj),
+        host_ports: host_ports(obj),
+        owner_uid: owner_uid(obj),
+        priority: obj
+            .pointer("/spec/priority")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            .clamp(i32::MIN as i64, i32::MAX as i64) as i32,
+    }
+}
+
+pub fn placement(pod: &Pod, node: &str) -> Placement {
+    Placement {
+        pod_uid: pod.uid.clone(),
+        namespace: pod.namespace.clone(),
+        node_name: node.to_string(),
+        requests: pod.requests,
+        host_ports: pod.host_ports.clone(),
+        owner_uid: pod.owner_uid.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pod_requests_follow_kubernetes_rules() {
+        let p = json!({"metadata": {"uid": "u", "name": "p", "namespace": "d",
+        "ownerReferences": [{"uid": "rs1", "controller": true}]},
+        "spec": {
+            "containers": [
+                {"resources": {"requests": {"cpu": "250m", "memory": "64Mi"}},
+                 "ports": [{"containerPort": 80, "hostPort": 8080}]},
+                {"resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}
+            ],
+            "initContainers": [{"resources": {"requests": {"cpu": "2"}}}],
+            "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoSchedule"}],
+            "nodeSelector": {"disk": "ssd"},
+            "priority": 1000
+        }});
+        let pod = pod(&p);
+        assert_eq!(pod.requests.milli_cpu, 2000);
+        assert_eq!(pod.requests.memory_bytes, (64 << 20) + (1 << 30));
+        assert_eq!(pod.host_ports[0].port, 8080);
+        assert_eq!(pod.host_ports[0].protocol, "TCP");
+        assert_eq!(pod.owner_uid.as_deref(), Some("rs1"));
+        assert_eq!(pod.priority, 1000);
+        assert_eq!(pod.tolerations[0].operator, TolerationOperator::Exists);
+        assert_eq!(pod.node_selector[0].key, "disk");
+    }
+
+    #[test]
+    fn nodes_read_allocatable_and_taints() {
+        let n = json!({"metadata": {"name": "n1", "labels": {"a": "b"}},
+            "spec": {"taints": [{"key": "k", "value": "v", "effect": "NoExecute"}], "unschedulable": true},
+            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}});
+        let node = node(&n);
+        assert_eq!(node.allocatable.milli_cpu, 4000);
+        assert_eq!(node.allocatable.memory_bytes, 8 << 30);
+        assert_eq!(node.allocatable.pods, 110);
+        assert_eq!(node.taints[0].effect, TaintEffect::NoExecute);
+        assert!(node.unschedulable);
+    }
+}

@@ -1,0 +1,131 @@
+//! The scheduler host. It watches pods and nodes through the API, keeps the queue
+//! (priority, backoff, unschedulable pods waiting for a change) and a cache with
+//! assumed pods, asks each profile's wasm policy where a pod goes, binds through
+//! `pods/binding`, and reports `Scheduled`/`FailedScheduling` events and the
+//! `PodScheduled` condition as kube-scheduler does.
+//!
+//! Profiles are named after their policy; the shipped ones (`default`, `binpack`,
+//! `spread`) are embedded, and `default` also answers to `default-scheduler`.
+
+pub mod convert;
+mod core;
+pub mod metrics;
+pub mod profiles;
+pub mod queue;
+mod writer;
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use wharf_client::{Client, Reflected, reflect};
+use wharf_plugin_host::{Limits, LoadedPlugin, PluginHost};
+
+pub use crate::core::{CoreEvent, unschedulable_message};
+pub use crate::metrics::Metrics;
+use crate::profiles::Profile;
+
+#[derive(Debug, Clone, Default)]
+pub struct SchedulerConfig {
+    pub limits: Limits,
+}
+
+/// A running scheduler: send it plugin changes, read its metrics.
+#[derive(Clone)]
+pub struct Scheduler {
+    events: std::sync::mpsc::Sender<CoreEvent>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl Scheduler {
+    /// Loads the built-in policies and starts watching and scheduling. Must be
+    /// called inside a tokio runtime.
+    pub fn start(
+        client: Client,
+        host: PluginHost,
+        config: SchedulerConfig,
+    ) -> anyhow::Result<Scheduler> {
+        let mut profiles = Vec::new();
+        for builtin in wharf_builtin_plugins::SCHEDULER_POLICIES {
+            let plugin = host
+                .load(builtin.name, builtin.wasm)
+                .map_err(|e| anyhow::anyhow!("built-in policy {}: {e}", builtin.name))?;
+            profiles.push(Profile::new(builtin.name, plugin, "{}".into()));
+        }
+        let (core_tx, core_rx) = std::sync::mpsc::channel();
+        let (bind_tx, bind_rx) = mpsc::unbounded_channel();
+        let (note_tx, note_rx) = mpsc::channel(writer::NOTE_BACKLOG);
+        let metrics = Arc::new(Metrics::default());
+
+        tokio::spawn(writer::run_binder(client.clone(), bind_rx, core_tx.clone()));
+        tokio::spawn(writer::run_notes(client.clone(), note_rx));
+        spawn_reflector(&client, "/api/v1/nodes", core_tx.clone(), CoreEvent::Nodes);
+        spawn_reflector(&client, "/api/v1/pods", core_tx.clone(), CoreEvent::Pods);
+
+        let core = core::Core::new(
+            host,
+            config.limits,
+            core_rx,
+            bind_tx,
+            note_tx,
+            metrics.clone(),
+            profiles,
+        );
+        std::thread::Builder::new()
+            .name("wharf-scheduler".into())
+            .spawn(move || core.run())?;
+        Ok(Scheduler {
+            events: core_tx,
+            metrics,
+        })
+    }
+
+    /// Makes `plugin` the active policy of `profile` (created if new), or its
+    /// shadow candidate.
+    pub fn install(&self, profile: &str, plugin: LoadedPlugin, config: String, shadow: bool) {
+        let _ = self.events.send(CoreEvent::Install {
+            profile: profile.to_string(),
+            plugin,
+            config,
+            shadow,
+        });
+    }
+
+    pub fn clear_shadow(&self, profile: &str) {
+        let _ = self.events.send(CoreEvent::ClearShadow {
+            profile: profile.to_string(),
+        });
+    }
+
+    pub fn rollback(&self, profile: &str) {
+        let _ = self.events.send(CoreEvent::Rollback {
+            profile: profile.to_string(),
+        });
+    }
+
+    pub fn remove_profile(&self, profile: &str) {
+        let _ = self.events.send(CoreEvent::RemoveProfile {
+            profile: profile.to_string(),
+        });
+    }
+
+    pub fn stop(&self) {
+        let _ = self.events.send(CoreEvent::Stop);
+    }
+}
+
+fn spawn_reflector(
+    client: &Client,
+    path: &str,
+    core: std::sync::mpsc::Sender<CoreEvent>,
+    wrap: fn(Reflected) -> CoreEvent,
+) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tokio::spawn(reflect(client.clone(), path.to_string(), tx));
+    tokio::spawn(async move {
+        while let Some(r) = rx.recv().await {
+            if core.send(wrap(r)).is_err() {
+                return;
+            }
+        }
+    });
+}
