@@ -240,3 +240,58 @@ impl Http {
         )
     }
 }
+
+/// A running `wharf sim nodes` process; killed when dropped.
+pub struct Sim {
+    pub child: Child,
+}
+
+impl Sim {
+    /// Starts `wharf sim nodes COUNT --prefix PREFIX EXTRA…` against `server` and
+    /// waits until its nodes are registered.
+    pub fn start(server: &Server, count: usize, prefix: &str, extra: &[&str]) -> Self {
+        let child = Command::new(WHARF)
+            .args([
+                "sim",
+                "nodes",
+                &count.to_string(),
+                "--prefix",
+                prefix,
+                "--kubeconfig",
+            ])
+            .arg(&server.kubeconfig)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start wharf sim");
+        let sim = Sim { child };
+        let last = format!("{prefix}-{}", count - 1);
+        wait_for(Duration::from_secs(30), "sim nodes registered", || {
+            let (code, _) = server.http().get(&format!("/api/v1/nodes/{last}"));
+            code == 200
+        });
+        sim
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Polls `cond` every 50 ms until it holds; panics naming `what` after `timeout`.
+pub fn wait_for(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,241 @@
+//! The scheduler in a real `wharf server`, on simulated nodes from real `wharf sim`
+//! processes, driven with real kubectl: placement, explanations, profiles.
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{Server, Sim, wait_for};
+
+fn pod_manifest(name: &str, extra_spec: &str, cpu: &str) -> String {
+    format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  labels: {{app: {name}}}
+spec:
+{extra_spec}
+  containers:
+  - name: c
+    image: busybox:1.36
+    resources:
+      requests: {{cpu: "{cpu}", memory: 64Mi}}
+"#
+    )
+}
+
+fn node_of(s: &Server, pod: &str) -> String {
+    let p = s.get_json(&["pod", pod]);
+    p["spec"]["nodeName"].as_str().unwrap_or("").to_string()
+}
+
+fn wait_bound(s: &Server, pod: &str) -> String {
+    let mut node = String::new();
+    wait_for(Duration::from_secs(20), &format!("pod {pod} bound"), || {
+        node = node_of(s, pod);
+        !node.is_empty()
+    });
+    node
+}
+
+#[test]
+fn pods_are_placed_run_and_explained() {
+    let s = Server::start();
+    let _plain = Sim::start(&s, 3, "plain", &["--cpu", "2", "--zones", "3"]);
+    let _gpu = Sim::start(
+        &s,
+        2,
+        "gpu",
+        &["--cpu", "8", "--taint", "dedicated=gpu:NoSchedule"],
+    );
+
+    // No requirement: any untainted node; the sim reports it Running with an IP.
+    s.apply(&pod_manifest("web", "", "500m"));
+    let node = wait_bound(&s, "web");
+    assert!(
+        node.starts_with("plain-"),
+        "untainted node expected, got {node}"
+    );
+    wait_for(Duration::from_secs(20), "web running", || {
+        let p = s.get_json(&["pod", "web"]);
+        p["status"]["phase"] == "Running" && p["status"]["podIP"].is_string()
+    });
+    let wide = s.ok(&["get", "pod", "web", "-o", "wide"]);
+    assert!(wide.contains("Running") && wide.contains(&node), "{wide}");
+    let events = s.ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=web",
+    ]);
+    assert!(
+        events.contains("Scheduled")
+            && events.contains(&format!("Successfully assigned default/web to {node}")),
+        "{events}"
+    );
+
+    // A toleration opens the tainted nodes; needing 4 cpus, only they fit.
+    s.apply(&pod_manifest(
+        "trainer",
+        "  tolerations:\n  - {key: dedicated, operator: Equal, value: gpu, effect: NoSchedule}",
+        "4",
+    ));
+    assert!(wait_bound(&s, "trainer").starts_with("gpu-"));
+
+    // nodeSelector pins a pod to one zone.
+    s.apply(&pod_manifest(
+        "zoned",
+        "  nodeSelector: {topology.kubernetes.io/zone: plain-zone-1}",
+        "100m",
+    ));
+    assert_eq!(wait_bound(&s, "zoned"), "plain-1");
+
+    // Nothing fits: FailedScheduling names every reason, as kube-scheduler does,
+    // and the pod carries PodScheduled=False.
+    s.apply(&pod_manifest("huge", "", "16"));
+    let mut describe = String::new();
+    wait_for(Duration::from_secs(20), "FailedScheduling on huge", || {
+        describe = s.ok(&["describe", "pod", "huge"]);
+        describe.contains("FailedScheduling")
+    });
+    assert!(
+        describe.contains(
+            "0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu."
+        ),
+        "{describe}"
+    );
+    let huge = s.get_json(&["pod", "huge"]);
+    let cond = huge["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "PodScheduled")
+        .cloned()
+        .unwrap();
+    assert_eq!(cond["status"], "False");
+    assert_eq!(cond["reason"], "Unschedulable");
+    assert_eq!(node_of(&s, "huge"), "");
+
+    // Room appears (a bigger node joins): the waiting pod is retried and placed.
+    let _big = Sim::start(&s, 1, "big", &["--cpu", "32"]);
+    assert_eq!(wait_bound(&s, "huge"), "big-0");
+
+    // Deleting a pod completes (the sim node finishes it as a kubelet would).
+    s.ok(&["delete", "pod", "web", "--timeout=20s"]);
+    assert!(s.fails(&["get", "pod", "web"]).contains("NotFound"));
+}
+
+#[test]
+fn resources_are_accounted_across_pods() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 2, "n", &["--cpu", "1", "--zones", "1"]);
+    // Two nodes of 1 cpu take four 500m pods; the fifth waits.
+    for i in 0..5 {
+        s.apply(&pod_manifest(&format!("p{i}"), "", "500m"));
+    }
+    let mut per_node = std::collections::HashMap::new();
+    for i in 0..4 {
+        *per_node
+            .entry(wait_bound(&s, &format!("p{i}")))
+            .or_insert(0) += 1;
+    }
+    assert_eq!(per_node.values().copied().collect::<Vec<_>>(), [2, 2]);
+    wait_for(Duration::from_secs(20), "p4 unschedulable", || {
+        s.ok(&["describe", "pod", "p4"])
+            .contains("0/2 nodes are available: 2 Insufficient cpu.")
+    });
+    // Freeing room lets it in.
+    s.ok(&["delete", "pod", "p0", "--timeout=20s"]);
+    wait_bound(&s, "p4");
+}
+
+#[test]
+fn profiles_choose_their_policy() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 4, "n", &["--cpu", "8", "--zones", "2"]);
+    let owned = |name: &str, scheduler: &str, owner: u32| {
+        // Pods of one (pretend) ReplicaSet, so that spreading has an owner to count.
+        format!(
+            r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  ownerReferences:
+  - {{apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: 6d3c7f1e-0000-4000-8000-{owner:012}, controller: true}}
+spec:
+  schedulerName: {scheduler}
+  containers:
+  - name: c
+    image: busybox:1.36
+    resources:
+      requests: {{cpu: 500m, memory: 64Mi}}
+"#
+        )
+    };
+    // binpack fills one node before using another.
+    for i in 0..4 {
+        s.apply(&owned(&format!("packed{i}"), "binpack", 1));
+        wait_bound(&s, &format!("packed{i}"));
+    }
+    let nodes: std::collections::HashSet<String> =
+        (0..4).map(|i| node_of(&s, &format!("packed{i}"))).collect();
+    assert_eq!(nodes.len(), 1, "binpack used {nodes:?}");
+
+    // spread puts another controller's pods on distinct nodes, alternating zones
+    // (the packed pods belong to a different owner, so they do not count).
+    for i in 0..4 {
+        s.apply(&owned(&format!("spread{i}"), "spread", 2));
+        wait_bound(&s, &format!("spread{i}"));
+    }
+    let spread: Vec<String> = (0..4).map(|i| node_of(&s, &format!("spread{i}"))).collect();
+    let distinct: std::collections::HashSet<_> = spread.iter().collect();
+    assert_eq!(distinct.len(), 4, "spread placed {spread:?}");
+
+    // A pod naming no scheduler gets default-scheduler, served by `default`.
+    s.apply(&pod_manifest("plain", "", "100m"));
+    wait_bound(&s, "plain");
+    let p = s.get_json(&["pod", "plain"]);
+    assert_eq!(p["spec"]["schedulerName"], "default-scheduler");
+
+    // A pod for a scheduler nobody runs is left alone, as Kubernetes does.
+    s.apply(&owned("other", "someone-else", 3));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(node_of(&s, "other"), "");
+    let events = s.ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=other",
+    ]);
+    assert!(!events.contains("FailedScheduling"), "{events}");
+}
+
+#[test]
+fn sim_nodes_heartbeat_until_stopped() {
+    let s = Server::start();
+    let mut sim = Sim::start(&s, 2, "hb", &["--heartbeat-seconds", "1"]);
+    let renew = || {
+        let lease: Value = s.get_json(&["lease", "-n", "kube-node-lease", "hb-0"]);
+        lease["spec"]["renewTime"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let first = renew();
+    assert!(!first.is_empty());
+    wait_for(Duration::from_secs(10), "a lease renewal", || {
+        renew() != first
+    });
+    let node = s.get_json(&["node", "hb-1"]);
+    assert_eq!(node["metadata"]["labels"]["kubernetes.io/hostname"], "hb-1");
+    assert_eq!(node["status"]["allocatable"]["pods"], "110");
+    sim.stop();
+    std::thread::sleep(Duration::from_millis(1500));
+    let after_stop = renew();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(renew(), after_stop, "a stopped sim no longer heartbeats");
+}
