@@ -12,6 +12,7 @@
 
 pub mod defaults;
 pub mod meta;
+pub mod plugin;
 pub mod quantity;
 pub mod resources;
 pub mod selector;

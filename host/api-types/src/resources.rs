@@ -326,6 +326,20 @@ pub static RESOURCES: &[ResourceInfo] = &[
         tracks_generation: false,
         decode: typed::<coordination::Lease>,
     },
+    ResourceInfo {
+        group: crate::plugin::GROUP,
+        version: crate::plugin::VERSION,
+        kind: "Plugin",
+        plural: "plugins",
+        singular: "plugin",
+        namespaced: false,
+        short_names: &["wp"],
+        categories: &["wharf"],
+        subresources: &[Subresource::Status],
+        field_labels: &["spec.kind"],
+        tracks_generation: true,
+        decode: typed::<crate::plugin::Plugin>,
+    },
 ];
 
 /// Looks a kind up by group, version and plural (as in a request path).

@@ -339,6 +339,7 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
         ("apps", "Deployment") | ("apps", "ReplicaSet") => {
             validate_workload(info, obj, &mut errors)
         }
+        (crate::plugin::GROUP, "Plugin") => crate::plugin::validate(obj, &mut errors),
         _ => {}
     }
     errors

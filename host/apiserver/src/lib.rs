@@ -13,6 +13,7 @@
 
 mod admission;
 mod allocate;
+mod blobs;
 mod bootstrap;
 mod decode;
 mod discovery;

@@ -122,6 +122,15 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
         "/openapi/v3" if is_get => return json(crate::openapi::index()),
         _ => {}
     }
+    if let Some(rest) = path.strip_prefix(wharf_api_types::plugin::BLOBS_PATH) {
+        match (req.method().clone(), rest.trim_end_matches('/')) {
+            (Method::POST, "") => return crate::blobs::upload(server, req.into_body()).await,
+            (Method::GET, digest) if digest.starts_with('/') => {
+                return crate::blobs::download(server, &digest[1..]).await;
+            }
+            _ => {}
+        }
+    }
     if is_get && let Some(gv) = path.strip_prefix("/openapi/v3/") {
         let doc = match gv
             .trim_end_matches('/')

@@ -274,6 +274,32 @@ static LEASE_COLUMNS: [Column; 3] = [
     col("Age", "string", D_AGE),
 ];
 
+static PLUGIN_COLUMNS: [Column; 7] = [
+    NAME_COLUMN,
+    col(
+        "Kind",
+        "string",
+        "The role the plugin fills: scheduler-policy or controller.",
+    ),
+    col("Phase", "string", "Loaded, Failed or Pending."),
+    col(
+        "Module",
+        "string",
+        "The running module's digest (shortened).",
+    ),
+    col(
+        "Shadow",
+        "string",
+        "The shadow candidate's digest (shortened), if any.",
+    ),
+    col(
+        "Agreement",
+        "string",
+        "How often the shadow chose what the active module chose.",
+    ),
+    col("Age", "string", D_AGE),
+];
+
 /// kube-apiserver's default table convertor (k8s.io/apiserver
 /// `registry/rest/table.go`), used for kinds without a printer.
 static DEFAULT_COLUMNS: [Column; 2] = [NAME_COLUMN, col("Created At", "date", D_AGE)];
@@ -295,6 +321,7 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "Deployment" => &DEPLOYMENT_COLUMNS,
         "ReplicaSet" => &REPLICASET_COLUMNS,
         "Lease" => &LEASE_COLUMNS,
+        "Plugin" => &PLUGIN_COLUMNS,
         _ => &DEFAULT_COLUMNS,
     }
 }
@@ -316,6 +343,7 @@ pub fn cells(kind: &str, obj: &Value, now: Timestamp) -> Vec<Value> {
         "Deployment" => deployment_cells(obj, now),
         "ReplicaSet" => replicaset_cells(obj, now),
         "Lease" => lease_cells(obj, now),
+        "Plugin" => plugin_cells(obj, now),
         _ => default_cells(obj),
     }
 }
@@ -819,6 +847,38 @@ fn lease_cells(lease: &Value, now: Timestamp) -> Vec<Value> {
         name_of(lease),
         Value::from(str_at(lease, &["spec", "holderIdentity"])),
         age_of(lease, now),
+    ]
+}
+
+fn short_digest(d: &str) -> String {
+    match d.strip_prefix("sha256:") {
+        Some(hex) if hex.len() >= 12 => format!("sha256:{}", &hex[..12]),
+        _ => d.to_string(),
+    }
+}
+
+fn plugin_cells(p: &Value, now: Timestamp) -> Vec<Value> {
+    let active = match str_at(p, &["status", "activeModule"]) {
+        "" => str_at(p, &["spec", "module"]),
+        a => a,
+    };
+    let shadow = str_at(p, &["spec", "shadow", "module"]);
+    let agreement = str_at(p, &["status", "shadow", "agreement"]);
+    let or_none = |s: String| {
+        Value::from(if s.is_empty() {
+            "<none>".to_string()
+        } else {
+            s
+        })
+    };
+    vec![
+        name_of(p),
+        Value::from(str_at(p, &["spec", "kind"])),
+        or_none(str_at(p, &["status", "phase"]).to_string()),
+        Value::from(short_digest(active)),
+        or_none(short_digest(shadow)),
+        or_none(agreement.to_string()),
+        age_of(p, now),
     ]
 }
 

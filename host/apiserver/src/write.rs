@@ -135,6 +135,7 @@ async fn create(
     let mut obj = admission::prepare_create(info, target.namespace.as_deref(), decoded)?;
     let name = meta::name(&obj).unwrap_or_default().to_string();
     check_namespace(server, target, &name).await?;
+    crate::blobs::check_references(server, info, &obj, None).await?;
     let ns = target.namespace.as_deref();
     let created = if (info.group, info.kind) == ("", "Service") {
         // Allocation and the write happen under one lock, so two services can never
@@ -224,6 +225,7 @@ async fn update_with(
         if new == current {
             return Ok(current);
         }
+        crate::blobs::check_references(server, info, &new, Some(&current)).await?;
         if dry_run {
             return Ok(new);
         }

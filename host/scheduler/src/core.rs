@@ -492,6 +492,7 @@ impl Core {
                 shadow: p.shadow_stats,
                 failures: p.active.failures.total(),
                 failed: p.failed.clone(),
+                last_error: p.last_error.clone(),
                 history: p.history.len(),
             })
             .collect();

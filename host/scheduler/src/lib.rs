@@ -10,6 +10,7 @@
 pub mod convert;
 mod core;
 pub mod metrics;
+pub mod plugin_objects;
 pub mod profiles;
 pub mod queue;
 mod writer;
@@ -34,6 +35,7 @@ pub struct SchedulerConfig {
 pub struct Scheduler {
     events: std::sync::mpsc::Sender<CoreEvent>,
     pub metrics: Arc<Metrics>,
+    pub limits: Limits,
 }
 
 impl Scheduler {
@@ -61,6 +63,7 @@ impl Scheduler {
         spawn_reflector(&client, "/api/v1/nodes", core_tx.clone(), CoreEvent::Nodes);
         spawn_reflector(&client, "/api/v1/pods", core_tx.clone(), CoreEvent::Pods);
 
+        let plugin_host = host.clone();
         let core = core::Core::new(
             host,
             config.limits,
@@ -73,10 +76,13 @@ impl Scheduler {
         std::thread::Builder::new()
             .name("wharf-scheduler".into())
             .spawn(move || core.run())?;
-        Ok(Scheduler {
+        let scheduler = Scheduler {
             events: core_tx,
             metrics,
-        })
+            limits: config.limits,
+        };
+        plugin_objects::spawn(client, plugin_host, scheduler.clone());
+        Ok(scheduler)
     }
 
     /// Makes `plugin` the active policy of `profile` (created if new), or its

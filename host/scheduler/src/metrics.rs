@@ -55,6 +55,7 @@ pub struct ProfileReport {
     pub shadow: ShadowStats,
     pub failures: u64,
     pub failed: Option<(String, String)>,
+    pub last_error: Option<String>,
     pub history: usize,
 }
 

@@ -91,6 +91,8 @@ pub struct Profile {
     pub shadow_stats: ShadowStats,
     /// The last version that failed past its budget, with the error.
     pub failed: Option<(String, String)>,
+    /// The most recent failure of the active version, if any.
+    pub last_error: Option<String>,
 }
 
 impl Profile {
@@ -102,6 +104,7 @@ impl Profile {
             shadow: None,
             shadow_stats: ShadowStats::default(),
             failed: None,
+            last_error: None,
         }
     }
 
@@ -122,6 +125,7 @@ impl Profile {
         let old = std::mem::replace(&mut self.active, Runner::new(plugin, config));
         self.history.push((old.plugin, old.config));
         self.failed = None;
+        self.last_error = None;
     }
 
     /// Returns to the previous version, if there is one.
@@ -148,6 +152,7 @@ impl Profile {
         let decision = match self.active.decide(host, limits, seed, pod) {
             Ok(d) => d,
             Err(error) => {
+                self.last_error = Some(error.to_string());
                 let mut fell_back_to = None;
                 let verdict = match &error {
                     // A refused config or an instantiation failure will not heal.

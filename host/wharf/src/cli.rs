@@ -30,6 +30,55 @@ pub enum Command {
     /// Simulated cluster members, for scale tests and for trying policies.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Install, list, roll back and shadow WebAssembly plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Upload FILE.wasm and make it the active version of plugin NAME (for a
+    /// scheduler policy, NAME is the profile pods select with spec.schedulerName).
+    Install(PluginInstallArgs),
+    /// List plugins: active module, failures, shadow agreement.
+    List(ClientArgs),
+    /// Return plugin NAME to the version that ran before the current one.
+    Rollback {
+        name: String,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Run FILE.wasm beside plugin NAME's active version: it sees every cycle, its
+    /// choices are compared, none is applied. `--clear` stops it.
+    Shadow(PluginShadowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PluginInstallArgs {
+    pub name: String,
+    pub file: PathBuf,
+    /// scheduler-policy or controller.
+    #[arg(long, default_value = "scheduler-policy", value_parser = ["scheduler-policy", "controller"])]
+    pub kind: String,
+    /// Configuration passed to the plugin: a JSON object, or @FILE.
+    #[arg(long)]
+    pub config: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PluginShadowArgs {
+    pub name: String,
+    pub file: Option<PathBuf>,
+    /// Stop shadowing.
+    #[arg(long, conflicts_with = "file")]
+    pub clear: bool,
+    /// Configuration for the candidate: a JSON object, or @FILE.
+    #[arg(long)]
+    pub config: Option<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 #[derive(Debug, Subcommand)]

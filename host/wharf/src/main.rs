@@ -5,6 +5,7 @@
 
 mod cli;
 mod control_plane;
+mod plugin;
 mod sim;
 mod status;
 
@@ -39,6 +40,7 @@ fn main() -> std::process::ExitCode {
             }
             cli::Command::Status(args) => status::run(args).await,
             cli::Command::Sim(cli::SimCommand::Nodes(args)) => sim::run(args).await,
+            cli::Command::Plugin(cmd) => plugin::run(cmd).await,
         }
     });
     match result {

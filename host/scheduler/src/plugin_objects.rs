@@ -1,0 +1,420 @@
+//! Plugin objects of kind `scheduler-policy`, turned into scheduler profiles.
+//!
+//! Watches `plugins.wharf.dev`; for each change it fetches the module blob, loads
+//! it (validation and compilation off the async threads) and hands it to the
+//! scheduler, then reports the outcome in the object's status: `Loaded` with the
+//! active module, or `Failed` with the reason while the previous version keeps
+//! running. It also registers the built-in policies as Plugin objects, so that
+//! `kubectl get plugins` and `wharf plugin list` show everything that schedules,
+//! and keeps each object's status current with failure counts and shadow
+//! agreement.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use wharf_api_types::plugin::{BLOBS_PATH, ModuleRef, Plugin, PluginStatus, ShadowStatus};
+use wharf_client::{Client, ClientError, Reflected, reflect};
+use wharf_plugin_host::scheduler_policy::PolicyInstance;
+use wharf_plugin_host::{Limits, LoadedPlugin, PluginHost, PluginKind};
+
+use crate::Scheduler;
+use crate::metrics::ProfileReport;
+
+pub const PLUGINS_PATH: &str = "/apis/wharf.dev/v1alpha1/plugins";
+/// Marks a Plugin object that mirrors a policy embedded in the binary.
+pub const BUILTIN_ANNOTATION: &str = "wharf.dev/builtin";
+/// Entries kept in `status.history`.
+const HISTORY_LIMIT: usize = 10;
+const SCHEDULER_POLICY: &str = "scheduler-policy";
+
+/// What has been handed to the scheduler for one Plugin.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Applied {
+    /// The last spec tried (whether it loaded or was refused).
+    module: Option<String>,
+    config: String,
+    /// The config the active module runs with.
+    active_config: String,
+    shadow: Option<(String, String)>,
+}
+
+pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
+    tokio::spawn(async move {
+        register_builtins(&client).await;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        tokio::spawn(reflect(client.clone(), PLUGINS_PATH.into(), tx));
+        let mut applied: HashMap<String, Applied> = HashMap::new();
+        let mut objects: HashMap<String, Plugin> = HashMap::new();
+        let mut reported: HashMap<String, PluginStatus> = HashMap::new();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                r = rx.recv() => {
+                    let Some(r) = r else { return };
+                    let items = match r {
+                        Reflected::Listed(items) => {
+                            let names: Vec<String> = items.iter().filter_map(|i| i.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string)).collect();
+                            let gone: Vec<String> = objects.keys().filter(|n| !names.contains(n)).cloned().collect();
+                            for name in gone {
+                                objects.remove(&name);
+                                removed(&host, &scheduler, &name, &mut applied);
+                            }
+                            items
+                        }
+                        Reflected::Applied(obj) => vec![obj],
+                        Reflected::Deleted(obj) => {
+                            if let Some(name) = obj.pointer("/metadata/name").and_then(Value::as_str) {
+                                objects.remove(name);
+                                removed(&host, &scheduler, name, &mut applied);
+                            }
+                            continue;
+                        }
+                    };
+                    for item in items {
+                        let Ok(plugin) = serde_json::from_value::<Plugin>(item) else { continue };
+                        let Some(name) = plugin.metadata.name.clone() else { continue };
+                        if plugin.spec.as_ref().map(|s| s.kind.as_str()) != Some(SCHEDULER_POLICY) {
+                            continue;
+                        }
+                        reconcile(&client, &host, &scheduler, &plugin, &mut applied, &mut reported).await;
+                        objects.insert(name, plugin);
+                    }
+                }
+                _ = tick.tick() => {
+                    report(&client, &scheduler.metrics.profiles(), &objects, &mut reported).await;
+                }
+            }
+        }
+    });
+}
+
+fn config_text(config: &Option<Value>) -> String {
+    match config {
+        Some(v) if !v.is_null() => v.to_string(),
+        _ => "{}".to_string(),
+    }
+}
+
+/// Fetches, validates and compiles a module, then starts one instance with the
+/// config as a trial, so that a module that traps on start or refuses its config
+/// is refused here rather than failing its first scheduling cycles.
+async fn fetch_and_load(
+    client: &Client,
+    host: &PluginHost,
+    limits: Limits,
+    name: &str,
+    digest: &str,
+    config: &str,
+) -> Result<LoadedPlugin, String> {
+    let bytes = client
+        .get_bytes(&format!("{BLOBS_PATH}/{digest}"))
+        .await
+        .map_err(|e| format!("fetching module {digest}: {e}"))?;
+    let host = host.clone();
+    let name = name.to_string();
+    let config = config.to_string();
+    let digest = digest.to_string();
+    tokio::task::spawn_blocking(move || {
+        let plugin = host.load(&name, &bytes).map_err(|e| e.to_string())?;
+        if plugin.kind != PluginKind::SchedulerPolicy {
+            return Err(format!(
+                "module {digest} is a {} plugin, but spec.kind is scheduler-policy",
+                plugin.kind
+            ));
+        }
+        PolicyInstance::new(&host, &plugin, limits, &config).map_err(|e| e.to_string())?;
+        Ok(plugin)
+    })
+    .await
+    .map_err(|e| format!("loading: {e}"))?
+}
+
+async fn reconcile(
+    client: &Client,
+    host: &PluginHost,
+    scheduler: &Scheduler,
+    plugin: &Plugin,
+    applied: &mut HashMap<String, Applied>,
+    reported: &mut HashMap<String, PluginStatus>,
+) {
+    let Some(name) = plugin.metadata.name.as_deref() else {
+        return;
+    };
+    let Some(spec) = &plugin.spec else { return };
+    let generation = plugin.metadata.generation;
+    let previous = applied.get(name).cloned().unwrap_or_default();
+    let mut status = plugin.status.clone().unwrap_or_default();
+    let want_config = config_text(&spec.config);
+    let mut changed = false;
+
+    if previous.module.as_deref() != Some(spec.module.as_str()) || previous.config != want_config {
+        match fetch_and_load(
+            client,
+            host,
+            scheduler.limits,
+            name,
+            &spec.module,
+            &want_config,
+        )
+        .await
+        {
+            Ok(loaded) => {
+                // A new active module: the old one joins the history, unless the
+                // new one is the history's last entry (a roll back), which leaves it.
+                if let Some(old) = status.active_module.clone()
+                    && old != spec.module
+                {
+                    if status.history.last().map(|h| h.module.as_str())
+                        == Some(spec.module.as_str())
+                    {
+                        status.history.pop();
+                    } else {
+                        status.history.push(ModuleRef {
+                            module: old,
+                            config: serde_json::from_str::<Value>(&previous.active_config)
+                                .ok()
+                                .filter(|c| c.as_object().is_some_and(|o| !o.is_empty())),
+                        });
+                        let excess = status.history.len().saturating_sub(HISTORY_LIMIT);
+                        status.history.drain(..excess);
+                    }
+                }
+                scheduler.install(name, loaded, want_config.clone(), false);
+                status.phase = Some("Loaded".into());
+                status.active_module = Some(spec.module.clone());
+                status.message = None;
+                status.failures = Some(0);
+                applied.insert(
+                    name.to_string(),
+                    Applied {
+                        module: Some(spec.module.clone()),
+                        config: want_config.clone(),
+                        active_config: want_config,
+                        shadow: previous.shadow.clone(),
+                    },
+                );
+            }
+            Err(message) => {
+                tracing::warn!(plugin = name, %message, "plugin refused; the previous version keeps running");
+                status.phase = Some("Failed".into());
+                status.message = Some(message);
+                // Remember the refusal so that it is not retried on every event;
+                // a new spec (generation) tries again.
+                applied.insert(
+                    name.to_string(),
+                    Applied {
+                        module: Some(spec.module.clone()),
+                        config: want_config,
+                        active_config: previous.active_config.clone(),
+                        shadow: previous.shadow.clone(),
+                    },
+                );
+            }
+        }
+        changed = true;
+    }
+
+    let want_shadow = spec
+        .shadow
+        .as_ref()
+        .map(|s| (s.module.clone(), config_text(&s.config)));
+    let current_shadow = applied.get(name).and_then(|a| a.shadow.clone());
+    if want_shadow != current_shadow {
+        match &want_shadow {
+            Some((module, config)) => {
+                match fetch_and_load(client, host, scheduler.limits, name, module, config).await {
+                    Ok(loaded) => {
+                        scheduler.install(name, loaded, config.clone(), true);
+                        status.shadow = Some(ShadowStatus {
+                            module: module.clone(),
+                            cycles: 0,
+                            agreed: 0,
+                            agreement: "-".into(),
+                        });
+                    }
+                    Err(message) => {
+                        status.phase = Some("Failed".into());
+                        status.message = Some(format!("shadow: {message}"));
+                    }
+                }
+            }
+            None => {
+                scheduler.clear_shadow(name);
+                status.shadow = None;
+            }
+        }
+        if let Some(a) = applied.get_mut(name) {
+            a.shadow = want_shadow;
+        }
+        changed = true;
+    }
+
+    if changed || status.observed_generation != generation {
+        status.observed_generation = generation;
+        write_status(client, name, &status).await;
+        reported.insert(name.to_string(), status);
+    }
+}
+
+fn removed(
+    host: &PluginHost,
+    scheduler: &Scheduler,
+    name: &str,
+    applied: &mut HashMap<String, Applied>,
+) {
+    applied.remove(name);
+    match wharf_builtin_plugins::scheduler_policy(name) {
+        // Deleting the object of a built-in profile returns it to the embedded
+        // policy; the object is registered again at the next start.
+        Some(builtin) => match host.load(builtin.name, builtin.wasm) {
+            Ok(p) => {
+                scheduler.install(name, p, "{}".into(), false);
+                scheduler.clear_shadow(name);
+            }
+            Err(e) => {
+                tracing::error!(plugin = name, error = %e, "cannot reload the built-in policy")
+            }
+        },
+        None => scheduler.remove_profile(name),
+    }
+}
+
+async fn write_status(client: &Client, name: &str, status: &PluginStatus) {
+    // A merge patch leaves out what it does not mention: fields now empty must be
+    // sent as null to be cleared.
+    let mut value = serde_json::to_value(status).unwrap_or_else(|_| json!({}));
+    if let Some(map) = value.as_object_mut() {
+        for field in [
+            "phase",
+            "observedGeneration",
+            "activeModule",
+            "message",
+            "history",
+            "failures",
+            "shadow",
+        ] {
+            map.entry(field).or_insert(Value::Null);
+        }
+    }
+    let body = json!({"status": value});
+    if let Err(e) = client
+        .merge_patch(&format!("{PLUGINS_PATH}/{name}/status"), &body)
+        .await
+    {
+        tracing::debug!(plugin = name, error = %e, "could not write plugin status");
+    }
+}
+
+/// Copies the scheduler's live numbers (failures, fallbacks, shadow agreement)
+/// into the Plugin objects' status when they change.
+async fn report(
+    client: &Client,
+    profiles: &[ProfileReport],
+    objects: &HashMap<String, Plugin>,
+    reported: &mut HashMap<String, PluginStatus>,
+) {
+    for p in profiles {
+        let Some(obj) = objects.get(&p.profile) else {
+            continue;
+        };
+        let mut status = reported
+            .get(&p.profile)
+            .cloned()
+            .or_else(|| obj.status.clone())
+            .unwrap_or_default();
+        let before = status.clone();
+        status.failures = Some(p.failures);
+        if let Some((bad, why)) = &p.failed
+            && status.active_module.as_deref() == Some(bad.as_str())
+        {
+            status.phase = Some("Failed".into());
+            status.message = Some(format!(
+                "{why}; failed repeatedly, so the previous version {} took over",
+                p.digest
+            ));
+            status.active_module = Some(p.digest.clone());
+        } else if p.failures > 0
+            && let Some(e) = &p.last_error
+        {
+            status.message = Some(format!("last failure: {e}"));
+        }
+        if let (Some(shadow), Some(digest)) = (&mut status.shadow, &p.shadow_digest)
+            && shadow.module == *digest
+        {
+            shadow.cycles = p.shadow.cycles;
+            shadow.agreed = p.shadow.agreed;
+            shadow.agreement = if p.shadow.cycles == 0 {
+                "-".into()
+            } else {
+                format!(
+                    "{:.1}%",
+                    p.shadow.agreed as f64 * 100.0 / p.shadow.cycles as f64
+                )
+            };
+        }
+        if status != before {
+            write_status(client, &p.profile, &status).await;
+            reported.insert(p.profile.clone(), status);
+        }
+    }
+}
+
+/// Uploads each embedded policy and creates its Plugin object if there is none.
+/// An object still marked built-in but naming another module (an older binary's)
+/// is moved to this binary's module; an operator's own object is left alone.
+async fn register_builtins(client: &Client) {
+    for builtin in wharf_builtin_plugins::SCHEDULER_POLICIES {
+        let result: Result<(), ClientError> = async {
+            let blob = client
+                .post_bytes(BLOBS_PATH, "application/wasm", builtin.wasm.to_vec())
+                .await?;
+            let digest = blob["digest"].as_str().unwrap_or_default().to_string();
+            let path = format!("{PLUGINS_PATH}/{}", builtin.name);
+            match client.get(&path).await {
+                Ok(existing) => {
+                    let is_builtin = existing
+                        .pointer(&format!(
+                            "/metadata/annotations/{}",
+                            BUILTIN_ANNOTATION.replace('/', "~1")
+                        ))
+                        .and_then(Value::as_str)
+                        == Some("true");
+                    if is_builtin
+                        && existing.pointer("/spec/module").and_then(Value::as_str)
+                            != Some(digest.as_str())
+                    {
+                        client
+                            .merge_patch(&path, &json!({"spec": {"module": digest}}))
+                            .await?;
+                    }
+                    Ok(())
+                }
+                Err(ClientError::Api { code: 404, .. }) => {
+                    let obj = json!({
+                        "apiVersion": "wharf.dev/v1alpha1",
+                        "kind": "Plugin",
+                        "metadata": {
+                            "name": builtin.name,
+                            "annotations": {
+                                BUILTIN_ANNOTATION: "true",
+                                "wharf.dev/description": builtin.description,
+                            },
+                        },
+                        "spec": {"kind": SCHEDULER_POLICY, "module": digest},
+                    });
+                    match client.create(PLUGINS_PATH, &obj).await {
+                        Ok(_) | Err(ClientError::Api { code: 409, .. }) => Ok(()),
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            }
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::warn!(plugin = builtin.name, error = %e, "could not register the built-in policy");
+        }
+    }
+}

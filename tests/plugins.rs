@@ -1,0 +1,415 @@
+//! Plugins as cluster objects, through the real `wharf plugin` CLI and kubectl:
+//! install, refusal of bad modules, roll back, shadow, contained faults, and hot
+//! swaps while thousands of pods are being scheduled.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::{Server, Sim, WHARF, wait_for};
+
+fn artifact(name: &str) -> PathBuf {
+    PathBuf::from(wharf_builtin_plugins::ARTIFACT_DIR).join(name)
+}
+
+fn wharf(s: &Server, args: &[&str]) -> (bool, String) {
+    let out = Command::new(WHARF)
+        .args(args)
+        .env("KUBECONFIG", &s.kubeconfig)
+        .output()
+        .expect("run wharf");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn pod(name: &str, scheduler: &str, labels: &[(&str, &str)]) -> Value {
+    let labels: serde_json::Map<String, Value> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"schedulerName": scheduler,
+                 "containers": [{"name": "c", "image": "busybox:1.36",
+                                 "resources": {"requests": {"cpu": "100m", "memory": "32Mi"}}}]}
+    })
+}
+
+fn create_pod(s: &Server, body: &Value) {
+    let (code, answer) = s.http().post_json("/api/v1/namespaces/default/pods", body);
+    assert_eq!(code, 201, "{answer}");
+}
+
+fn node_of(s: &Server, name: &str) -> String {
+    let (_, p) = s
+        .http()
+        .get(&format!("/api/v1/namespaces/default/pods/{name}"));
+    p["spec"]["nodeName"].as_str().unwrap_or("").to_string()
+}
+
+fn plugin(s: &Server, name: &str) -> Value {
+    s.http()
+        .get(&format!("/apis/wharf.dev/v1alpha1/plugins/{name}"))
+        .1
+}
+
+/// The default policy rebuilt as if for another release of the WIT package: every
+/// `wharf:plugin/…@0.1.0` name in a real component rewritten to `@0.9.0` (same
+/// length, so the file stays well-formed).
+fn future_version_module(dir: &std::path::Path) -> PathBuf {
+    let mut bytes = std::fs::read(artifact("wharf_scheduler_default.wasm")).unwrap();
+    let (from, to) = (b"@0.1.0", b"@0.9.0");
+    for i in 0..bytes.len().saturating_sub(from.len()) {
+        let near = &bytes[i.saturating_sub(40)..i];
+        if &bytes[i..i + from.len()] == from && near.windows(13).any(|w| w == b"wharf:plugin/") {
+            bytes[i..i + to.len()].copy_from_slice(to);
+        }
+    }
+    let path = dir.join("future.wasm");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn install_refuse_and_roll_back() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 3, "n", &[]);
+    let dir = tempfile::tempdir().unwrap();
+
+    // The built-in policies are listed as Plugin objects.
+    wait_for(
+        Duration::from_secs(20),
+        "built-in plugins registered",
+        || wharf(&s, &["plugin", "list"]).1.contains("spread"),
+    );
+    let (_, listed) = wharf(&s, &["plugin", "list"]);
+    for name in ["default", "binpack", "spread"] {
+        assert!(listed.contains(name), "{listed}");
+    }
+    assert!(listed.contains("(built-in)"), "{listed}");
+    let table = s.ok(&["get", "plugins"]);
+    assert!(
+        table.contains("scheduler-policy") && table.contains("Loaded"),
+        "{table}"
+    );
+
+    // A new profile from a module file; pods naming it are scheduled by it.
+    let binpack = artifact("wharf_scheduler_binpack.wasm");
+    let (ok, out) = wharf(
+        &s,
+        &["plugin", "install", "packer", binpack.to_str().unwrap()],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("is active"), "{out}");
+    create_pod(&s, &pod("packed", "packer", &[]));
+    wait_for(Duration::from_secs(20), "packed bound", || {
+        !node_of(&s, "packed").is_empty()
+    });
+
+    // Bad modules are refused with messages that say why; nothing changes.
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a module").unwrap();
+    let (ok, out) = wharf(&s, &["plugin", "install", "packer", text.to_str().unwrap()]);
+    assert!(
+        !ok && out.contains("notes.txt") && out.contains("not a WebAssembly file"),
+        "{out}"
+    );
+
+    let future = future_version_module(dir.path());
+    let (ok, out) = wharf(
+        &s,
+        &["plugin", "install", "packer", future.to_str().unwrap()],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("wharf:plugin@0.9.0") && out.contains("wharf:plugin@0.1.0"),
+        "{out}"
+    );
+    assert!(out.contains("still running"), "{out}");
+
+    let faulty = artifact("wharf_test_faulty.wasm");
+    let (ok, out) = wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "packer",
+            faulty.to_str().unwrap(),
+            "--config",
+            r#"{"fault": "refuse"}"#,
+        ],
+    );
+    assert!(!ok && out.contains("refuses its config"), "{out}");
+    let (ok, out) = wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "packer",
+            binpack.to_str().unwrap(),
+            "--config",
+            "{oops",
+        ],
+    );
+    assert!(
+        !ok && out.contains("--config") && out.contains("not valid JSON"),
+        "{out}"
+    );
+
+    // Through the API: a Plugin naming a module never uploaded is a 422.
+    let (code, answer) = s.http().post_json(
+        "/apis/wharf.dev/v1alpha1/plugins",
+        &json!({"apiVersion": "wharf.dev/v1alpha1", "kind": "Plugin", "metadata": {"name": "ghost"},
+                "spec": {"kind": "scheduler-policy", "module": format!("sha256:{}", "0".repeat(64))}}),
+    );
+    assert_eq!(code, 422, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("upload the module first"),
+        "{answer}"
+    );
+    let (code, _) = s.http().post_json(
+        "/apis/wharf.dev/v1alpha1/plugins",
+        &json!({"apiVersion": "wharf.dev/v1alpha1", "kind": "Plugin", "metadata": {"name": "bad"},
+                "spec": {"kind": "sorcery", "module": "latest"}}),
+    );
+    assert_eq!(code, 422);
+
+    // Install a second good version, then roll back to the first.
+    let first = plugin(&s, "packer")["status"]["activeModule"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let spread = artifact("wharf_scheduler_spread.wasm");
+    let (ok, out) = wharf(
+        &s,
+        &["plugin", "install", "packer", spread.to_str().unwrap()],
+    );
+    assert!(ok, "{out}");
+    assert_ne!(plugin(&s, "packer")["status"]["activeModule"], json!(first));
+    let (ok, out) = wharf(&s, &["plugin", "rollback", "packer"]);
+    assert!(ok, "{out}");
+    assert_eq!(plugin(&s, "packer")["status"]["activeModule"], json!(first));
+    let (ok, out) = wharf(&s, &["plugin", "rollback", "packer"]);
+    assert!(!ok && out.contains("no earlier version"), "{out}");
+
+    // Deleting the Plugin removes the profile; a pod naming it then waits.
+    s.ok(&["delete", "plugin", "packer"]);
+    std::thread::sleep(Duration::from_millis(500));
+    create_pod(&s, &pod("orphan", "packer", &[]));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(node_of(&s, "orphan"), "");
+}
+
+#[test]
+fn faults_are_contained_and_reported() {
+    let s = Server::start_with(
+        &tempfile::tempdir().unwrap().keep().join("data"),
+        &["--plugin-deadline-ms", "50", "--plugin-memory-mib", "32"],
+    );
+    let _sim = Sim::start(&s, 3, "n", &[]);
+    let faulty = artifact("wharf_test_faulty.wasm");
+    let (ok, out) = wharf(
+        &s,
+        &["plugin", "install", "faulty", faulty.to_str().unwrap()],
+    );
+    assert!(ok, "{out}");
+
+    for (fault, words) in [
+        ("loop", "deadline"),
+        ("panic", "trapped"),
+        ("memory", "memory cap"),
+    ] {
+        let name = format!("bad-{fault}");
+        create_pod(&s, &pod(&name, "faulty", &[("fault", fault)]));
+        wait_for(
+            Duration::from_secs(20),
+            &format!("{name} failure reported"),
+            || s.ok(&["describe", "pod", &name]).contains(words),
+        );
+        assert_eq!(node_of(&s, &name), "");
+    }
+    // The same plugin still places well-behaved pods, and other profiles never
+    // noticed.
+    create_pod(&s, &pod("good-faulty", "faulty", &[]));
+    create_pod(&s, &pod("good-default", "default-scheduler", &[]));
+    wait_for(Duration::from_secs(20), "good pods bound", || {
+        !node_of(&s, "good-faulty").is_empty() && !node_of(&s, "good-default").is_empty()
+    });
+    let (_, metrics) = s.http().get("/metrics");
+    let metrics = metrics.as_str().unwrap().to_string();
+    for kind in ["deadline", "crash", "memory"] {
+        assert!(
+            metrics.contains(&format!(
+                "wharf_plugin_failures_total{{profile=\"faulty\",kind=\"{kind}\"}}"
+            )),
+            "{metrics}"
+        );
+    }
+    wait_for(
+        Duration::from_secs(10),
+        "failures in the Plugin status",
+        || {
+            plugin(&s, "faulty")["status"]["failures"]
+                .as_u64()
+                .unwrap_or(0)
+                > 0
+        },
+    );
+
+    // A default policy that panics on every pod fails past its budget, and the
+    // built-in version takes over by itself.
+    let (ok, out) = wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "default",
+            faulty.to_str().unwrap(),
+            "--config",
+            r#"{"fault": "panic"}"#,
+        ],
+    );
+    assert!(ok, "{out}");
+    for i in 0..3 {
+        create_pod(&s, &pod(&format!("victim{i}"), "default-scheduler", &[]));
+    }
+    wait_for(
+        Duration::from_secs(60),
+        "victims bound after fallback",
+        || (0..3).all(|i| !node_of(&s, &format!("victim{i}")).is_empty()),
+    );
+    wait_for(Duration::from_secs(10), "fallback reported", || {
+        let p = plugin(&s, "default");
+        p["status"]["phase"] == "Failed"
+            && p["status"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("took over")
+    });
+}
+
+#[test]
+fn shadow_decisions_are_compared_not_applied() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 4, "n", &["--cpu", "8", "--zones", "1"]);
+    // Active: default (least allocated, spreads load). Shadow: binpack (packs).
+    let binpack = artifact("wharf_scheduler_binpack.wasm");
+    wait_for(Duration::from_secs(20), "built-ins registered", || {
+        plugin(&s, "default")["status"]["phase"] == "Loaded"
+    });
+    let (ok, out) = wharf(
+        &s,
+        &["plugin", "shadow", "default", binpack.to_str().unwrap()],
+    );
+    assert!(ok, "{out}");
+    for i in 0..8 {
+        create_pod(&s, &pod(&format!("p{i}"), "default-scheduler", &[]));
+    }
+    let mut nodes = HashMap::new();
+    wait_for(Duration::from_secs(20), "pods bound", || {
+        (0..8).all(|i| !node_of(&s, &format!("p{i}")).is_empty())
+    });
+    for i in 0..8 {
+        *nodes.entry(node_of(&s, &format!("p{i}"))).or_insert(0) += 1;
+    }
+    assert_eq!(
+        nodes.len(),
+        4,
+        "the active policy spread the pods: {nodes:?}"
+    );
+    wait_for(Duration::from_secs(10), "agreement in the list", || {
+        let (_, list) = wharf(&s, &["plugin", "list"]);
+        list.lines()
+            .any(|l| l.starts_with("default") && l.contains("/8)"))
+    });
+    let (_, metrics) = s.http().get("/metrics");
+    let metrics = metrics.as_str().unwrap().to_string();
+    assert!(
+        metrics.contains("wharf_scheduler_shadow_cycles_total{profile=\"default\"} 8"),
+        "{metrics}"
+    );
+    let (ok, out) = wharf(&s, &["plugin", "shadow", "default", "--clear"]);
+    assert!(ok, "{out}");
+    assert!(plugin(&s, "default")["spec"].get("shadow").is_none());
+}
+
+/// Swaps the default policy back and forth while 3,000 pods are created and
+/// scheduled: every pod ends bound exactly once, none is lost or left pending.
+#[test]
+fn hot_swaps_lose_nothing_under_load() {
+    const PODS: usize = 3000;
+    let s = Server::start();
+    let _sim = Sim::start(&s, 60, "n", &["--cpu", "64", "--memory", "256Gi"]);
+    let versions = [
+        artifact("wharf_scheduler_binpack.wasm"),
+        artifact("wharf_scheduler_spread.wasm"),
+        artifact("wharf_scheduler_default.wasm"),
+    ];
+    let creator = {
+        let base = s.url.clone();
+        std::thread::spawn(move || {
+            let client = reqwest::blocking::Client::new();
+            for i in 0..PODS {
+                let body = pod(&format!("load{i}"), "default-scheduler", &[]);
+                let resp = client
+                    .post(format!("{base}/api/v1/namespaces/default/pods"))
+                    .json(&body)
+                    .send()
+                    .expect("create");
+                assert_eq!(resp.status().as_u16(), 201);
+            }
+        })
+    };
+    let mut swaps = 0;
+    while !creator.is_finished() || swaps < 6 {
+        let file = &versions[swaps % versions.len()];
+        let (ok, out) = wharf(
+            &s,
+            &["plugin", "install", "default", file.to_str().unwrap()],
+        );
+        assert!(ok, "swap {swaps}: {out}");
+        swaps += 1;
+    }
+    creator.join().unwrap();
+    wait_for(Duration::from_secs(120), "every pod bound", || {
+        let (_, list) = s.http().get("/api/v1/namespaces/default/pods");
+        list["items"].as_array().is_some_and(|items| {
+            items.len() == PODS && items.iter().all(|p| p["spec"]["nodeName"].is_string())
+        })
+    });
+    let (_, metrics) = s.http().get("/metrics");
+    let metrics = metrics.as_str().unwrap().to_string();
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(u64::MAX)
+    };
+    // Each pod was bound once: no binding was refused (a second binding of a
+    // bound pod is a 409), and the scheduler counted exactly PODS bindings.
+    assert_eq!(
+        value("wharf_scheduler_binding_failures_total"),
+        0,
+        "{metrics}"
+    );
+    assert_eq!(
+        value("wharf_scheduler_pods_scheduled_total"),
+        PODS as u64,
+        "{metrics}"
+    );
+    assert_eq!(value("wharf_scheduler_pending_pods"), 0, "{metrics}");
+    eprintln!("{swaps} swaps while scheduling {PODS} pods");
+}
