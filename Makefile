@@ -5,7 +5,7 @@
 # directory across clean clones); otherwise cargo's default ./target.
 CARGO ?= cargo
 
-.PHONY: up test setup lint bench-api
+.PHONY: up test setup lint bench-api bench-schedule
 
 setup:
 	scripts/setup.sh
@@ -26,3 +26,7 @@ lint:
 bench-api: setup
 	$(CARGO) build --release --locked --bin wharf --bin wharf-bench
 	$${CARGO_TARGET_DIR:-target}/release/wharf-bench api
+
+bench-schedule: setup
+	$(CARGO) build --release --locked --bin wharf --bin wharf-bench
+	$${CARGO_TARGET_DIR:-target}/release/wharf-bench schedule

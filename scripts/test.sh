@@ -18,6 +18,12 @@ if [ "$status" -eq 0 ]; then
     cargo test --workspace --locked) 2>&1 | tee -a "$log"
   status=${PIPESTATUS[0]}
 fi
+if [ "$status" -eq 0 ]; then
+  # The worked example of a custom policy is tested as its author would.
+  (cd examples/scheduler-policy && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-../../target}/example-policy" \
+    cargo test --locked) 2>&1 | tee -a "$log"
+  status=${PIPESTATUS[0]}
+fi
 counts=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/')
 passed=$(echo "$counts" | awk '{s+=$1} END {print s+0}')
 failed=$(echo "$counts" | awk '{s+=$2} END {print s+0}')

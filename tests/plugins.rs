@@ -267,6 +267,10 @@ fn faults_are_contained_and_reported() {
                 > 0
         },
     );
+    wait_for(Duration::from_secs(10), "a PluginFailed event", || {
+        s.ok(&["describe", "plugin", "faulty"])
+            .contains("PluginFailed")
+    });
 
     // A default policy that panics on every pod fails past its budget, and the
     // built-in version takes over by itself.
@@ -412,4 +416,86 @@ fn hot_swaps_lose_nothing_under_load() {
     );
     assert_eq!(value("wharf_scheduler_pending_pods"), 0, "{metrics}");
     eprintln!("{swaps} swaps while scheduling {PODS} pods");
+}
+
+/// The worked example in examples/scheduler-policy, built and used as its README
+/// says: installed as its own profile, then swapped in as the default.
+#[test]
+fn the_example_policy_builds_installs_and_swaps_in() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("example-policy");
+    let status = Command::new("cargo")
+        .current_dir(root.join("examples/scheduler-policy"))
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .status()
+        .expect("cargo builds the example");
+    assert!(
+        status.success(),
+        "building examples/scheduler-policy failed"
+    );
+    let module = target.join("wasm32-wasip2/release/cheapest_node.wasm");
+
+    let s = Server::start();
+    let _cheap = Sim::start(&s, 2, "cheap", &["--zones", "1"]);
+    let _pricey = Sim::start(&s, 2, "pricey", &["--zones", "1"]);
+    s.ok(&["label", "node", "cheap-0", "cheap-1", "example.com/cost=5"]);
+    s.ok(&[
+        "label",
+        "node",
+        "pricey-0",
+        "pricey-1",
+        "example.com/cost=80",
+    ]);
+
+    let (ok, out) = wharf(
+        &s,
+        &["plugin", "install", "cheapest", module.to_str().unwrap()],
+    );
+    assert!(ok, "{out}");
+    create_pod(&s, &pod("thrifty", "cheapest", &[]));
+    wait_for(Duration::from_secs(20), "thrifty bound", || {
+        !node_of(&s, "thrifty").is_empty()
+    });
+    assert!(node_of(&s, "thrifty").starts_with("cheap-"));
+
+    let (ok, out) = wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "cheapest",
+            module.to_str().unwrap(),
+            "--config",
+            r#"{"maxCost": "lots"}"#,
+        ],
+    );
+    assert!(!ok && out.contains("maxCost must be an integer"), "{out}");
+
+    let (ok, out) = wharf(
+        &s,
+        &["plugin", "install", "default", module.to_str().unwrap()],
+    );
+    assert!(ok, "{out}");
+    for i in 0..4 {
+        create_pod(&s, &pod(&format!("d{i}"), "default-scheduler", &[]));
+    }
+    wait_for(Duration::from_secs(20), "default pods bound", || {
+        (0..4).all(|i| !node_of(&s, &format!("d{i}")).is_empty())
+    });
+    assert!((0..4).all(|i| node_of(&s, &format!("d{i}")).starts_with("cheap-")));
+    let (ok, out) = wharf(&s, &["plugin", "rollback", "default"]);
+    assert!(ok, "{out}");
 }

@@ -6,6 +6,8 @@
 //! cores, one after the other. Absolute numbers on a shared 2-core machine are noisy;
 //! the ratio measured within one run is what to compare.
 
+mod schedule;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -47,6 +49,23 @@ enum Bench {
         #[arg(long)]
         server: Option<String>,
     },
+    /// The scheduler: pods bound per second end to end on simulated nodes, and the
+    /// default policy's decision cost in wasm vs native.
+    Schedule {
+        #[arg(long, default_value_t = 5_000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 10_000)]
+        pods: usize,
+        /// Concurrent clients creating pods.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Decisions timed in the wasm-vs-native comparison.
+        #[arg(long, default_value_t = 2_000)]
+        decisions: usize,
+        /// The `wharf` binary (default: next to this one).
+        #[arg(long)]
+        wharf: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,6 +82,19 @@ fn main() -> anyhow::Result<()> {
             etcd,
             server,
         } => runtime.block_on(api(seconds, clients, list_pods, wharf, etcd, server)),
+        Bench::Schedule {
+            nodes,
+            pods,
+            clients,
+            decisions,
+            wharf,
+        } => runtime.block_on(schedule::run(schedule::Options {
+            nodes,
+            pods,
+            clients,
+            decisions,
+            wharf,
+        })),
     }
 }
 
@@ -206,7 +238,7 @@ impl RawHttp {
     }
 }
 
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -214,13 +246,13 @@ impl Drop for Proc {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
-async fn wait_http(url: &str) -> anyhow::Result<()> {
+pub(crate) async fn wait_http(url: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     for _ in 0..300 {
         if client
@@ -240,6 +272,7 @@ fn start_wharf(bin: &Path, dir: &Path, port: u16) -> anyhow::Result<Proc> {
     let child = Command::new(bin)
         .args([
             "server",
+            "--no-scheduler",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--data-dir",

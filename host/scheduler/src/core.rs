@@ -321,6 +321,14 @@ impl Core {
             if confirmed.as_deref() == Some(node) {
                 return; // the binding we assumed; nothing changes for the policies
             }
+            if self
+                .cache
+                .placements
+                .get(&uid)
+                .is_some_and(|p| p.node_name == node)
+            {
+                return; // a status update of a placed pod: placement unchanged
+            }
             let pod = convert::pod(obj);
             self.place(convert::placement(&pod, node));
             return;

@@ -354,10 +354,49 @@ async fn report(
                 )
             };
         }
+        if status.failures.unwrap_or(0) > before.failures.unwrap_or(0) {
+            let message = p
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "the plugin failed".into());
+            let reason = if status.phase.as_deref() == Some("Failed") {
+                "PluginFellBack"
+            } else {
+                "PluginFailed"
+            };
+            let uid = obj.metadata.uid.as_deref().unwrap_or_default();
+            plugin_event(client, &p.profile, uid, reason, &message).await;
+        }
         if status != before {
             write_status(client, &p.profile, &status).await;
             reported.insert(p.profile.clone(), status);
         }
+    }
+}
+
+/// A Warning event about a Plugin (cluster-scoped objects' events live in
+/// `default`, as Nodes' do), so `kubectl describe plugin NAME` shows failures.
+async fn plugin_event(client: &Client, name: &str, uid: &str, reason: &str, message: &str) {
+    let now = wharf_api_types::meta::now_rfc3339();
+    let event = json!({
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"generateName": format!("{name}."), "namespace": "default"},
+        "involvedObject": {"apiVersion": "wharf.dev/v1alpha1", "kind": "Plugin", "name": name, "uid": uid},
+        "reason": reason,
+        "message": message,
+        "type": "Warning",
+        "source": {"component": crate::writer::COMPONENT},
+        "reportingComponent": crate::writer::COMPONENT,
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+    });
+    if let Err(e) = client
+        .create("/api/v1/namespaces/default/events", &event)
+        .await
+    {
+        tracing::debug!(plugin = name, error = %e, "could not record a plugin event");
     }
 }
 

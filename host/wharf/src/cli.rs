@@ -142,6 +142,10 @@ pub struct ServerArgs {
     /// Memory each plugin instance may use, in MiB.
     #[arg(long, default_value_t = 64)]
     pub plugin_memory_mib: usize,
+    /// Run only the store and API server (`wharf server`), e.g. when another
+    /// server's scheduler serves the cluster, or to measure the API alone.
+    #[arg(long)]
+    pub no_scheduler: bool,
 }
 
 #[derive(Debug, Args)]

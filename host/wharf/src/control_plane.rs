@@ -57,20 +57,31 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
 
     // The scheduler talks to the API like any client; it reflects until the server
     // below is serving.
-    let plugins = PluginHost::new(HostConfig {
-        cache_dir: Some(data_dir.join("plugin-cache")),
-        ..HostConfig::default()
-    })
-    .context("starting the plugin host")?;
-    let limits = Limits {
-        deadline: Duration::from_millis(args.plugin_deadline_ms.max(1)),
-        memory_bytes: args.plugin_memory_mib.max(1) << 20,
+    let scheduler = if args.no_scheduler {
+        None
+    } else {
+        let plugins = PluginHost::new(HostConfig {
+            cache_dir: Some(data_dir.join("plugin-cache")),
+            ..HostConfig::default()
+        })
+        .context("starting the plugin host")?;
+        let limits = Limits {
+            deadline: Duration::from_millis(args.plugin_deadline_ms.max(1)),
+            memory_bytes: args.plugin_memory_mib.max(1) << 20,
+        };
+        let client = Client::new(&format!("http://{addr}"), None);
+        Some(
+            Scheduler::start(client, plugins, SchedulerConfig { limits })
+                .context("starting the scheduler")?,
+        )
     };
-    let client = Client::new(&format!("http://{addr}"), None);
-    let scheduler = Scheduler::start(client, plugins, SchedulerConfig { limits })
-        .context("starting the scheduler")?;
-    let scheduler_metrics = scheduler.metrics.clone();
-    let metrics: Vec<MetricsSource> = vec![Arc::new(move || scheduler_metrics.render())];
+    let metrics: Vec<MetricsSource> = match &scheduler {
+        Some(s) => {
+            let m = s.metrics.clone();
+            vec![Arc::new(move || m.render())]
+        }
+        None => Vec::new(),
+    };
 
     match shape {
         Shape::AllInOne => {
@@ -92,7 +103,9 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         }
     }
     let served = wharf_apiserver::serve(store, listener, shutdown_signal(), metrics).await;
-    scheduler.stop();
+    if let Some(s) = &scheduler {
+        s.stop();
+    }
     served.context("serving the API")?;
     tracing::info!("stopped");
     Ok(())

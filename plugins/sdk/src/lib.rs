@@ -25,6 +25,7 @@
 //! ```
 
 pub mod scheduling;
+pub mod testing;
 
 /// Bindings generated from `wit/plugin` (package `wharf:plugin@0.1.0`). Authors
 /// normally use the re-exports in [`scheduling`] instead.

@@ -76,6 +76,8 @@ pub struct Instance<P: Policy> {
     view: View,
     next_start: usize,
     percentage: Option<u32>,
+    /// Cycles run, for rotating among tied nodes.
+    cycles: u64,
     feasible: Vec<usize>,
     scores: Vec<i64>,
 }
@@ -139,14 +141,20 @@ impl<P: Policy> Instance<P> {
             self.scores.push(s);
         }
         self.policy.normalize(&mut self.scores);
-        // The first best in filtering order: since filtering starts where the last
-        // cycle stopped, equal nodes take turns.
-        let mut best = 0;
-        for (i, s) in self.scores.iter().enumerate() {
-            if *s > self.scores[best] {
-                best = i;
-            }
-        }
+        // Among equally good nodes, take turns (kube-scheduler picks one at
+        // random; a rotating choice is as fair and keeps tests reproducible).
+        let top = self.scores.iter().copied().max().unwrap_or(0);
+        let ties = self.scores.iter().filter(|s| **s == top).count();
+        let nth = (self.cycles % ties as u64) as usize;
+        self.cycles = self.cycles.wrapping_add(1);
+        let best = self
+            .scores
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s == top)
+            .nth(nth)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
         Decision::Place(Chosen {
             node: self.view.nodes()[self.feasible[best]].node.name.clone(),
             score: self.scores[best],

@@ -1,1 +1,40 @@
+use super::*;
+use crate::testing::{Cluster, node, pod};
 
+#[derive(Default)]
+struct Standard;
+
+impl Policy for Standard {
+    fn filter(&self, view: &View, pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
+        filters::standard(view, pod, node)
+    }
+    fn score(&self, _: &View, _: &Pod, _: &NodeInfo) -> i64 {
+        0
+    }
+}
+
+#[test]
+fn filtering_rotates_so_equal_nodes_take_turns() {
+    let mut c = Cluster::<Standard>::new(vec![node("a"), node("b"), node("c")]);
+    let picks: Vec<String> = (0..3)
+        .map(|i| c.place(pod(&format!("p{i}"))).unwrap())
+        .collect();
+    let distinct: std::collections::HashSet<_> = picks.iter().collect();
+    assert_eq!(distinct.len(), 3, "{picks:?}");
+}
+
+#[test]
+fn config_percentage_is_read_without_a_json_parser() {
+    assert_eq!(
+        percentage_from_config(r#"{"percentageOfNodesToScore": 30}"#),
+        Some(30)
+    );
+    assert_eq!(percentage_from_config(r#"{"other": 1}"#), None);
+    assert_eq!(percentage_from_config("{}"), None);
+}
+
+#[test]
+fn no_nodes_means_unschedulable_with_no_rejections() {
+    let mut c = Cluster::<Standard>::new(vec![]);
+    assert_eq!(c.place(pod("p")), Err(vec![]));
+}
