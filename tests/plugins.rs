@@ -210,6 +210,15 @@ fn install_refuse_and_roll_back() {
     create_pod(&s, &pod("orphan", "packer", &[]));
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(node_of(&s, "orphan"), "");
+    // Installing the profile again picks up the pod that waited for it.
+    let (ok, out) = wharf(
+        &s,
+        &["plugin", "install", "packer", binpack.to_str().unwrap()],
+    );
+    assert!(ok, "{out}");
+    wait_for(Duration::from_secs(20), "orphan bound", || {
+        !node_of(&s, "orphan").is_empty()
+    });
 }
 
 #[test]
@@ -498,4 +507,58 @@ fn the_example_policy_builds_installs_and_swaps_in() {
     assert!((0..4).all(|i| node_of(&s, &format!("d{i}")).starts_with("cheap-")));
     let (ok, out) = wharf(&s, &["plugin", "rollback", "default"]);
     assert!(ok, "{out}");
+}
+
+/// A Plugin is an ordinary API object: kubectl applies it (referring to a blob
+/// uploaded through the API), shows it, and gets Kubernetes-style errors.
+#[test]
+fn kubectl_applies_plugin_objects() {
+    let s = Server::start();
+    let bytes = std::fs::read(artifact("wharf_scheduler_binpack.wasm")).unwrap();
+    let (code, blob) = s.http().send(
+        "POST",
+        "/apis/wharf.dev/v1alpha1/blobs",
+        "application/wasm",
+        bytes.clone(),
+    );
+    assert_eq!(code, 201, "{blob}");
+    let digest = blob["digest"].as_str().unwrap().to_string();
+    let back = s
+        .http()
+        .client
+        .get(format!("{}/apis/wharf.dev/v1alpha1/blobs/{digest}", s.url))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    assert_eq!(
+        back.as_ref(),
+        bytes.as_slice(),
+        "the blob reads back byte for byte"
+    );
+    let manifest = format!(
+        "apiVersion: wharf.dev/v1alpha1\nkind: Plugin\nmetadata:\n  name: packer\nspec:\n  kind: scheduler-policy\n  module: {digest}\n  config: {{percentageOfNodesToScore: 50}}\n"
+    );
+    assert_eq!(s.apply(&manifest).trim(), "plugin.wharf.dev/packer created");
+    wait_for(Duration::from_secs(20), "packer loaded", || {
+        plugin(&s, "packer")["status"]["phase"] == "Loaded"
+    });
+    assert_eq!(
+        s.apply(&manifest).trim(),
+        "plugin.wharf.dev/packer unchanged"
+    );
+    let table = s.ok(&["get", "wp", "packer"]);
+    assert!(
+        table.contains("Loaded") && table.contains("scheduler-policy"),
+        "{table}"
+    );
+    let bad = manifest.replace("kind: scheduler-policy", "kind: wizard");
+    let out = s.kubectl_stdin(&["apply", "-f", "-"], Some(&bad));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("spec.kind: Unsupported value: \"wizard\"")
+            && !err.contains("spec.kind: spec.kind"),
+        "{err}"
+    );
 }

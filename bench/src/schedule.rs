@@ -471,5 +471,111 @@ async fn end_to_end(wharf: &std::path::Path, o: &Options) -> anyhow::Result<()> 
         "| events dropped under load | {} |",
         metric(&text, "wharf_scheduler_events_dropped_total").unwrap_or(-1.0)
     );
+    backlog(&http, &base, o).await
+}
+
+/// Scheduler throughput alone, as kube-scheduler's scheduler_perf measures it:
+/// the pods exist first (naming a profile nobody serves yet), then the profile is
+/// installed and the clock runs until the last is bound.
+async fn backlog(http: &reqwest::Client, base: &str, o: &Options) -> anyhow::Result<()> {
+    const PROFILE: &str = "backlog";
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut creators = Vec::new();
+    for _ in 0..o.clients {
+        let http = http.clone();
+        let base = base.to_string();
+        let next = next.clone();
+        let total = o.pods;
+        creators.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                let mut pod = bench_pod(i);
+                pod["metadata"]["name"] = json!(format!("backlog-{i:06}"));
+                pod["spec"]["schedulerName"] = json!(PROFILE);
+                let resp = http
+                    .post(format!("{base}/api/v1/namespaces/default/pods"))
+                    .json(&pod)
+                    .send()
+                    .await?;
+                if resp.status().as_u16() != 201 {
+                    bail!("create answered {}", resp.status());
+                }
+            }
+        }));
+    }
+    for c in creators {
+        c.await??;
+    }
+    // Let the API and the sim settle after the creation burst.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = metric(
+        &http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?,
+        "wharf_scheduler_pods_scheduled_total",
+    )
+    .unwrap_or(0.0);
+    let module = wharf_builtin_plugins::scheduler_policy("default").context("built-in default")?;
+    let blob: Value = http
+        .post(format!("{base}/apis/wharf.dev/v1alpha1/blobs"))
+        .header("content-type", "application/wasm")
+        .body(module.wasm.to_vec())
+        .send()
+        .await?
+        .json()
+        .await?;
+    let started = Instant::now();
+    let resp = http
+        .post(format!("{base}/apis/wharf.dev/v1alpha1/plugins"))
+        .json(
+            &json!({"apiVersion": "wharf.dev/v1alpha1", "kind": "Plugin",
+                      "metadata": {"name": PROFILE},
+                      "spec": {"kind": "scheduler-policy", "module": blob["digest"]}}),
+        )
+        .send()
+        .await?;
+    if resp.status().as_u16() != 201 {
+        bail!("creating the Plugin answered {}", resp.status());
+    }
+    loop {
+        let text = http
+            .get(format!("{base}/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        if metric(&text, "wharf_scheduler_pods_scheduled_total").unwrap_or(0.0)
+            >= before + o.pods as f64
+        {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("backlog not bound after 600 s");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let took = started.elapsed();
+    println!();
+    println!(
+        "## Scheduler throughput on a backlog ({} pods waiting, then their profile is installed)",
+        o.pods
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---:|");
+    println!(
+        "| all bound after | {:.2} s (includes loading the plugin) |",
+        took.as_secs_f64()
+    );
+    println!(
+        "| **scheduler throughput** | **{:.0} pods/s** |",
+        o.pods as f64 / took.as_secs_f64()
+    );
     Ok(())
 }

@@ -106,7 +106,15 @@ impl ApiError {
         };
         let causes: Vec<Value> = errors
             .iter()
-            .map(|e| json!({"reason": e.kind.reason(), "message": e.message, "field": e.field}))
+            .map(|e| {
+                // A cause's message leaves out the field, which it carries
+                // separately (kubectl prints "field: message" from the two).
+                let message = e
+                    .message
+                    .strip_prefix(&format!("{}: ", e.field))
+                    .unwrap_or(&e.message);
+                json!({"reason": e.kind.reason(), "message": message, "field": e.field})
+            })
             .collect();
         let mut d = details(info, name);
         d["kind"] = Value::from(info.kind);

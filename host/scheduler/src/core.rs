@@ -91,6 +91,8 @@ pub struct Core {
     builtin: HashSet<String>,
     /// When each queued pod was first seen, for the scheduling latency metric.
     enqueued_at: HashMap<String, Instant>,
+    /// Unbound pods naming a scheduler no profile serves: uid → (name, pod).
+    unclaimed: HashMap<String, (String, wharf_plugin_host::scheduler_policy::Pod)>,
 }
 
 impl Core {
@@ -116,6 +118,7 @@ impl Core {
             profiles: profiles.into_iter().map(|p| (p.name.clone(), p)).collect(),
             builtin,
             enqueued_at: HashMap::new(),
+            unclaimed: HashMap::new(),
         }
     }
 
@@ -233,7 +236,22 @@ impl Core {
                 self.profiles
                     .insert(profile.clone(), Profile::new(&profile, plugin, config));
                 // Pods naming this profile may have been waiting for it.
-                self.queue.cluster_changed(Instant::now());
+                let claimed: Vec<String> = self
+                    .unclaimed
+                    .iter()
+                    .filter(|(_, (name, _))| {
+                        self.profile_for(name).as_deref() == Some(profile.as_str())
+                    })
+                    .map(|(uid, _)| uid.clone())
+                    .collect();
+                let now = Instant::now();
+                for uid in claimed {
+                    if let Some((_, pod)) = self.unclaimed.remove(&uid) {
+                        self.enqueued_at.insert(uid, now);
+                        self.queue.add_or_update(pod, &profile);
+                    }
+                }
+                self.queue.cluster_changed(now);
             }
         }
         tracing::info!(profile, digest, shadow, "policy installed");
@@ -286,6 +304,7 @@ impl Core {
 
     fn pod_gone(&mut self, uid: &str) {
         self.cache.pods.remove(uid);
+        self.unclaimed.remove(uid);
         self.queue.remove(uid);
         self.enqueued_at.remove(uid);
         if self.cache.placements.contains_key(uid) {
@@ -310,6 +329,7 @@ impl Core {
         let node = convert::node_name(obj);
         if !node.is_empty() {
             self.queue.remove(&uid);
+            self.unclaimed.remove(&uid);
             if convert::is_finished(obj) {
                 if self.cache.placements.contains_key(&uid) {
                     self.forget(&uid);
@@ -336,14 +356,22 @@ impl Core {
         if convert::is_terminating(obj) {
             self.queue.remove(&uid);
             self.enqueued_at.remove(&uid);
+            self.unclaimed.remove(&uid);
             return;
         }
         if self.cache.assumed.contains_key(&uid) {
             return; // being bound: the watch has not caught up with our binding yet
         }
         let Some(profile) = self.profile_for(convert::scheduler_name(obj)) else {
-            return; // another scheduler's pod
+            // Another scheduler's pod, or one waiting for a profile to be
+            // installed: kept aside so that installing the profile picks it up.
+            self.unclaimed.insert(
+                uid,
+                (convert::scheduler_name(obj).to_string(), convert::pod(obj)),
+            );
+            return;
         };
+        self.unclaimed.remove(&uid);
         self.enqueued_at.entry(uid).or_insert_with(Instant::now);
         self.queue.add_or_update(convert::pod(obj), &profile);
     }

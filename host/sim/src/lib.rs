@@ -282,7 +282,12 @@ async fn heartbeat(client: Client, names: Vec<String>, every: Duration) {
 /// Watches pods and plays kubelet for the ones bound to our nodes.
 async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usize>>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    tokio::spawn(reflect(client.clone(), "/api/v1/pods".into(), tx));
+    // Only bound pods concern a node: unbound ones are filtered out by the server.
+    tokio::spawn(reflect(
+        client.clone(),
+        "/api/v1/pods?fieldSelector=spec.nodeName!%3D".into(),
+        tx,
+    ));
     let permits = Arc::new(Semaphore::new(WRITES_IN_FLIGHT));
     // Pods we have reported running (by uid), and per-node IP counters.
     let mut started: HashSet<String> = HashSet::new();
