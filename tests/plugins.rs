@@ -256,6 +256,14 @@ fn faults_are_contained_and_reported() {
     wait_for(Duration::from_secs(20), "good pods bound", || {
         !node_of(&s, "good-faulty").is_empty() && !node_of(&s, "good-default").is_empty()
     });
+    // What the guest printed (its panic message, on stderr) is in the server's log,
+    // under the plugin's name.
+    let log = s.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("plugin=faulty") && l.contains("panics as asked")),
+        "{log}"
+    );
     let (_, metrics) = s.http().get("/metrics");
     let metrics = metrics.as_str().unwrap().to_string();
     for kind in ["deadline", "crash", "memory"] {

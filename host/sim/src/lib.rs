@@ -155,6 +155,18 @@ pub async fn run(
     if config.count == 0 {
         bail!("sim nodes: the node count must be at least 1");
     }
+    if wharf_api_types::quantity::parse_milli(&config.cpu).is_none() {
+        bail!("--cpu {:?}: not a quantity (e.g. 4, 500m)", config.cpu);
+    }
+    if wharf_api_types::quantity::parse_value(&config.memory).is_none() {
+        bail!(
+            "--memory {:?}: not a quantity (e.g. 16Gi, 512Mi)",
+            config.memory
+        );
+    }
+    if config.pods == 0 {
+        bail!("--pods must be at least 1");
+    }
     let taints = config
         .taints
         .iter()
