@@ -301,7 +301,7 @@ pub fn with_revision(mut obj: Value, rev: Revision) -> Value {
 
 /// Stored JSON with `metadata.resourceVersion` set, decoding only the top level and
 /// `metadata`; `None` when `keep` (shown the metadata) rejects the object.
-fn raw_with_revision(
+pub(crate) fn raw_with_revision(
     bytes: &[u8],
     revision: Revision,
     keep: impl Fn(&Value) -> bool,

@@ -82,6 +82,32 @@ fn line(v: &Value) -> Bytes {
     Bytes::from(bytes)
 }
 
+/// The common case — a JSON watch without selectors — spliced from the stored
+/// bytes: only the top level and `metadata` are decoded (to set the revision),
+/// not the whole object, once per watcher. None when the general path is needed.
+fn raw_event(encoder: &Encoder, event: &Event, options: &Options) -> Option<Bytes> {
+    if encoder.repr != Representation::Json
+        || !options.labels.is_empty()
+        || !options.fields.is_empty()
+    {
+        return None;
+    }
+    let kind = match event.kind {
+        EventKind::Created => "ADDED",
+        EventKind::Updated => "MODIFIED",
+        EventKind::Deleted => "DELETED",
+    };
+    let object =
+        crate::storage::raw_with_revision(&event.value, event.revision, |_| true).ok()??;
+    let mut out = Vec::with_capacity(object.len() + 32);
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(kind.as_bytes());
+    out.extend_from_slice(b"\",\"object\":");
+    out.extend_from_slice(&object);
+    out.extend_from_slice(b"}\n");
+    Some(Bytes::from(out))
+}
+
 fn error_event(e: &ApiError) -> Bytes {
     line(&json!({"type": "ERROR", "object": e.status()}))
 }
@@ -214,10 +240,14 @@ async fn pump(
             next = stream.recv() => match next {
                 Some(Ok(event)) => {
                     last = event.revision;
+                    if let Some(bytes) = raw_event(&encoder, &event, &options) {
+                        bytes
+                    } else {
                     match translate(&event, &options) {
                         Ok(Some((kind, obj))) => encoder.event(kind, &obj),
                         Ok(None) => continue,
                         Err(e) => error_event(&e),
+                    }
                     }
                 }
                 Some(Err(e)) => {
