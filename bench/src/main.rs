@@ -65,6 +65,9 @@ enum Bench {
         /// The `wharf` binary (default: next to this one).
         #[arg(long)]
         wharf: Option<PathBuf>,
+        /// Only the wasm-vs-native decision cost (no server, no sim).
+        #[arg(long)]
+        decisions_only: bool,
     },
 }
 
@@ -88,12 +91,14 @@ fn main() -> anyhow::Result<()> {
             clients,
             decisions,
             wharf,
+            decisions_only,
         } => runtime.block_on(schedule::run(schedule::Options {
             nodes,
             pods,
             clients,
             decisions,
             wharf,
+            decisions_only,
         })),
     }
 }

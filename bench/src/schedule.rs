@@ -30,6 +30,8 @@ pub struct Options {
     pub clients: usize,
     pub decisions: usize,
     pub wharf: Option<PathBuf>,
+    /// Measure the decision cost only (no server, no sim).
+    pub decisions_only: bool,
 }
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
@@ -50,6 +52,9 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
     );
     println!();
     decision_cost(o.nodes, o.decisions)?;
+    if o.decisions_only {
+        return Ok(());
+    }
     println!();
     end_to_end(&wharf, &o).await
 }
