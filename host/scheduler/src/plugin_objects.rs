@@ -59,6 +59,7 @@ pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
                             let gone: Vec<String> = objects.keys().filter(|n| !names.contains(n)).cloned().collect();
                             for name in gone {
                                 objects.remove(&name);
+                                reported.remove(&name);
                                 removed(&host, &scheduler, &name, &mut applied);
                             }
                             items
@@ -67,6 +68,7 @@ pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
                         Reflected::Deleted(obj) => {
                             if let Some(name) = obj.pointer("/metadata/name").and_then(Value::as_str) {
                                 objects.remove(name);
+                                reported.remove(name);
                                 removed(&host, &scheduler, name, &mut applied);
                             }
                             continue;
@@ -145,7 +147,13 @@ async fn reconcile(
     let Some(spec) = &plugin.spec else { return };
     let generation = plugin.metadata.generation;
     let previous = applied.get(name).cloned().unwrap_or_default();
-    let mut status = plugin.status.clone().unwrap_or_default();
+    // Our own last write is the truth about status: the object in this event may
+    // predate it (the watch delivers our status writes after later spec changes).
+    let mut status = reported
+        .get(name)
+        .cloned()
+        .or_else(|| plugin.status.clone())
+        .unwrap_or_default();
     let want_config = config_text(&spec.config);
     let mut changed = false;
 
