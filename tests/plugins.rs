@@ -570,3 +570,26 @@ fn kubectl_applies_plugin_objects() {
         "{err}"
     );
 }
+
+/// A controller plugin has nothing to run it yet: the CLI says so at once.
+#[test]
+fn controller_plugins_are_reported_pending() {
+    let s = Server::start();
+    let module = artifact("wharf_scheduler_default.wasm");
+    let started = std::time::Instant::now();
+    let (ok, out) = wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "reconciler",
+            module.to_str().unwrap(),
+            "--kind",
+            "controller",
+        ],
+    );
+    assert!(!ok, "{out}");
+    assert!(out.contains("controller manager"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(plugin(&s, "reconciler")["status"]["phase"], "Pending");
+}

@@ -78,6 +78,7 @@ pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
                         let Ok(plugin) = serde_json::from_value::<Plugin>(item) else { continue };
                         let Some(name) = plugin.metadata.name.clone() else { continue };
                         if plugin.spec.as_ref().map(|s| s.kind.as_str()) != Some(SCHEDULER_POLICY) {
+                            no_runner(&client, &plugin).await;
                             continue;
                         }
                         reconcile(&client, &host, &scheduler, &plugin, &mut applied, &mut reported).await;
@@ -380,6 +381,31 @@ async fn report(
             reported.insert(p.profile.clone(), status);
         }
     }
+}
+
+/// Controller plugins need the controller manager, which this build lacks: say so
+/// in the status, so that `wharf plugin install --kind controller` answers at once
+/// instead of waiting for a runner that does not exist.
+async fn no_runner(client: &Client, plugin: &Plugin) {
+    let Some(name) = plugin.metadata.name.as_deref() else {
+        return;
+    };
+    let status = plugin.status.clone().unwrap_or_default();
+    if status.observed_generation == plugin.metadata.generation
+        && status.phase.as_deref() == Some("Pending")
+    {
+        return;
+    }
+    let status = PluginStatus {
+        phase: Some("Pending".into()),
+        observed_generation: plugin.metadata.generation,
+        message: Some(
+            "controller plugins run in the controller manager, which this Wharf does not have yet"
+                .into(),
+        ),
+        ..status
+    };
+    write_status(client, name, &status).await;
 }
 
 /// A Warning event about a Plugin (cluster-scoped objects' events live in
