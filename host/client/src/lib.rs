@@ -204,6 +204,9 @@ impl Kubeconfig {
     }
 }
 
+/// How long an ordinary request may take before it is abandoned.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// JSON over HTTP to one API server.
 #[derive(Clone)]
 pub struct Client {
@@ -240,7 +243,19 @@ impl Client {
         &self.base
     }
 
+    /// An ordinary request: bounded by [`REQUEST_TIMEOUT`], so a hung connection
+    /// cannot hold a caller (a binding, say) forever.
     fn request(&self, method: reqwest::Method, path: &str) -> (String, reqwest::RequestBuilder) {
+        let (url, req) = self.streaming_request(method, path);
+        (url, req.timeout(REQUEST_TIMEOUT))
+    }
+
+    /// A request whose response may stream for as long as the server likes (a watch).
+    fn streaming_request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> (String, reqwest::RequestBuilder) {
         let url = format!("{}{path}", self.base);
         let mut req = self.http.request(method, &url);
         if let Some(t) = &self.token {
@@ -352,7 +367,7 @@ impl Client {
         let full = format!(
             "{path}{sep}watch=1&allowWatchBookmarks=true&resourceVersion={resource_version}"
         );
-        let (url, req) = self.request(reqwest::Method::GET, &full);
+        let (url, req) = self.streaming_request(reqwest::Method::GET, &full);
         let resp = req.send().await.map_err(|source| ClientError::Http {
             url: url.clone(),
             source,

@@ -26,7 +26,7 @@ pub enum Reflected {
 pub async fn reflect(client: Client, path: String, tx: mpsc::UnboundedSender<Reflected>) {
     let mut failures = 0u32;
     while !tx.is_closed() {
-        match list_and_watch(&client, &path, &tx).await {
+        match list_and_watch(&client, &path, &tx, &mut failures).await {
             Ok(()) => failures = 0,
             Err(e) => {
                 failures = failures.saturating_add(1);
@@ -42,8 +42,11 @@ async fn list_and_watch(
     client: &Client,
     path: &str,
     tx: &mpsc::UnboundedSender<Reflected>,
+    failures: &mut u32,
 ) -> Result<(), ClientError> {
     let list = client.get(path).await?;
+    // A list that works ends the backoff: the next failure starts it afresh.
+    *failures = 0;
     let mut rv = list
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
@@ -68,8 +71,19 @@ async fn list_and_watch(
             buf.extend_from_slice(&chunk);
             while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = buf.drain(..=nl).collect();
-                let Ok(event) = serde_json::from_slice::<Value>(&line) else {
+                if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
+                }
+                let event = match serde_json::from_slice::<Value>(&line) {
+                    Ok(event) => event,
+                    // Skipping it would lose a change: start over with a list.
+                    Err(e) => {
+                        return Err(ClientError::Api {
+                            url: path.to_string(),
+                            code: 500,
+                            message: format!("unreadable watch event: {e}"),
+                        });
+                    }
                 };
                 let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
                 let object = event.get("object").cloned().unwrap_or(Value::Null);

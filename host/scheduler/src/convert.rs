@@ -120,7 +120,15 @@ fn requirement(r: &Value) -> Option<SelectorRequirement> {
         "DoesNotExist" => SelectorOperator::DoesNotExist,
         "Gt" => SelectorOperator::Gt,
         "Lt" => SelectorOperator::Lt,
-        _ => return None,
+        // An operator we do not know must not loosen the term: `In` nothing
+        // matches nothing.
+        _ => {
+            return Some(SelectorRequirement {
+                key: str_at(r, "/key").to_string(),
+                operator: SelectorOperator::In,
+                values: Vec::new(),
+            });
+        }
     };
     Some(SelectorRequirement {
         key: str_at(r, "/key").to_string(),
@@ -166,11 +174,21 @@ pub fn requests(pod: &Value) -> Resources {
         cpu += c_cpu;
         mem += c_mem;
     }
+    // Init containers run one after another before the others, so the largest
+    // counts; sidecars (restartPolicy: Always) keep running, so they add up.
+    let (mut init_cpu, mut init_mem) = (0u64, 0u64);
     for c in array(pod, "/spec/initContainers") {
         let (c_cpu, c_mem) = container_requests(c);
-        cpu = cpu.max(c_cpu);
-        mem = mem.max(c_mem);
+        if str_at(c, "/restartPolicy") == "Always" {
+            cpu += c_cpu;
+            mem += c_mem;
+        } else {
+            init_cpu = init_cpu.max(c_cpu);
+            init_mem = init_mem.max(c_mem);
+        }
     }
+    cpu = cpu.max(init_cpu);
+    mem = mem.max(init_mem);
     if let Some(o) = pod.pointer("/spec/overhead") {
         cpu += o
             .get("cpu")

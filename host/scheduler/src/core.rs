@@ -30,6 +30,7 @@ pub enum CoreEvent {
     },
     BindFailed {
         uid: String,
+        node: String,
         gone: bool,
         message: String,
     },
@@ -91,6 +92,8 @@ pub struct Core {
     builtin: HashSet<String>,
     /// When each queued pod was first seen, for the scheduling latency metric.
     enqueued_at: HashMap<String, Instant>,
+    /// Pods whose binding is in flight, to retry them if it fails.
+    binding: HashMap<String, crate::queue::Queued>,
     /// Unbound pods naming a scheduler no profile serves: uid → (name, pod).
     unclaimed: HashMap<String, (String, wharf_plugin_host::scheduler_policy::Pod)>,
 }
@@ -119,6 +122,7 @@ impl Core {
             builtin,
             enqueued_at: HashMap::new(),
             unclaimed: HashMap::new(),
+            binding: HashMap::new(),
         }
     }
 
@@ -182,16 +186,45 @@ impl Core {
                 self.metrics
                     .bound(self.enqueued_at.remove(&uid).map(|t| t.elapsed()));
                 tracing::trace!(uid, node, "bound");
+                if let Some(b) = self.binding.remove(&uid) {
+                    // Reported once the binding exists, as kube-scheduler does.
+                    self.note(Note::Event {
+                        message: format!(
+                            "Successfully assigned {}/{} to {}",
+                            b.pod.namespace, b.pod.name, node
+                        ),
+                        namespace: b.pod.namespace,
+                        pod: b.pod.name,
+                        uid,
+                        warning: false,
+                        reason: "Scheduled",
+                    });
+                }
             }
-            CoreEvent::BindFailed { uid, gone, message } => {
+            CoreEvent::BindFailed {
+                uid,
+                node,
+                gone,
+                message,
+            } => {
                 self.metrics.bind_failed();
-                tracing::debug!(uid, message, "binding failed");
-                self.forget(&uid);
-                if gone {
-                    self.queue.remove(&uid);
-                    self.enqueued_at.remove(&uid);
-                } else if self.queue.contains(&uid) {
-                    self.queue.backoff(&uid, Instant::now());
+                tracing::debug!(uid, node, message, "binding failed");
+                let attempt = self.binding.remove(&uid);
+                // Only undo an assumption that still stands: if the watch already
+                // showed the pod bound (the binding took effect though its answer
+                // was lost, or someone else bound it), the cache is right as it is.
+                if self.cache.assumed.get(&uid) == Some(&node) {
+                    self.forget(&uid);
+                    match attempt {
+                        Some(b) if !gone && self.cache.pods.contains_key(&uid) => {
+                            self.queue.add_or_update(b.pod, &b.profile);
+                            self.queue.set_attempts(&uid, b.attempts);
+                            self.queue.backoff(&uid, Instant::now());
+                        }
+                        _ => {
+                            self.enqueued_at.remove(&uid);
+                        }
+                    }
                 }
             }
             CoreEvent::Install {
@@ -210,6 +243,7 @@ impl Core {
                     && let Some(to) = p.rollback()
                 {
                     tracing::info!(profile, digest = %to.digest, "rolled back");
+                    self.queue.cluster_changed(Instant::now());
                 }
             }
             CoreEvent::RemoveProfile { profile } => {
@@ -227,7 +261,11 @@ impl Core {
         let digest = plugin.digest.clone();
         match self.profiles.get_mut(&profile) {
             Some(p) if shadow => p.set_shadow(Some((plugin, config))),
-            Some(p) => p.activate(plugin, config),
+            Some(p) => {
+                p.activate(plugin, config);
+                // Another policy may place what this one could not.
+                self.queue.cluster_changed(Instant::now());
+            }
             None if shadow => {
                 tracing::warn!(profile, "cannot shadow a profile that does not exist");
                 return;
@@ -305,6 +343,7 @@ impl Core {
     fn pod_gone(&mut self, uid: &str) {
         self.cache.pods.remove(uid);
         self.unclaimed.remove(uid);
+        self.binding.remove(uid);
         self.queue.remove(uid);
         self.enqueued_at.remove(uid);
         if self.cache.placements.contains_key(uid) {
@@ -377,7 +416,7 @@ impl Core {
     }
 
     fn nodes(&mut self, r: Reflected) {
-        match r {
+        let changed = match r {
             Reflected::Listed(items) => {
                 let listed: HashSet<String> =
                     items.iter().map(|n| convert::name(n).to_string()).collect();
@@ -388,38 +427,46 @@ impl Core {
                     .filter(|n| !listed.contains(*n))
                     .cloned()
                     .collect();
+                let mut changed = !gone.is_empty();
                 for name in gone {
                     self.cache.nodes.remove(&name);
                     self.broadcast(Change::NodeRemoved(name));
                 }
                 for item in &items {
-                    self.node_applied(item);
+                    changed |= self.node_applied(item);
                 }
+                changed
             }
             Reflected::Applied(node) => self.node_applied(&node),
             Reflected::Deleted(node) => {
                 let name = convert::name(&node).to_string();
-                if self.cache.nodes.remove(&name).is_some() {
+                let known = self.cache.nodes.remove(&name).is_some();
+                if known {
                     self.broadcast(Change::NodeRemoved(name));
                 }
+                known
             }
+        };
+        if changed {
+            self.queue.cluster_changed(Instant::now());
         }
-        self.queue.cluster_changed(Instant::now());
     }
 
-    fn node_applied(&mut self, obj: &Value) {
+    /// Returns whether the policies' view of the node changed.
+    fn node_applied(&mut self, obj: &Value) -> bool {
         let node = convert::node(obj);
         if node.name.is_empty() {
-            return;
+            return false;
         }
         // Heartbeats change nothing a policy sees; only real changes go through.
         if let Some(old) = self.cache.nodes.get(&node.name)
             && same_node(old, &node)
         {
-            return;
+            return false;
         }
         self.cache.nodes.insert(node.name.clone(), node.clone());
         self.broadcast(Change::NodeUpserted(node));
+        true
     }
 
     fn cycle(&mut self, queued: crate::queue::Queued) {
@@ -454,17 +501,7 @@ impl Core {
                     uid: pod.uid.clone(),
                     node: chosen.node.clone(),
                 });
-                self.note(Note::Event {
-                    namespace: pod.namespace.clone(),
-                    pod: pod.name.clone(),
-                    uid: pod.uid.clone(),
-                    warning: false,
-                    reason: "Scheduled",
-                    message: format!(
-                        "Successfully assigned {}/{} to {}",
-                        pod.namespace, pod.name, chosen.node
-                    ),
-                });
+                self.binding.insert(pod.uid.clone(), queued.clone());
             }
             Ok(Decision::Unschedulable(rejections)) => {
                 self.metrics.unschedulable();

@@ -9,7 +9,7 @@
 //! and keeps each object's status current with failure counts and shadow
 //! agreement.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -48,6 +48,8 @@ pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
         let mut applied: HashMap<String, Applied> = HashMap::new();
         let mut objects: HashMap<String, Plugin> = HashMap::new();
         let mut reported: HashMap<String, PluginStatus> = HashMap::new();
+        // Plugins whose module could not be reached: tried again every tick.
+        let mut retry: HashSet<String> = HashSet::new();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
@@ -81,11 +83,16 @@ pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
                             no_runner(&client, &plugin).await;
                             continue;
                         }
-                        reconcile(&client, &host, &scheduler, &plugin, &mut applied, &mut reported).await;
+                        reconcile(&client, &host, &scheduler, &plugin, &mut applied, &mut reported, &mut retry).await;
                         objects.insert(name, plugin);
                     }
                 }
                 _ = tick.tick() => {
+                    for name in std::mem::take(&mut retry) {
+                        if let Some(plugin) = objects.get(&name).cloned() {
+                            reconcile(&client, &host, &scheduler, &plugin, &mut applied, &mut reported, &mut retry).await;
+                        }
+                    }
                     report(&client, &scheduler.metrics.profiles(), &objects, &mut reported).await;
                 }
             }
@@ -110,11 +117,11 @@ async fn fetch_and_load(
     name: &str,
     digest: &str,
     config: &str,
-) -> Result<LoadedPlugin, String> {
+) -> Result<LoadedPlugin, LoadFailure> {
     let bytes = client
         .get_bytes(&format!("{BLOBS_PATH}/{digest}"))
         .await
-        .map_err(|e| format!("fetching module {digest}: {e}"))?;
+        .map_err(|e| LoadFailure::Transient(format!("fetching module {digest}: {e}")))?;
     let host = host.clone();
     let name = name.to_string();
     let config = config.to_string();
@@ -131,7 +138,17 @@ async fn fetch_and_load(
         Ok(plugin)
     })
     .await
-    .map_err(|e| format!("loading: {e}"))?
+    .map_err(|e| LoadFailure::Transient(format!("loading: {e}")))?
+    .map_err(LoadFailure::Refused)
+}
+
+/// Why a module could not be put to work.
+enum LoadFailure {
+    /// The module itself is at fault (not loadable, wrong kind, refused its
+    /// config): retried only when the spec changes.
+    Refused(String),
+    /// Reaching it failed (the API was briefly unavailable, say): retried.
+    Transient(String),
 }
 
 async fn reconcile(
@@ -141,6 +158,7 @@ async fn reconcile(
     plugin: &Plugin,
     applied: &mut HashMap<String, Applied>,
     reported: &mut HashMap<String, PluginStatus>,
+    retry: &mut HashSet<String>,
 ) {
     let Some(name) = plugin.metadata.name.as_deref() else {
         return;
@@ -205,7 +223,12 @@ async fn reconcile(
                     },
                 );
             }
-            Err(message) => {
+            Err(LoadFailure::Transient(message)) => {
+                tracing::warn!(plugin = name, %message, "plugin not loaded yet; retrying");
+                status.message = Some(format!("retrying: {message}"));
+                retry.insert(name.to_string());
+            }
+            Err(LoadFailure::Refused(message)) => {
                 tracing::warn!(plugin = name, %message, "plugin refused; the previous version keeps running");
                 status.phase = Some("Failed".into());
                 status.message = Some(message);
@@ -243,9 +266,13 @@ async fn reconcile(
                             agreement: "-".into(),
                         });
                     }
-                    Err(message) => {
+                    Err(LoadFailure::Refused(message)) => {
                         status.phase = Some("Failed".into());
                         status.message = Some(format!("shadow: {message}"));
+                    }
+                    Err(LoadFailure::Transient(message)) => {
+                        status.message = Some(format!("shadow: retrying: {message}"));
+                        retry.insert(name.to_string());
                     }
                 }
             }
@@ -254,7 +281,9 @@ async fn reconcile(
                 status.shadow = None;
             }
         }
-        if let Some(a) = applied.get_mut(name) {
+        if !retry.contains(name)
+            && let Some(a) = applied.get_mut(name)
+        {
             a.shadow = want_shadow;
         }
         changed = true;

@@ -7,6 +7,9 @@ use std::time::Instant;
 use wharf_plugin_host::scheduler_policy::{Change, Decision, Pod, PolicyInstance};
 use wharf_plugin_host::{CallError, FailureBudget, Limits, LoadedPlugin, PluginHost, Verdict};
 
+/// Earlier versions a profile keeps for fallback and roll back.
+const HISTORY_LIMIT: usize = 10;
+
 /// One plugin version with its configuration, and its instance if built.
 pub struct Runner {
     pub plugin: LoadedPlugin,
@@ -124,6 +127,8 @@ impl Profile {
         }
         let old = std::mem::replace(&mut self.active, Runner::new(plugin, config));
         self.history.push((old.plugin, old.config));
+        let excess = self.history.len().saturating_sub(HISTORY_LIMIT);
+        self.history.drain(..excess);
         self.failed = None;
         self.last_error = None;
     }
@@ -172,6 +177,7 @@ impl Profile {
                 });
             }
         };
+        let mut drop_shadow = None;
         if let Some(shadow) = &mut self.shadow {
             self.shadow_stats.cycles += 1;
             match shadow.decide(host, limits, seed, pod) {
@@ -183,8 +189,19 @@ impl Profile {
                 Err(e) => {
                     self.shadow_stats.failures += 1;
                     tracing::warn!(profile = %self.name, error = %e, "shadow policy failed");
+                    // A failing candidate would otherwise be rebuilt and re-seeded
+                    // on every cycle of the deciding thread: past its budget it is
+                    // dropped.
+                    if shadow.failures.record(Instant::now()) == Verdict::GiveUp {
+                        tracing::warn!(profile = %self.name, "shadow policy dropped after repeated failures");
+                        drop_shadow = Some(format!("shadow dropped after repeated failures: {e}"));
+                    }
                 }
             }
+        }
+        if let Some(why) = drop_shadow {
+            self.last_error = Some(why);
+            self.shadow = None;
         }
         Ok(decision)
     }

@@ -74,8 +74,27 @@ impl Queue {
     /// keeps its place.
     pub fn add_or_update(&mut self, pod: Pod, profile: &str) {
         if let Some(e) = self.entries.get_mut(&pod.uid) {
+            // The record holds only what placement depends on (no status), so a
+            // difference is a real change of requirements.
+            let changed = format!("{:?}", e.pod) != format!("{pod:?}");
             e.pod = pod;
             e.profile = profile.to_string();
+            // An unschedulable pod that changed (a toleration added, a selector
+            // relaxed) may fit now: retry it, after the backoff it owes.
+            if changed && let State::Unschedulable(since) = e.state {
+                let uid = e.pod.uid.clone();
+                let until = since + backoff_for(e.attempts);
+                if until <= Instant::now() {
+                    self.push_active(&uid);
+                } else {
+                    self.seq += 1;
+                    let seq = self.seq;
+                    let e = self.entries.get_mut(&uid).expect("present");
+                    e.state = State::Backoff(until);
+                    e.generation = seq;
+                    self.backoff.push(Reverse((until, uid, seq)));
+                }
+            }
             return;
         }
         let uid = pod.uid.clone();
@@ -100,6 +119,14 @@ impl Queue {
             e.generation = seq;
             self.active
                 .push((e.pod.priority, Reverse(seq), uid.to_string(), seq));
+        }
+    }
+
+    /// Carries a pod's attempt count over when it comes back (a failed binding),
+    /// so its backoff keeps growing.
+    pub fn set_attempts(&mut self, uid: &str, attempts: u32) {
+        if let Some(e) = self.entries.get_mut(uid) {
+            e.attempts = attempts;
         }
     }
 
@@ -260,6 +287,25 @@ mod tests {
         q.cluster_changed(t0 + Duration::from_millis(500));
         assert!(q.pop().is_none(), "still owes backoff");
         q.tick(t0 + Duration::from_secs(2));
+        assert_eq!(q.pop().unwrap().pod.uid, "a");
+    }
+
+    #[test]
+    fn a_changed_unschedulable_pod_is_retried() {
+        let mut q = Queue::default();
+        q.add_or_update(pod("a", 0), "default");
+        assert!(q.pop().is_some());
+        q.unschedulable("a", Instant::now() - Duration::from_secs(5));
+        q.add_or_update(pod("a", 0), "default");
+        assert!(q.pop().is_none(), "nothing changed");
+        let mut relaxed = pod("a", 0);
+        relaxed
+            .labels
+            .push(wharf_plugin_host::scheduler_policy::Label {
+                key: "k".into(),
+                value: "v".into(),
+            });
+        q.add_or_update(relaxed, "default");
         assert_eq!(q.pop().unwrap().pod.uid, "a");
     }
 

@@ -72,6 +72,7 @@ pub async fn run_binder(
                 },
                 Err(e) => CoreEvent::BindFailed {
                     uid: job.uid,
+                    node: job.node,
                     gone: matches!(e, ClientError::Api { code: 404, .. }),
                     message: e.to_string(),
                 },

@@ -307,7 +307,15 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
     let subnet_base = stable_hash(&prefix) as usize;
     while let Some(r) = rx.recv().await {
         let pods = match r {
-            Reflected::Listed(items) => items,
+            Reflected::Listed(items) => {
+                // A fresh list is the whole truth: forget pods no longer there.
+                let present: HashSet<&str> = items
+                    .iter()
+                    .filter_map(|p| p.pointer("/metadata/uid").and_then(Value::as_str))
+                    .collect();
+                started.retain(|uid| present.contains(uid.as_str()));
+                items
+            }
             Reflected::Applied(p) => vec![p],
             Reflected::Deleted(p) => {
                 if let Some(uid) = p.pointer("/metadata/uid").and_then(Value::as_str) {
