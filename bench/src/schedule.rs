@@ -271,6 +271,39 @@ fn bench_pod(i: usize) -> Value {
     })
 }
 
+/// Creates pods `0..count` through the API from `clients` concurrent clients.
+async fn create_pods(
+    http: &reqwest::Client,
+    base: &str,
+    count: usize,
+    clients: usize,
+    make: fn(usize) -> Value,
+) -> anyhow::Result<()> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut creators = Vec::new();
+    for _ in 0..clients.max(1) {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/namespaces/default/pods");
+        let next = next.clone();
+        creators.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                let resp = http.post(&url).json(&make(i)).send().await?;
+                if resp.status().as_u16() != 201 {
+                    bail!("create answered {}", resp.status());
+                }
+            }
+        }));
+    }
+    for c in creators {
+        c.await??;
+    }
+    Ok(())
+}
+
 /// Reads a counter or gauge from Prometheus text.
 fn metric(text: &str, name: &str) -> Option<f64> {
     text.lines()
@@ -373,34 +406,8 @@ async fn end_to_end(wharf: &std::path::Path, o: &Options) -> anyhow::Result<()> 
     // Let the scheduler's node watch catch up before the clock starts.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let mut creators = Vec::new();
-    for _ in 0..o.clients {
-        let http = http.clone();
-        let base = base.clone();
-        let next = next.clone();
-        let total = o.pods;
-        creators.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    return Ok::<_, anyhow::Error>(());
-                }
-                let resp = http
-                    .post(format!("{base}/api/v1/namespaces/default/pods"))
-                    .json(&bench_pod(i))
-                    .send()
-                    .await?;
-                if resp.status().as_u16() != 201 {
-                    bail!("create answered {}", resp.status());
-                }
-            }
-        }));
-    }
-    for c in creators {
-        c.await??;
-    }
+    create_pods(&http, &base, o.pods, o.clients, bench_pod).await?;
     let created = started.elapsed();
     let text = loop {
         let text = http
@@ -484,36 +491,13 @@ async fn end_to_end(wharf: &std::path::Path, o: &Options) -> anyhow::Result<()> 
 /// installed and the clock runs until the last is bound.
 async fn backlog(http: &reqwest::Client, base: &str, o: &Options) -> anyhow::Result<()> {
     const PROFILE: &str = "backlog";
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut creators = Vec::new();
-    for _ in 0..o.clients {
-        let http = http.clone();
-        let base = base.to_string();
-        let next = next.clone();
-        let total = o.pods;
-        creators.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
-                    return Ok::<_, anyhow::Error>(());
-                }
-                let mut pod = bench_pod(i);
-                pod["metadata"]["name"] = json!(format!("backlog-{i:06}"));
-                pod["spec"]["schedulerName"] = json!(PROFILE);
-                let resp = http
-                    .post(format!("{base}/api/v1/namespaces/default/pods"))
-                    .json(&pod)
-                    .send()
-                    .await?;
-                if resp.status().as_u16() != 201 {
-                    bail!("create answered {}", resp.status());
-                }
-            }
-        }));
-    }
-    for c in creators {
-        c.await??;
-    }
+    create_pods(http, base, o.pods, o.clients, |i| {
+        let mut pod = bench_pod(i);
+        pod["metadata"]["name"] = json!(format!("backlog-{i:06}"));
+        pod["spec"]["schedulerName"] = json!(PROFILE);
+        pod
+    })
+    .await?;
     // Let the API and the sim settle after the creation burst.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = metric(

@@ -204,6 +204,15 @@ impl Kubeconfig {
     }
 }
 
+/// An error answer: the `message` of the `Status` it carries, else its text.
+fn api_error(url: String, code: u16, body: &[u8]) -> ClientError {
+    let message = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    ClientError::Api { url, code, message }
+}
+
 /// How long an ordinary request may take before it is abandoned.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -348,11 +357,7 @@ impl Client {
             source,
         })?;
         if code >= 400 {
-            let message = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
-            return Err(ClientError::Api { url, code, message });
+            return Err(api_error(url, code, &bytes));
         }
         Ok(bytes.to_vec())
     }
@@ -374,12 +379,8 @@ impl Client {
         })?;
         let code = resp.status().as_u16();
         if code >= 400 {
-            let text = resp.text().await.unwrap_or_default();
-            let message = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-                .unwrap_or(text);
-            return Err(ClientError::Api { url, code, message });
+            let body = resp.bytes().await.unwrap_or_default();
+            return Err(api_error(url, code, &body));
         }
         Ok(resp)
     }

@@ -174,13 +174,12 @@ pub async fn run(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let names = node_names(&config);
     register(&client, &config, &names, &taints).await?;
-    eprintln!(
-        "wharf sim: {} nodes registered ({}-0 … {}-{}); heartbeating every {:?}",
-        names.len(),
-        config.prefix,
-        config.prefix,
-        names.len() - 1,
-        config.renew_every
+    tracing::info!(
+        nodes = names.len(),
+        first = %format!("{}-0", config.prefix),
+        last = %format!("{}-{}", config.prefix, names.len() - 1),
+        heartbeat = ?config.renew_every,
+        "simulated nodes registered and heartbeating"
     );
     let ours: Arc<HashMap<String, usize>> = Arc::new(
         names
@@ -384,8 +383,16 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
             let status = running_status(&pod, &pod_ip);
             tokio::spawn(async move {
                 let path = format!("/api/v1/namespaces/{ns}/pods/{name}/status");
-                if let Err(e) = client.merge_patch(&path, &json!({"status": status})).await {
-                    tracing::debug!(pod = name, error = %e, "reporting a pod running failed");
+                let body = json!({"status": status});
+                // A few tries: nothing else would make this pod report Running.
+                for attempt in 0..5u32 {
+                    match client.merge_patch(&path, &body).await {
+                        Ok(_) | Err(ClientError::Api { code: 404, .. }) => break,
+                        Err(e) => {
+                            tracing::debug!(pod = name, error = %e, attempt, "reporting a pod running failed");
+                            tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                        }
+                    }
                 }
                 drop(permit);
             });
