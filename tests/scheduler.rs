@@ -184,6 +184,18 @@ spec:
     let nodes: std::collections::HashSet<String> =
         (0..4).map(|i| node_of(&s, &format!("packed{i}"))).collect();
     assert_eq!(nodes.len(), 1, "binpack used {nodes:?}");
+    // Four pods on one simulated node: each gets its own IP.
+    let mut ips = std::collections::HashSet::new();
+    wait_for(Duration::from_secs(20), "packed pods running", || {
+        ips = (0..4)
+            .filter_map(|i| {
+                s.get_json(&["pod", &format!("packed{i}")])["status"]["podIP"]
+                    .as_str()
+                    .map(str::to_string)
+            })
+            .collect();
+        ips.len() == 4
+    });
 
     // spread puts another controller's pods on distinct nodes, alternating zones
     // (the packed pods belong to a different owner, so they do not count).

@@ -300,9 +300,19 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
         tx,
     ));
     let permits = Arc::new(Semaphore::new(WRITES_IN_FLIGHT));
-    // Pods we have reported running (by uid), and per-node IP counters.
-    let mut started: HashSet<String> = HashSet::new();
-    let mut next_ip: HashMap<String, u32> = HashMap::new();
+    // Pods we have reported running (uid → node and the host part of its IP),
+    // and the host parts in use on each node, so no two live pods share an IP.
+    let mut started: HashMap<String, (String, u8)> = HashMap::new();
+    let mut in_use: HashMap<String, std::collections::BTreeSet<u8>> = HashMap::new();
+    let release = |started: &mut HashMap<String, (String, u8)>,
+                   in_use: &mut HashMap<String, std::collections::BTreeSet<u8>>,
+                   uid: &str| {
+        if let Some((node, host)) = started.remove(uid)
+            && let Some(set) = in_use.get_mut(&node)
+        {
+            set.remove(&host);
+        }
+    };
     let subnet_base = stable_hash(&prefix) as usize;
     while let Some(r) = rx.recv().await {
         let pods = match r {
@@ -312,13 +322,20 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
                     .iter()
                     .filter_map(|p| p.pointer("/metadata/uid").and_then(Value::as_str))
                     .collect();
-                started.retain(|uid| present.contains(uid.as_str()));
+                let gone: Vec<String> = started
+                    .keys()
+                    .filter(|uid| !present.contains(uid.as_str()))
+                    .cloned()
+                    .collect();
+                for uid in gone {
+                    release(&mut started, &mut in_use, &uid);
+                }
                 items
             }
             Reflected::Applied(p) => vec![p],
             Reflected::Deleted(p) => {
                 if let Some(uid) = p.pointer("/metadata/uid").and_then(Value::as_str) {
-                    started.remove(uid);
+                    release(&mut started, &mut in_use, uid);
                 }
                 continue;
             }
@@ -371,13 +388,16 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
             if phase == "Running"
                 || phase == "Succeeded"
                 || phase == "Failed"
-                || started.contains(&uid)
+                || started.contains_key(&uid)
             {
                 continue;
             }
-            started.insert(uid);
-            let k = next_ip.entry(node.to_string()).or_insert(1);
-            *k = if *k >= 254 { 2 } else { *k + 1 };
+            // The lowest free host number in the node's /24 (2..=254); a node
+            // running more than 253 pods at once reuses numbers.
+            let used = in_use.entry(node.to_string()).or_default();
+            let k = (2..=254u8).find(|h| !used.contains(h)).unwrap_or(2);
+            used.insert(k);
+            started.insert(uid, (node.to_string(), k));
             let subnet = (subnet_base.wrapping_mul(977) + index) & 0xffff;
             let pod_ip = format!("10.{}.{}.{}", subnet >> 8, subnet & 255, k);
             let status = running_status(&pod, &pod_ip);
