@@ -42,7 +42,7 @@ struct Inner {
     engine: Engine,
     tick: Duration,
     disk: Option<DiskCache>,
-    compiled: Mutex<HashMap<String, Component>>,
+    compiled: Mutex<Compiled>,
     scheduler_linker: Linker<HostState>,
     stop_ticker: Arc<AtomicBool>,
 }
@@ -115,7 +115,7 @@ impl PluginHost {
                 engine,
                 tick: config.epoch_tick,
                 disk,
-                compiled: Mutex::new(HashMap::new()),
+                compiled: Mutex::new(Compiled::default()),
                 scheduler_linker,
                 stop_ticker,
             }),
@@ -168,7 +168,7 @@ impl PluginHost {
 
     fn compile(&self, name: &str, digest: &str, bytes: &[u8]) -> Result<Component, LoadError> {
         if let Some(c) = self.lock_compiled().get(digest) {
-            return Ok(c.clone());
+            return Ok(c);
         }
         let engine = self.engine();
         let component = match self
@@ -201,10 +201,76 @@ impl PluginHost {
         Ok(component)
     }
 
-    fn lock_compiled(&self) -> std::sync::MutexGuard<'_, HashMap<String, Component>> {
+    fn lock_compiled(&self) -> std::sync::MutexGuard<'_, Compiled> {
         self.inner
             .compiled
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Compiled components kept in memory, least recently used dropped first beyond
+/// [`COMPILED_IN_MEMORY`] (an instance keeps its own component alive; the disk
+/// cache still has the dropped ones).
+#[derive(Default)]
+struct Compiled {
+    by_digest: HashMap<String, Component>,
+    /// Digests, least recently used first.
+    order: std::collections::VecDeque<String>,
+}
+
+const COMPILED_IN_MEMORY: usize = 64;
+
+impl Compiled {
+    fn touch(&mut self, digest: &str) {
+        if let Some(i) = self.order.iter().position(|d| d == digest)
+            && let Some(d) = self.order.remove(i)
+        {
+            self.order.push_back(d);
+        }
+    }
+
+    fn get(&mut self, digest: &str) -> Option<Component> {
+        let c = self.by_digest.get(digest).cloned()?;
+        self.touch(digest);
+        Some(c)
+    }
+
+    fn insert(&mut self, digest: String, component: Component) {
+        if self.by_digest.insert(digest.clone(), component).is_some() {
+            self.touch(&digest);
+            return;
+        }
+        self.order.push_back(digest);
+        while self.order.len() > COMPILED_IN_MEMORY {
+            if let Some(old) = self.order.pop_front() {
+                self.by_digest.remove(&old);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_components_in_memory_are_bounded_least_recently_used_first() {
+        let host = PluginHost::new(HostConfig::default()).unwrap();
+        let wasm = wharf_builtin_plugins::scheduler_policy("default")
+            .unwrap()
+            .wasm;
+        let component = Component::new(host.engine(), wasm).unwrap();
+        let mut compiled = Compiled::default();
+        for i in 0..COMPILED_IN_MEMORY {
+            compiled.insert(format!("d{i}"), component.clone());
+        }
+        // d0 is used again, so d1 is now the least recently used.
+        assert!(compiled.get("d0").is_some());
+        compiled.insert("new".into(), component.clone());
+        assert_eq!(compiled.by_digest.len(), COMPILED_IN_MEMORY);
+        assert!(compiled.get("d0").is_some());
+        assert!(compiled.get("d1").is_none());
+        assert!(compiled.get("new").is_some());
     }
 }
