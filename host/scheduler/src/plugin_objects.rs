@@ -253,7 +253,9 @@ async fn reconcile(
         .as_ref()
         .map(|s| (s.module.clone(), config_text(&s.config)));
     let current_shadow = applied.get(name).and_then(|a| a.shadow.clone());
-    if want_shadow != current_shadow {
+    // A shadow runs beside an active version: with none active yet (a new
+    // profile whose module was refused), it waits rather than being dropped.
+    if want_shadow != current_shadow && status.active_module.is_some() {
         match &want_shadow {
             Some((module, config)) => {
                 match fetch_and_load(client, host, scheduler.limits, name, module, config).await {
