@@ -213,6 +213,10 @@ fn api_error(url: String, code: u16, body: &[u8]) -> ClientError {
     ClientError::Api { url, code, message }
 }
 
+/// How long the server is asked to keep a watch open (client-go asks for 5–10
+/// minutes); the reflector then resumes from the last revision it saw.
+pub const WATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// How long an ordinary request may take before it is abandoned.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -370,7 +374,8 @@ impl Client {
     ) -> Result<reqwest::Response, ClientError> {
         let sep = if path.contains('?') { '&' } else { '?' };
         let full = format!(
-            "{path}{sep}watch=1&allowWatchBookmarks=true&resourceVersion={resource_version}"
+            "{path}{sep}watch=1&allowWatchBookmarks=true&resourceVersion={resource_version}&timeoutSeconds={}",
+            WATCH_TIMEOUT.as_secs()
         );
         let (url, req) = self.streaming_request(reqwest::Method::GET, &full);
         let resp = req.send().await.map_err(|source| ClientError::Http {

@@ -63,7 +63,19 @@ async fn list_and_watch(
         let resp = client.open_watch(path, &rv).await?;
         let mut body = resp.bytes_stream();
         let mut buf: Vec<u8> = Vec::new();
-        while let Some(chunk) = body.next().await {
+        // A connection that went silent past the timeout the server was given
+        // (half-open after a network fault) is abandoned and the watch resumed.
+        let silence = crate::WATCH_TIMEOUT + Duration::from_secs(30);
+        while let Some(chunk) = match tokio::time::timeout(silence, body.next()).await {
+            Ok(next) => next,
+            Err(_) => {
+                return Err(ClientError::Api {
+                    url: path.to_string(),
+                    code: 504,
+                    message: "watch went silent".into(),
+                });
+            }
+        } {
             let chunk = chunk.map_err(|source| ClientError::Http {
                 url: path.to_string(),
                 source,
