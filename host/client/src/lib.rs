@@ -277,26 +277,29 @@ impl Client {
         (url, req)
     }
 
-    async fn send(url: String, req: reqwest::RequestBuilder) -> Result<Value, ClientError> {
-        let resp = req.send().await.map_err(|source| ClientError::Http {
-            url: url.clone(),
+    /// Sends a request and reads the whole answer: its status code and body.
+    async fn exchange(
+        url: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(u16, bytes::Bytes), ClientError> {
+        let http = |source| ClientError::Http {
+            url: url.to_string(),
             source,
-        })?;
+        };
+        let resp = req.send().await.map_err(http)?;
         let code = resp.status().as_u16();
-        let text = resp.text().await.map_err(|source| ClientError::Http {
-            url: url.clone(),
-            source,
-        })?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let body = resp.bytes().await.map_err(http)?;
+        Ok((code, body))
+    }
+
+    /// A JSON answer, or the error a 4xx/5xx carries.
+    async fn send(url: String, req: reqwest::RequestBuilder) -> Result<Value, ClientError> {
+        let (code, body) = Self::exchange(&url, req).await?;
         if code >= 400 {
-            let message = value
-                .get("message")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| value.to_string());
-            return Err(ClientError::Api { url, code, message });
+            return Err(api_error(url, code, &body));
         }
-        Ok(value)
+        Ok(serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned())))
     }
 
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
@@ -351,19 +354,11 @@ impl Client {
     /// Raw bytes of a non-JSON resource.
     pub async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
         let (url, req) = self.request(reqwest::Method::GET, path);
-        let resp = req.send().await.map_err(|source| ClientError::Http {
-            url: url.clone(),
-            source,
-        })?;
-        let code = resp.status().as_u16();
-        let bytes = resp.bytes().await.map_err(|source| ClientError::Http {
-            url: url.clone(),
-            source,
-        })?;
+        let (code, body) = Self::exchange(&url, req).await?;
         if code >= 400 {
-            return Err(api_error(url, code, &bytes));
+            return Err(api_error(url, code, &body));
         }
-        Ok(bytes.to_vec())
+        Ok(body.to_vec())
     }
 
     /// Opens a watch and returns the streaming response; [`reflect`] reads it.
@@ -393,16 +388,8 @@ impl Client {
     /// A plain-text endpoint such as `/readyz`.
     pub async fn get_text(&self, path: &str) -> Result<(u16, String), ClientError> {
         let (url, req) = self.request(reqwest::Method::GET, path);
-        let resp = req.send().await.map_err(|source| ClientError::Http {
-            url: url.clone(),
-            source,
-        })?;
-        let code = resp.status().as_u16();
-        let text = resp
-            .text()
-            .await
-            .map_err(|source| ClientError::Http { url, source })?;
-        Ok((code, text))
+        let (code, body) = Self::exchange(&url, req).await?;
+        Ok((code, String::from_utf8_lossy(&body).into_owned()))
     }
 }
 

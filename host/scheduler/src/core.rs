@@ -319,15 +319,7 @@ impl Core {
     fn pods(&mut self, r: Reflected) {
         match r {
             Reflected::Listed(items) => {
-                let listed: HashSet<String> =
-                    items.iter().map(|p| convert::uid(p).to_string()).collect();
-                let gone: Vec<String> = self
-                    .cache
-                    .pods
-                    .keys()
-                    .filter(|uid| !listed.contains(*uid))
-                    .cloned()
-                    .collect();
+                let gone = not_listed(self.cache.pods.keys(), &items, convert::uid);
                 for uid in gone {
                     self.pod_gone(&uid);
                 }
@@ -418,15 +410,7 @@ impl Core {
     fn nodes(&mut self, r: Reflected) {
         let changed = match r {
             Reflected::Listed(items) => {
-                let listed: HashSet<String> =
-                    items.iter().map(|n| convert::name(n).to_string()).collect();
-                let gone: Vec<String> = self
-                    .cache
-                    .nodes
-                    .keys()
-                    .filter(|n| !listed.contains(*n))
-                    .cloned()
-                    .collect();
+                let gone = not_listed(self.cache.nodes.keys(), &items, convert::name);
                 let mut changed = !gone.is_empty();
                 for name in gone {
                     self.cache.nodes.remove(&name);
@@ -572,6 +556,19 @@ impl Core {
         out.sort_by(|a, b| a.profile.cmp(&b.profile));
         out
     }
+}
+
+/// The keys we know that a fresh list no longer holds (`key` names each item).
+fn not_listed<'a>(
+    known: impl Iterator<Item = &'a String>,
+    items: &[Value],
+    key: fn(&Value) -> &str,
+) -> Vec<String> {
+    let listed: HashSet<&str> = items.iter().map(key).collect();
+    known
+        .filter(|k| !listed.contains(k.as_str()))
+        .cloned()
+        .collect()
 }
 
 fn same_node(a: &Node, b: &Node) -> bool {

@@ -442,21 +442,9 @@ async fn no_runner(client: &Client, plugin: &Plugin) {
 /// A Warning event about a Plugin (cluster-scoped objects' events live in
 /// `default`, as Nodes' do), so `kubectl describe plugin NAME` shows failures.
 async fn plugin_event(client: &Client, name: &str, uid: &str, reason: &str, message: &str) {
-    let now = wharf_api_types::meta::now_rfc3339();
-    let event = json!({
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"generateName": format!("{name}."), "namespace": "default"},
-        "involvedObject": {"apiVersion": "wharf.dev/v1alpha1", "kind": "Plugin", "name": name, "uid": uid},
-        "reason": reason,
-        "message": message,
-        "type": "Warning",
-        "source": {"component": crate::writer::COMPONENT},
-        "reportingComponent": crate::writer::COMPONENT,
-        "firstTimestamp": now,
-        "lastTimestamp": now,
-        "count": 1,
-    });
+    let involved =
+        json!({"apiVersion": "wharf.dev/v1alpha1", "kind": "Plugin", "name": name, "uid": uid});
+    let event = crate::writer::event("default", involved, true, reason, message);
     if let Err(e) = client
         .create("/api/v1/namespaces/default/events", &event)
         .await

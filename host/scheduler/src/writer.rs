@@ -100,7 +100,8 @@ pub async fn run_notes(client: Client, mut notes: mpsc::Receiver<Note>) {
                     reason,
                     message,
                 } => {
-                    let body = event(&namespace, &pod, &uid, warning, reason, &message);
+                    let involved = json!({"apiVersion": "v1", "kind": "Pod", "name": pod, "namespace": namespace, "uid": uid});
+                    let body = event(&namespace, involved, warning, reason, &message);
                     client
                         .create(&format!("/api/v1/namespaces/{namespace}/events"), &body)
                         .await
@@ -134,29 +135,24 @@ pub async fn run_notes(client: Client, mut notes: mpsc::Receiver<Note>) {
     }
 }
 
-fn event(
+/// A core/v1 Event about `involved` (an object reference), from the scheduler.
+pub(crate) fn event(
     namespace: &str,
-    pod: &str,
-    uid: &str,
+    involved: Value,
     warning: bool,
     reason: &str,
     message: &str,
 ) -> Value {
     let now = wharf_api_types::meta::now_rfc3339();
+    let name = involved["name"].as_str().unwrap_or("object");
     json!({
         "apiVersion": "v1",
         "kind": "Event",
         "metadata": {
-            "generateName": format!("{pod}."),
+            "generateName": format!("{name}."),
             "namespace": namespace,
         },
-        "involvedObject": {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "name": pod,
-            "namespace": namespace,
-            "uid": uid,
-        },
+        "involvedObject": involved,
         "reason": reason,
         "message": message,
         "type": if warning { "Warning" } else { "Normal" },
