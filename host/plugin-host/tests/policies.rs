@@ -229,13 +229,24 @@ fn compiled_components_are_cached_on_disk() {
     };
     let first = PluginHost::new(config.clone()).unwrap();
     first.load("default", builtin("default")).unwrap();
-    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1);
+    let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
     // A new host (as after a restart) loads from the cache and the plugin works.
     let second = PluginHost::new(config).unwrap();
     let started = Instant::now();
     let plugin = second.load("default", builtin("default")).unwrap();
     let from_cache = started.elapsed();
+    // A miss would have compiled again and replaced the file: it is untouched.
+    let after = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+    assert_eq!(
+        written, after,
+        "the second host compiled instead of using the cache"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     let mut inst = PolicyInstance::new(&second, &plugin, Limits::default(), "{}").unwrap();
     inst.sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
         .unwrap();
