@@ -571,9 +571,10 @@ fn kubectl_applies_plugin_objects() {
     );
 }
 
-/// A controller plugin has nothing to run it yet: the CLI says so at once.
+/// A module installed as the wrong kind is refused by the role that runs that
+/// kind, with both kinds named, and the CLI says so at once.
 #[test]
-fn controller_plugins_are_reported_pending() {
+fn a_module_of_the_wrong_kind_is_refused() {
     let s = Server::start();
     let module = artifact("wharf_scheduler_default.wasm");
     let started = std::time::Instant::now();
@@ -589,7 +590,10 @@ fn controller_plugins_are_reported_pending() {
         ],
     );
     assert!(!ok, "{out}");
-    assert!(out.contains("controller manager"), "{out}");
+    assert!(
+        out.contains("is a scheduler-policy plugin, but spec.kind is controller"),
+        "{out}"
+    );
     assert!(started.elapsed() < Duration::from_secs(30));
-    assert_eq!(plugin(&s, "reconciler")["status"]["phase"], "Pending");
+    assert_eq!(plugin(&s, "reconciler")["status"]["phase"], "Failed");
 }

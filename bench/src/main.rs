@@ -278,6 +278,7 @@ fn start_wharf(bin: &Path, dir: &Path, port: u16) -> anyhow::Result<Proc> {
         .args([
             "server",
             "--no-scheduler",
+            "--no-controllers",
             "--listen",
             &format!("127.0.0.1:{port}"),
             "--data-dir",

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod defaults;
+pub mod event;
 pub mod meta;
 pub mod plugin;
 pub mod quantity;

@@ -40,6 +40,24 @@ pub fn scheduler_policy(name: &str) -> Option<&'static Builtin> {
     SCHEDULER_POLICIES.iter().find(|b| b.name == name)
 }
 
+/// The controllers, one per Plugin name.
+pub const CONTROLLERS: &[Builtin] = &[
+    Builtin {
+        name: "replicaset",
+        description: "keeps each ReplicaSet's pods at spec.replicas, adopting and releasing by selector",
+        wasm: artifact!("wharf_controller_replicaset.wasm"),
+    },
+    Builtin {
+        name: "serviceaccount",
+        description: "gives every namespace a default ServiceAccount",
+        wasm: artifact!("wharf_controller_serviceaccount.wasm"),
+    },
+];
+
+pub fn controller(name: &str) -> Option<&'static Builtin> {
+    CONTROLLERS.iter().find(|b| b.name == name)
+}
+
 /// Where the guest build leaves its components, including ones that are not
 /// embedded (the deliberately faulty policy the tests use).
 pub const ARTIFACT_DIR: &str = env!("WHARF_PLUGIN_ARTIFACTS");

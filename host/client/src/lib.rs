@@ -37,6 +37,8 @@ pub enum ClientError {
     Api {
         url: String,
         code: u16,
+        /// The `reason` of the `Status` (`AlreadyExists`, `Conflict`…), if any.
+        reason: String,
         message: String,
     },
 }
@@ -206,11 +208,19 @@ impl Kubeconfig {
 
 /// An error answer: the `message` of the `Status` it carries, else its text.
 fn api_error(url: String, code: u16, body: &[u8]) -> ClientError {
-    let message = serde_json::from_slice::<Value>(body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
-    ClientError::Api { url, code, message }
+    let status = serde_json::from_slice::<Value>(body).ok();
+    let field = |f: &str| {
+        status
+            .as_ref()
+            .and_then(|v| v.get(f).and_then(Value::as_str).map(str::to_string))
+    };
+    let message = field("message").unwrap_or_else(|| String::from_utf8_lossy(body).into_owned());
+    ClientError::Api {
+        url,
+        code,
+        reason: field("reason").unwrap_or_default(),
+        message,
+    }
 }
 
 /// How long the server is asked to keep a watch open (client-go asks for 5–10
@@ -319,25 +329,40 @@ impl Client {
 
     /// A JSON merge patch (RFC 7386).
     pub async fn merge_patch(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
-        let (url, req) = self.request(reqwest::Method::PATCH, path);
-        let req = req
-            .header("content-type", "application/merge-patch+json")
-            .body(body.to_string());
-        Self::send(url, req).await
+        self.patch(path, "application/merge-patch+json", body.to_string())
+            .await
     }
 
     /// A strategic merge patch, as kubectl sends for built-in kinds.
     pub async fn strategic_patch(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        self.patch(
+            path,
+            "application/strategic-merge-patch+json",
+            body.to_string(),
+        )
+        .await
+    }
+
+    /// A patch of any type, named by its content type.
+    pub async fn patch(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> Result<Value, ClientError> {
         let (url, req) = self.request(reqwest::Method::PATCH, path);
-        let req = req
-            .header("content-type", "application/strategic-merge-patch+json")
-            .body(body.to_string());
-        Self::send(url, req).await
+        Self::send(url, req.header("content-type", content_type).body(body)).await
     }
 
     pub async fn delete(&self, path: &str) -> Result<Value, ClientError> {
         let (url, req) = self.request(reqwest::Method::DELETE, path);
         Self::send(url, req).await
+    }
+
+    /// A delete with `DeleteOptions` (preconditions, propagationPolicy).
+    pub async fn delete_with(&self, path: &str, options: &Value) -> Result<Value, ClientError> {
+        let (url, req) = self.request(reqwest::Method::DELETE, path);
+        Self::send(url, req.json(options)).await
     }
 
     /// Uploads raw bytes (a plugin module, say) with the given content type.

@@ -72,6 +72,7 @@ async fn list_and_watch(
                 return Err(ClientError::Api {
                     url: path.to_string(),
                     code: 504,
+                    reason: "Timeout".into(),
                     message: "watch went silent".into(),
                 });
             }
@@ -93,6 +94,7 @@ async fn list_and_watch(
                         return Err(ClientError::Api {
                             url: path.to_string(),
                             code: 500,
+                            reason: "InternalError".into(),
                             message: format!("unreadable watch event: {e}"),
                         });
                     }
@@ -105,6 +107,11 @@ async fn list_and_watch(
                     return Err(ClientError::Api {
                         url: path.to_string(),
                         code: code as u16,
+                        reason: object
+                            .get("reason")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
                         message: object
                             .get("message")
                             .and_then(Value::as_str)

@@ -11,6 +11,7 @@ use wasmtime::{Config, Engine};
 
 use crate::artifact::{self, LoadError, PluginKind};
 use crate::cache::DiskCache;
+use crate::controller::{ControllerPluginPre, ControllerState};
 use crate::sandbox::HostState;
 use crate::scheduler_policy::SchedulerPre;
 
@@ -44,6 +45,7 @@ struct Inner {
     disk: Option<DiskCache>,
     compiled: Mutex<Compiled>,
     scheduler_linker: Linker<HostState>,
+    controller_linker: Linker<ControllerState>,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -61,6 +63,7 @@ pub struct LoadedPlugin {
     pub digest: String,
     pub kind: PluginKind,
     pub(crate) scheduler: Option<SchedulerPre<HostState>>,
+    pub(crate) controller: Option<ControllerPluginPre<ControllerState>>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -84,6 +87,7 @@ impl PluginHost {
         let mut scheduler_linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut scheduler_linker)
             .map_err(|e| anyhow::anyhow!("linking WASI: {e:#}"))?;
+        let controller_linker = crate::controller::linker(&engine)?;
 
         let disk = match &config.cache_dir {
             Some(dir) => match DiskCache::open(dir, &engine) {
@@ -117,6 +121,7 @@ impl PluginHost {
                 disk,
                 compiled: Mutex::new(Compiled::default()),
                 scheduler_linker,
+                controller_linker,
                 stop_ticker,
             }),
         })
@@ -141,28 +146,36 @@ impl PluginHost {
         let engine = self.engine();
         let ty = component.component_type();
         let kind = artifact::identify(name, ty.exports(engine).map(|(n, _)| n))?;
-        let scheduler = match kind {
+        let invalid = |e: wasmtime::Error| LoadError::Invalid {
+            name: name.into(),
+            message: format!("{e:#}"),
+        };
+        let (scheduler, controller) = match kind {
             PluginKind::SchedulerPolicy => {
                 let pre = self
                     .inner
                     .scheduler_linker
                     .instantiate_pre(&component)
-                    .map_err(|e| LoadError::Invalid {
-                        name: name.into(),
-                        message: format!("{e:#}"),
-                    })?;
-                Some(SchedulerPre::new(pre).map_err(|e| LoadError::Invalid {
-                    name: name.into(),
-                    message: format!("{e:#}"),
-                })?)
+                    .map_err(invalid)?;
+                (Some(SchedulerPre::new(pre).map_err(invalid)?), None)
             }
-            PluginKind::Controller => None,
+            PluginKind::Controller => {
+                // Linking fails here, not at the first reconcile, when the module
+                // imports something the host does not offer.
+                let pre = self
+                    .inner
+                    .controller_linker
+                    .instantiate_pre(&component)
+                    .map_err(invalid)?;
+                (None, Some(ControllerPluginPre::new(pre).map_err(invalid)?))
+            }
         };
         Ok(LoadedPlugin {
             name: name.into(),
             digest,
             kind,
             scheduler,
+            controller,
         })
     }
 

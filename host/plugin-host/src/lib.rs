@@ -9,12 +9,14 @@
 //!
 //! [`PluginHost::load`] validates a module (is it a component, which Wharf interface
 //! and version does it export) before anything runs it. Each role then makes
-//! instances of the interface it uses, e.g. [`scheduler_policy::PolicyInstance`];
-//! every call into an instance is bounded by a deadline and a memory cap, and a trap
-//! leaves the instance poisoned so the caller drops it and builds a fresh one.
+//! instances of the interface it uses ([`scheduler_policy::PolicyInstance`],
+//! [`controller::ControllerInstance`]); every call into an instance is bounded by a
+//! deadline and a memory cap, and a trap leaves the instance poisoned so the caller
+//! drops it and builds a fresh one.
 
 mod artifact;
 mod cache;
+pub mod controller;
 mod failures;
 mod host;
 mod sandbox;

@@ -182,6 +182,33 @@ pub(crate) fn classify(
     }
 }
 
+/// A failed instantiation: a trap while starting (in the guest's initialisers)
+/// is reported as the instance not starting.
+pub(crate) fn instantiation_failed(
+    plugin: &str,
+    err: wasmtime::Error,
+    memory_refused: bool,
+    deadline: Duration,
+) -> CallError {
+    match classify(plugin, "instantiating", err, memory_refused, deadline) {
+        CallError::Trap { message, .. } => CallError::Instantiate {
+            plugin: plugin.into(),
+            message,
+        },
+        other => other,
+    }
+}
+
+/// What a call into an instance that trapped before gets.
+pub(crate) fn poisoned(plugin: &str, what: &'static str) -> CallError {
+    CallError::Trap {
+        plugin: plugin.into(),
+        kind: TrapKind::Crash,
+        what,
+        message: "the instance trapped earlier and cannot be used again".into(),
+    }
+}
+
 fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or(s).to_string()
 }

@@ -4,7 +4,7 @@ use wasmtime::Store;
 
 use crate::artifact::PluginKind;
 use crate::host::{LoadedPlugin, PluginHost};
-use crate::sandbox::{CallError, HostState, Limits, classify};
+use crate::sandbox::{CallError, HostState, Limits, classify, instantiation_failed, poisoned};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -63,15 +63,12 @@ impl PolicyInstance {
             Ok(b) => b,
             Err(e) => {
                 let refused = store.data().limiter.refused;
-                return Err(
-                    match classify(&plugin.name, "instantiating", e, refused, limits.deadline) {
-                        CallError::Trap { message, .. } => CallError::Instantiate {
-                            plugin: plugin.name.clone(),
-                            message,
-                        },
-                        other => other,
-                    },
-                );
+                return Err(instantiation_failed(
+                    &plugin.name,
+                    e,
+                    refused,
+                    limits.deadline,
+                ));
             }
         };
         let mut instance = PolicyInstance {
@@ -122,12 +119,7 @@ impl PolicyInstance {
         f: impl FnOnce(&bindings::Scheduler, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
         if self.poisoned {
-            return Err(CallError::Trap {
-                plugin: self.plugin.name.clone(),
-                kind: crate::TrapKind::Crash,
-                what,
-                message: "the instance trapped earlier and cannot be used again".into(),
-            });
+            return Err(poisoned(&self.plugin.name, what));
         }
         self.store.data_mut().limiter.refused = false;
         self.store

@@ -10,7 +10,6 @@
 pub mod convert;
 mod core;
 pub mod metrics;
-pub mod plugin_objects;
 pub mod profiles;
 pub mod queue;
 mod writer;
@@ -19,7 +18,8 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use wharf_client::{Client, Reflected, reflect};
-use wharf_plugin_host::{Limits, LoadedPlugin, PluginHost};
+use wharf_plugin_host::scheduler_policy::PolicyInstance;
+use wharf_plugin_host::{Limits, LoadedPlugin, PluginHost, PluginKind};
 
 pub use crate::core::{CoreEvent, unschedulable_message};
 pub use crate::metrics::Metrics;
@@ -36,6 +36,7 @@ pub struct Scheduler {
     events: std::sync::mpsc::Sender<CoreEvent>,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
+    host: PluginHost,
 }
 
 impl Scheduler {
@@ -80,8 +81,9 @@ impl Scheduler {
             events: core_tx,
             metrics,
             limits: config.limits,
+            host: plugin_host.clone(),
         };
-        plugin_objects::spawn(client, plugin_host, scheduler.clone());
+        wharf_plugin_objects::spawn(client, plugin_host, scheduler.clone());
         Ok(scheduler)
     }
 
@@ -116,6 +118,74 @@ impl Scheduler {
 
     pub fn stop(&self) {
         let _ = self.events.send(CoreEvent::Stop);
+    }
+}
+
+#[async_trait::async_trait]
+impl wharf_plugin_objects::Runner for Scheduler {
+    fn kind(&self) -> PluginKind {
+        PluginKind::SchedulerPolicy
+    }
+
+    fn builtins(&self) -> &'static [wharf_builtin_plugins::Builtin] {
+        wharf_builtin_plugins::SCHEDULER_POLICIES
+    }
+
+    async fn install(
+        &self,
+        name: &str,
+        plugin: LoadedPlugin,
+        config: String,
+        shadow: bool,
+    ) -> Result<(), String> {
+        let host = self.host.clone();
+        let limits = self.limits;
+        let (plugin, config) = tokio::task::spawn_blocking(move || {
+            PolicyInstance::new(&host, &plugin, limits, &config).map_err(|e| e.to_string())?;
+            Ok::<_, String>((plugin, config))
+        })
+        .await
+        .map_err(|e| format!("trying the policy: {e}"))??;
+        Scheduler::install(self, name, plugin, config, shadow);
+        Ok(())
+    }
+
+    fn clear_shadow(&self, name: &str) {
+        Scheduler::clear_shadow(self, name);
+    }
+
+    fn removed(&self, name: &str) {
+        match wharf_builtin_plugins::scheduler_policy(name) {
+            // Deleting the object of a built-in profile returns it to the embedded
+            // policy; the object is registered again at the next start.
+            Some(builtin) => match self.host.load(builtin.name, builtin.wasm) {
+                Ok(p) => {
+                    Scheduler::install(self, name, p, "{}".into(), false);
+                    Scheduler::clear_shadow(self, name);
+                }
+                Err(e) => {
+                    tracing::error!(plugin = name, error = %e, "cannot reload the built-in policy")
+                }
+            },
+            None => self.remove_profile(name),
+        }
+    }
+
+    fn reports(&self) -> Vec<wharf_plugin_objects::Report> {
+        self.metrics
+            .profiles()
+            .into_iter()
+            .map(|p| wharf_plugin_objects::Report {
+                name: p.profile,
+                digest: p.digest,
+                failures: p.failures,
+                failed: p.failed,
+                last_error: p.last_error,
+                shadow_digest: p.shadow_digest,
+                shadow_cycles: p.shadow.cycles,
+                shadow_agreed: p.shadow.agreed,
+            })
+            .collect()
     }
 }
 

@@ -143,25 +143,12 @@ pub(crate) fn event(
     reason: &str,
     message: &str,
 ) -> Value {
-    let now = wharf_api_types::meta::now_rfc3339();
-    let name = involved["name"].as_str().unwrap_or("object");
-    json!({
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {
-            "generateName": format!("{name}."),
-            "namespace": namespace,
-        },
-        "involvedObject": involved,
-        "reason": reason,
-        "message": message,
-        "type": if warning { "Warning" } else { "Normal" },
-        "source": {"component": COMPONENT},
-        "reportingComponent": COMPONENT,
-        "reportingInstance": COMPONENT,
-        "firstTimestamp": now,
-        "lastTimestamp": now,
-        "count": 1,
-        "action": if reason == "Scheduled" { "Binding" } else { "Scheduling" },
-    })
+    let mut event = wharf_api_types::event::new(COMPONENT, involved, warning, reason, message);
+    event["metadata"]["namespace"] = json!(namespace);
+    event["action"] = json!(if reason == "Scheduled" {
+        "Binding"
+    } else {
+        "Scheduling"
+    });
+    event
 }

@@ -142,10 +142,24 @@ pub struct ServerArgs {
     /// Memory each plugin instance may use, in MiB.
     #[arg(long, default_value_t = 64)]
     pub plugin_memory_mib: usize,
-    /// Run only the store and API server (`wharf server`), e.g. when another
-    /// server's scheduler serves the cluster, or to measure the API alone.
+    /// Run without the scheduler, e.g. when another server's scheduler serves
+    /// the cluster, or to measure the API alone.
     #[arg(long)]
     pub no_scheduler: bool,
+    /// Run without the controller manager (no ReplicaSet, ServiceAccount …
+    /// controllers), e.g. to measure the API alone.
+    #[arg(long)]
+    pub no_controllers: bool,
+    /// Keys each controller reconciles at once (each key by one worker at most).
+    #[arg(long, default_value_t = 4)]
+    pub controller_workers: usize,
+    /// Budget of one reconcile's own computation, in milliseconds; the time it
+    /// waits for the API is not counted.
+    #[arg(long, default_value_t = 1000)]
+    pub controller_deadline_ms: u64,
+    /// Memory each controller instance may use, in MiB.
+    #[arg(long, default_value_t = 256)]
+    pub controller_memory_mib: usize,
 }
 
 #[derive(Debug, Args)]

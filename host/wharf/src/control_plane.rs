@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use wharf_apiserver::MetricsSource;
 use wharf_client::{Client, Kubeconfig};
+use wharf_controller_manager::{ControllerManager, ControllerManagerConfig};
 use wharf_plugin_host::{HostConfig, Limits, PluginHost};
 use wharf_scheduler::{Scheduler, SchedulerConfig};
 use wharf_store::{SledStore, SledStoreOptions, Store};
@@ -24,7 +25,7 @@ pub enum Shape {
 
 /// Roles of the all-in-one shape that are not built yet; `wharf up` says so rather
 /// than pretend.
-const NOT_YET_BUILT: &[&str] = &["controller manager", "kubelet", "proxy"];
+const NOT_YET_BUILT: &[&str] = &["kubelet", "proxy"];
 
 pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
     if !args.listen.ip().is_loopback() {
@@ -55,49 +56,67 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         .write(&kubeconfig)
         .context("writing the admin kubeconfig")?;
 
-    // The scheduler talks to the API like any client; it reflects until the server
-    // below is serving.
+    // The scheduler and the controller manager talk to the API like any client;
+    // they retry until the server below is serving.
+    let plugins = PluginHost::new(HostConfig {
+        cache_dir: Some(data_dir.join("plugin-cache")),
+        ..HostConfig::default()
+    })
+    .context("starting the plugin host")?;
+    let client = Client::new(&format!("http://{addr}"), None);
+    let mut metrics: Vec<MetricsSource> = Vec::new();
     let scheduler = if args.no_scheduler {
         None
     } else {
-        let plugins = PluginHost::new(HostConfig {
-            cache_dir: Some(data_dir.join("plugin-cache")),
-            ..HostConfig::default()
-        })
-        .context("starting the plugin host")?;
         let limits = Limits {
             deadline: Duration::from_millis(args.plugin_deadline_ms.max(1)),
             memory_bytes: args.plugin_memory_mib.max(1) << 20,
         };
-        let client = Client::new(&format!("http://{addr}"), None);
-        Some(
-            Scheduler::start(client, plugins, SchedulerConfig { limits })
-                .context("starting the scheduler")?,
-        )
+        let s = Scheduler::start(client.clone(), plugins.clone(), SchedulerConfig { limits })
+            .context("starting the scheduler")?;
+        let m = s.metrics.clone();
+        metrics.push(Arc::new(move || m.render()));
+        Some(s)
     };
-    let metrics: Vec<MetricsSource> = match &scheduler {
-        Some(s) => {
-            let m = s.metrics.clone();
-            vec![Arc::new(move || m.render())]
-        }
-        None => Vec::new(),
+    let controllers = if args.no_controllers {
+        None
+    } else {
+        let config = ControllerManagerConfig {
+            limits: Limits {
+                deadline: Duration::from_millis(args.controller_deadline_ms.max(1)),
+                memory_bytes: args.controller_memory_mib.max(1) << 20,
+            },
+            workers: args.controller_workers.max(1),
+        };
+        let c = ControllerManager::start(client.clone(), plugins.clone(), config)
+            .await
+            .context("starting the controller manager")?;
+        let m = c.metrics();
+        metrics.push(Arc::new(move || m.render()));
+        Some(c)
+    };
+    let roles = match (&scheduler, &controllers) {
+        (Some(_), Some(_)) => "API server, scheduler and controller manager",
+        (Some(_), None) => "API server and scheduler",
+        (None, Some(_)) => "API server and controller manager",
+        (None, None) => "API server",
     };
 
     match shape {
         Shape::AllInOne => {
             tracing::info!(
                 not_yet_built = %NOT_YET_BUILT.join(", "),
-                "wharf up: running the store, API server and scheduler; the other roles are not built yet"
+                "wharf up: running the store, {roles}; the other roles are not built yet"
             );
             eprintln!(
-                "wharf up: store + API server + scheduler on http://{addr} (not yet built: {}).\n  export KUBECONFIG={}",
+                "wharf up: store + {roles} on http://{addr} (not yet built: {}).\n  export KUBECONFIG={}",
                 NOT_YET_BUILT.join(", "),
                 kubeconfig.display()
             );
         }
         Shape::Server => {
             eprintln!(
-                "wharf server: API server and scheduler on http://{addr}\n  export KUBECONFIG={}",
+                "wharf server: {roles} on http://{addr}\n  export KUBECONFIG={}",
                 kubeconfig.display()
             );
         }
@@ -105,6 +124,10 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
     let served = wharf_apiserver::serve(store, listener, shutdown_signal(), metrics).await;
     if let Some(s) = &scheduler {
         s.stop();
+    }
+    if let Some(c) = controllers {
+        // Workers finish the reconcile they are in; joining them blocks.
+        let _ = tokio::task::spawn_blocking(move || c.stop()).await;
     }
     served.context("serving the API")?;
     tracing::info!("stopped");

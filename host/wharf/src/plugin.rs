@@ -136,7 +136,7 @@ async fn wait_observed(client: &Client, name: &str, written: &Value) -> anyhow::
         }
         if Instant::now() > deadline {
             bail!(
-                "plugin {name}: the server has not acted on the change after 60 s (is the scheduler running?)"
+                "plugin {name}: the server has not acted on the change after 60 s (are the scheduler and controller manager running?)"
             );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

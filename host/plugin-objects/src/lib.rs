@@ -1,13 +1,16 @@
-//! Plugin objects of kind `scheduler-policy`, turned into scheduler profiles.
+//! Plugin objects (`plugins.wharf.dev`) turned into running plugin versions, for
+//! every role that runs plugins: the scheduler (kind `scheduler-policy`) and the
+//! controller manager (kind `controller`) each pass their own [`Runner`].
 //!
-//! Watches `plugins.wharf.dev`; for each change it fetches the module blob, loads
-//! it (validation and compilation off the async threads) and hands it to the
-//! scheduler, then reports the outcome in the object's status: `Loaded` with the
-//! active module, or `Failed` with the reason while the previous version keeps
-//! running. It also registers the built-in policies as Plugin objects, so that
-//! `kubectl get plugins` and `wharf plugin list` show everything that schedules,
-//! and keeps each object's status current with failure counts and shadow
-//! agreement.
+//! Watches the Plugin objects of the runner's kind; for each change it fetches the
+//! module blob, validates and compiles it (off the async threads) and hands it to
+//! the runner, which tries it before it installs it. The outcome goes into the
+//! object's status: `Loaded` with the active module, or `Failed` with the reason
+//! while the previous version keeps running. A new module pushes the old one onto
+//! `status.history`; a roll back (`spec.module` set to the history's last entry)
+//! pops it. The built-in plugins are registered as Plugin objects, so
+//! `kubectl get plugins` shows everything that runs, and each object's status
+//! follows the runner's live failure counts (and shadow agreement).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -15,21 +18,63 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use wharf_api_types::plugin::{BLOBS_PATH, ModuleRef, Plugin, PluginStatus, ShadowStatus};
+use wharf_builtin_plugins::Builtin;
 use wharf_client::{Client, ClientError, Reflected, reflect};
-use wharf_plugin_host::scheduler_policy::PolicyInstance;
-use wharf_plugin_host::{Limits, LoadedPlugin, PluginHost, PluginKind};
-
-use crate::Scheduler;
-use crate::metrics::ProfileReport;
+use wharf_plugin_host::{LoadedPlugin, PluginHost, PluginKind};
 
 pub const PLUGINS_PATH: &str = "/apis/wharf.dev/v1alpha1/plugins";
-/// Marks a Plugin object that mirrors a policy embedded in the binary.
+/// Marks a Plugin object that mirrors a plugin embedded in the binary.
 pub const BUILTIN_ANNOTATION: &str = "wharf.dev/builtin";
 /// Entries kept in `status.history`.
 const HISTORY_LIMIT: usize = 10;
-const SCHEDULER_POLICY: &str = "scheduler-policy";
 
-/// What has been handed to the scheduler for one Plugin.
+/// A role that runs plugins of one kind.
+#[async_trait::async_trait]
+pub trait Runner: Clone + Send + Sync + 'static {
+    /// The `spec.kind` this runner serves; other Plugins are left to other roles.
+    fn kind(&self) -> PluginKind;
+
+    /// The plugins of this kind embedded in the binary.
+    fn builtins(&self) -> &'static [Builtin];
+
+    /// Tries `plugin` with `config` (a trial instance) and, if it works, makes it
+    /// the active version of `name` (or its shadow). An error is the module's
+    /// fault: the reason it was refused; the running version stays.
+    async fn install(
+        &self,
+        name: &str,
+        plugin: LoadedPlugin,
+        config: String,
+        shadow: bool,
+    ) -> Result<(), String>;
+
+    /// Stops the shadow of `name`, if any.
+    fn clear_shadow(&self, name: &str);
+
+    /// The Plugin object is gone: a built-in returns to the embedded version,
+    /// anything else stops.
+    fn removed(&self, name: &str);
+
+    /// Live numbers of every running plugin, copied into the objects' status.
+    fn reports(&self) -> Vec<Report>;
+}
+
+/// What a runner knows about one running plugin.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    pub name: String,
+    /// The module running now.
+    pub digest: String,
+    pub failures: u64,
+    /// (the module that failed repeatedly, why), once the previous one took over.
+    pub failed: Option<(String, String)>,
+    pub last_error: Option<String>,
+    pub shadow_digest: Option<String>,
+    pub shadow_cycles: u64,
+    pub shadow_agreed: u64,
+}
+
+/// What has been handed to the runner for one Plugin.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Applied {
     /// The last spec tried (whether it loaded or was refused).
@@ -40,9 +85,11 @@ struct Applied {
     shadow: Option<(String, String)>,
 }
 
-pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
+/// Runs until the process stops: registers the runner's built-ins, then follows
+/// the Plugin objects of its kind.
+pub fn spawn<R: Runner>(client: Client, host: PluginHost, runner: R) {
     tokio::spawn(async move {
-        register_builtins(&client).await;
+        register_builtins(&client, runner.kind(), runner.builtins()).await;
         let (tx, mut rx) = mpsc::unbounded_channel();
         tokio::spawn(reflect(client.clone(), PLUGINS_PATH.into(), tx));
         let mut applied: HashMap<String, Applied> = HashMap::new();
@@ -62,7 +109,8 @@ pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
                             for name in gone {
                                 objects.remove(&name);
                                 reported.remove(&name);
-                                removed(&host, &scheduler, &name, &mut applied);
+                                applied.remove(&name);
+                                runner.removed(&name);
                             }
                             items
                         }
@@ -71,7 +119,8 @@ pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
                             if let Some(name) = obj.pointer("/metadata/name").and_then(Value::as_str) {
                                 objects.remove(name);
                                 reported.remove(name);
-                                removed(&host, &scheduler, name, &mut applied);
+                                applied.remove(name);
+                                runner.removed(name);
                             }
                             continue;
                         }
@@ -79,21 +128,20 @@ pub fn spawn(client: Client, host: PluginHost, scheduler: Scheduler) {
                     for item in items {
                         let Ok(plugin) = serde_json::from_value::<Plugin>(item) else { continue };
                         let Some(name) = plugin.metadata.name.clone() else { continue };
-                        if plugin.spec.as_ref().map(|s| s.kind.as_str()) != Some(SCHEDULER_POLICY) {
-                            no_runner(&client, &plugin).await;
+                        if plugin.spec.as_ref().map(|s| s.kind.as_str()) != Some(runner.kind().as_str()) {
                             continue;
                         }
-                        reconcile(&client, &host, &scheduler, &plugin, &mut applied, &mut reported, &mut retry).await;
+                        reconcile(&client, &host, &runner, &plugin, &mut applied, &mut reported, &mut retry).await;
                         objects.insert(name, plugin);
                     }
                 }
                 _ = tick.tick() => {
                     for name in std::mem::take(&mut retry) {
                         if let Some(plugin) = objects.get(&name).cloned() {
-                            reconcile(&client, &host, &scheduler, &plugin, &mut applied, &mut reported, &mut retry).await;
+                            reconcile(&client, &host, &runner, &plugin, &mut applied, &mut reported, &mut retry).await;
                         }
                     }
-                    report(&client, &scheduler.metrics.profiles(), &objects, &mut reported).await;
+                    report(&client, &runner.reports(), &objects, &mut reported).await;
                 }
             }
         }
@@ -107,39 +155,46 @@ fn config_text(config: &Option<Value>) -> String {
     }
 }
 
-/// Fetches, validates and compiles a module, then starts one instance with the
-/// config as a trial, so that a module that traps on start or refuses its config
-/// is refused here rather than failing its first scheduling cycles.
-async fn fetch_and_load(
+/// Fetches, validates and compiles a module, then hands it to the runner, which
+/// tries it (a trial instance with the config) before it installs it, so that a
+/// module that traps on start or refuses its config is refused here rather than
+/// failing its first real calls.
+async fn fetch_and_install<R: Runner>(
     client: &Client,
     host: &PluginHost,
-    limits: Limits,
+    runner: &R,
     name: &str,
     digest: &str,
     config: &str,
-) -> Result<LoadedPlugin, LoadFailure> {
+    shadow: bool,
+) -> Result<(), LoadFailure> {
     let bytes = client
         .get_bytes(&format!("{BLOBS_PATH}/{digest}"))
         .await
         .map_err(|e| LoadFailure::Transient(format!("fetching module {digest}: {e}")))?;
-    let host = host.clone();
-    let name = name.to_string();
-    let config = config.to_string();
-    let digest = digest.to_string();
-    tokio::task::spawn_blocking(move || {
-        let plugin = host.load(&name, &bytes).map_err(|e| e.to_string())?;
-        if plugin.kind != PluginKind::SchedulerPolicy {
-            return Err(format!(
-                "module {digest} is a {} plugin, but spec.kind is scheduler-policy",
-                plugin.kind
-            ));
-        }
-        PolicyInstance::new(&host, &plugin, limits, &config).map_err(|e| e.to_string())?;
-        Ok(plugin)
-    })
-    .await
-    .map_err(|e| LoadFailure::Transient(format!("loading: {e}")))?
-    .map_err(LoadFailure::Refused)
+    let loaded = {
+        let host = host.clone();
+        let name = name.to_string();
+        let digest = digest.to_string();
+        let kind = runner.kind();
+        tokio::task::spawn_blocking(move || {
+            let plugin = host.load(&name, &bytes).map_err(|e| e.to_string())?;
+            if plugin.kind != kind {
+                return Err(format!(
+                    "module {digest} is a {} plugin, but spec.kind is {kind}",
+                    plugin.kind
+                ));
+            }
+            Ok(plugin)
+        })
+        .await
+        .map_err(|e| LoadFailure::Transient(format!("loading: {e}")))?
+        .map_err(LoadFailure::Refused)?
+    };
+    runner
+        .install(name, loaded, config.to_string(), shadow)
+        .await
+        .map_err(LoadFailure::Refused)
 }
 
 /// Why a module could not be put to work.
@@ -151,10 +206,10 @@ enum LoadFailure {
     Transient(String),
 }
 
-async fn reconcile(
+async fn reconcile<R: Runner>(
     client: &Client,
     host: &PluginHost,
-    scheduler: &Scheduler,
+    runner: &R,
     plugin: &Plugin,
     applied: &mut HashMap<String, Applied>,
     reported: &mut HashMap<String, PluginStatus>,
@@ -177,17 +232,18 @@ async fn reconcile(
     let mut changed = false;
 
     if previous.module.as_deref() != Some(spec.module.as_str()) || previous.config != want_config {
-        match fetch_and_load(
+        match fetch_and_install(
             client,
             host,
-            scheduler.limits,
+            runner,
             name,
             &spec.module,
             &want_config,
+            false,
         )
         .await
         {
-            Ok(loaded) => {
+            Ok(()) => {
                 // A new active module: the old one joins the history, unless the
                 // new one is the history's last entry (a roll back), which leaves it.
                 if let Some(old) = status.active_module.clone()
@@ -208,7 +264,6 @@ async fn reconcile(
                         status.history.drain(..excess);
                     }
                 }
-                scheduler.install(name, loaded, want_config.clone(), false);
                 status.phase = Some("Loaded".into());
                 status.active_module = Some(spec.module.clone());
                 status.message = None;
@@ -258,9 +313,8 @@ async fn reconcile(
     if want_shadow != current_shadow && status.active_module.is_some() {
         match &want_shadow {
             Some((module, config)) => {
-                match fetch_and_load(client, host, scheduler.limits, name, module, config).await {
-                    Ok(loaded) => {
-                        scheduler.install(name, loaded, config.clone(), true);
+                match fetch_and_install(client, host, runner, name, module, config, true).await {
+                    Ok(()) => {
                         status.shadow = Some(ShadowStatus {
                             module: module.clone(),
                             cycles: 0,
@@ -279,7 +333,7 @@ async fn reconcile(
                 }
             }
             None => {
-                scheduler.clear_shadow(name);
+                runner.clear_shadow(name);
                 status.shadow = None;
             }
         }
@@ -295,29 +349,6 @@ async fn reconcile(
         status.observed_generation = generation;
         write_status(client, name, &status).await;
         reported.insert(name.to_string(), status);
-    }
-}
-
-fn removed(
-    host: &PluginHost,
-    scheduler: &Scheduler,
-    name: &str,
-    applied: &mut HashMap<String, Applied>,
-) {
-    applied.remove(name);
-    match wharf_builtin_plugins::scheduler_policy(name) {
-        // Deleting the object of a built-in profile returns it to the embedded
-        // policy; the object is registered again at the next start.
-        Some(builtin) => match host.load(builtin.name, builtin.wasm) {
-            Ok(p) => {
-                scheduler.install(name, p, "{}".into(), false);
-                scheduler.clear_shadow(name);
-            }
-            Err(e) => {
-                tracing::error!(plugin = name, error = %e, "cannot reload the built-in policy")
-            }
-        },
-        None => scheduler.remove_profile(name),
     }
 }
 
@@ -347,20 +378,20 @@ async fn write_status(client: &Client, name: &str, status: &PluginStatus) {
     }
 }
 
-/// Copies the scheduler's live numbers (failures, fallbacks, shadow agreement)
+/// Copies the runner's live numbers (failures, fallbacks, shadow agreement)
 /// into the Plugin objects' status when they change.
 async fn report(
     client: &Client,
-    profiles: &[ProfileReport],
+    profiles: &[Report],
     objects: &HashMap<String, Plugin>,
     reported: &mut HashMap<String, PluginStatus>,
 ) {
     for p in profiles {
-        let Some(obj) = objects.get(&p.profile) else {
+        let Some(obj) = objects.get(&p.name) else {
             continue;
         };
         let mut status = reported
-            .get(&p.profile)
+            .get(&p.name)
             .cloned()
             .or_else(|| obj.status.clone())
             .unwrap_or_default();
@@ -383,14 +414,14 @@ async fn report(
         if let (Some(shadow), Some(digest)) = (&mut status.shadow, &p.shadow_digest)
             && shadow.module == *digest
         {
-            shadow.cycles = p.shadow.cycles;
-            shadow.agreed = p.shadow.agreed;
-            shadow.agreement = if p.shadow.cycles == 0 {
+            shadow.cycles = p.shadow_cycles;
+            shadow.agreed = p.shadow_agreed;
+            shadow.agreement = if p.shadow_cycles == 0 {
                 "-".into()
             } else {
                 format!(
                     "{:.1}%",
-                    p.shadow.agreed as f64 * 100.0 / p.shadow.cycles as f64
+                    p.shadow_agreed as f64 * 100.0 / p.shadow_cycles as f64
                 )
             };
         }
@@ -405,38 +436,13 @@ async fn report(
                 "PluginFailed"
             };
             let uid = obj.metadata.uid.as_deref().unwrap_or_default();
-            plugin_event(client, &p.profile, uid, reason, &message).await;
+            plugin_event(client, &p.name, uid, reason, &message).await;
         }
         if status != before {
-            write_status(client, &p.profile, &status).await;
-            reported.insert(p.profile.clone(), status);
+            write_status(client, &p.name, &status).await;
+            reported.insert(p.name.clone(), status);
         }
     }
-}
-
-/// Controller plugins need the controller manager, which this build lacks: say so
-/// in the status, so that `wharf plugin install --kind controller` answers at once
-/// instead of waiting for a runner that does not exist.
-async fn no_runner(client: &Client, plugin: &Plugin) {
-    let Some(name) = plugin.metadata.name.as_deref() else {
-        return;
-    };
-    let status = plugin.status.clone().unwrap_or_default();
-    if status.observed_generation == plugin.metadata.generation
-        && status.phase.as_deref() == Some("Pending")
-    {
-        return;
-    }
-    let status = PluginStatus {
-        phase: Some("Pending".into()),
-        observed_generation: plugin.metadata.generation,
-        message: Some(
-            "controller plugins run in the controller manager, which this Wharf does not have yet"
-                .into(),
-        ),
-        ..status
-    };
-    write_status(client, name, &status).await;
 }
 
 /// A Warning event about a Plugin (cluster-scoped objects' events live in
@@ -444,7 +450,7 @@ async fn no_runner(client: &Client, plugin: &Plugin) {
 async fn plugin_event(client: &Client, name: &str, uid: &str, reason: &str, message: &str) {
     let involved =
         json!({"apiVersion": "wharf.dev/v1alpha1", "kind": "Plugin", "name": name, "uid": uid});
-    let event = crate::writer::event("default", involved, true, reason, message);
+    let event = wharf_api_types::event::new("wharf-plugins", involved, true, reason, message);
     if let Err(e) = client
         .create("/api/v1/namespaces/default/events", &event)
         .await
@@ -453,11 +459,11 @@ async fn plugin_event(client: &Client, name: &str, uid: &str, reason: &str, mess
     }
 }
 
-/// Uploads each embedded policy and creates its Plugin object if there is none.
+/// Uploads each embedded plugin and creates its Plugin object if there is none.
 /// An object still marked built-in but naming another module (an older binary's)
 /// is moved to this binary's module; an operator's own object is left alone.
-async fn register_builtins(client: &Client) {
-    for builtin in wharf_builtin_plugins::SCHEDULER_POLICIES {
+async fn register_builtins(client: &Client, kind: PluginKind, builtins: &[Builtin]) {
+    for builtin in builtins {
         let result: Result<(), ClientError> = async {
             let blob = client
                 .post_bytes(BLOBS_PATH, "application/wasm", builtin.wasm.to_vec())
@@ -494,7 +500,7 @@ async fn register_builtins(client: &Client) {
                                 "wharf.dev/description": builtin.description,
                             },
                         },
-                        "spec": {"kind": SCHEDULER_POLICY, "module": digest},
+                        "spec": {"kind": kind.as_str(), "module": digest},
                     });
                     match client.create(PLUGINS_PATH, &obj).await {
                         Ok(_) | Err(ClientError::Api { code: 409, .. }) => Ok(()),
@@ -506,7 +512,7 @@ async fn register_builtins(client: &Client) {
         }
         .await;
         if let Err(e) = result {
-            tracing::warn!(plugin = builtin.name, error = %e, "could not register the built-in policy");
+            tracing::warn!(plugin = builtin.name, error = %e, "could not register the built-in plugin");
         }
     }
 }

@@ -1,0 +1,175 @@
+//! Which primary objects a change concerns: the owner-reference mapping (a change
+//! to a pod enqueues its ReplicaSet), selector mappings (a pod enqueues the
+//! Services selecting it) and the simpler name mappings, as a controller's
+//! registration declares them.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+use wharf_api_types::selector::{LabelSelector, from_label_selector_object};
+use wharf_plugin_host::controller::Mapping;
+
+use crate::informer::{Change, Entry, Informer};
+
+/// A primary object's place: (namespace, name); the namespace is empty for
+/// cluster-scoped kinds.
+pub type Key = (String, String);
+
+/// The key of an object itself.
+pub fn key_of(e: &Entry) -> Key {
+    (e.namespace().to_string(), e.name().to_string())
+}
+
+/// The name of the controlling owner of `object`, if it is of `kind` in the
+/// group of `api_version`.
+pub fn controller_owner<'a>(object: &'a Value, api_version: &str, kind: &str) -> Option<&'a str> {
+    let group = |v: &str| {
+        v.split_once('/')
+            .map(|(g, _)| g.to_string())
+            .unwrap_or_default()
+    };
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        .filter(|r| {
+            r.get("kind").and_then(Value::as_str) == Some(kind)
+                && group(r.get("apiVersion").and_then(Value::as_str).unwrap_or(""))
+                    == group(api_version)
+        })
+        .and_then(|r| r.get("name").and_then(Value::as_str))
+}
+
+fn has_controller(object: &Value) -> bool {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
+        })
+}
+
+/// The selector a primary object carries at a dotted path: a `LabelSelector`
+/// (`matchLabels`/`matchExpressions`) or a plain map of labels. None when absent
+/// or unreadable, which selects nothing.
+pub fn selector_at(object: &Value, path: &str) -> Option<LabelSelector> {
+    let pointer = format!("/{}", path.replace('.', "/"));
+    let value = object.pointer(&pointer)?;
+    let map = value.as_object()?;
+    if map.contains_key("matchLabels") || map.contains_key("matchExpressions") {
+        return from_label_selector_object(value).ok();
+    }
+    if map.is_empty() {
+        return None;
+    }
+    let text: Vec<String> = map
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k}={v}")))
+        .collect();
+    LabelSelector::parse(&text.join(",")).ok()
+}
+
+/// Primaries in the object's namespace whose selector matches its labels.
+fn selecting(primaries: &Informer, object: &Value, namespace: &str, path: &str) -> Vec<Key> {
+    primaries
+        .list(namespace)
+        .iter()
+        .filter(|p| selector_at(&p.value, path).is_some_and(|s| s.matches(object)))
+        .map(|p| key_of(p))
+        .collect()
+}
+
+/// The keys one change to a watched object maps to.
+pub fn keys_for(mapping: &Mapping, primary: &Informer, change: &Change<'_>) -> BTreeSet<Key> {
+    let api_version = &primary.resource.api_version;
+    let kind = &primary.resource.kind;
+    let (old, new): (Option<&Entry>, &Entry) = match change {
+        Change::Upserted { old, new } => (*old, new),
+        Change::Deleted(e) => (None, e),
+    };
+    let mut keys = BTreeSet::new();
+    // An update can move an object between owners or out of a selector: both the
+    // old and the new state are mapped.
+    for e in old.into_iter().chain(std::iter::once(new)) {
+        let ns = e.namespace();
+        match mapping {
+            Mapping::Owner => {
+                if let Some(owner) = controller_owner(&e.value, api_version, kind) {
+                    keys.insert((ns.to_string(), owner.to_string()));
+                }
+            }
+            Mapping::OwnerOrSelector(path) => {
+                if let Some(owner) = controller_owner(&e.value, api_version, kind) {
+                    keys.insert((ns.to_string(), owner.to_string()));
+                } else if !has_controller(&e.value) {
+                    keys.extend(selecting(primary, &e.value, ns, path));
+                }
+            }
+            Mapping::Selector(path) => keys.extend(selecting(primary, &e.value, ns, path)),
+            Mapping::SameName => {
+                keys.insert((ns.to_string(), e.name().to_string()));
+            }
+            Mapping::InNamespace => {
+                if !ns.is_empty() {
+                    keys.insert((String::new(), ns.to_string()));
+                }
+            }
+            Mapping::ByName => {
+                keys.insert((String::new(), e.name().to_string()));
+            }
+            Mapping::None => {}
+        }
+    }
+    keys
+}
+
+/// A handler enqueueing the keys a watched kind's changes map to.
+pub fn handler(
+    mapping: Mapping,
+    primary: Arc<Informer>,
+    enqueue: Arc<dyn Fn(Key) + Send + Sync>,
+) -> crate::informer::Handler {
+    Arc::new(move |change: &Change<'_>| {
+        for key in keys_for(&mapping, &primary, change) {
+            enqueue(key);
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn selectors_of_both_shapes_are_read() {
+        let rs = json!({"spec": {"selector": {"matchLabels": {"app": "web"}}}});
+        let svc = json!({"spec": {"selector": {"app": "web"}}});
+        let pod = json!({"metadata": {"labels": {"app": "web", "x": "y"}}});
+        let other = json!({"metadata": {"labels": {"app": "db"}}});
+        for obj in [&rs, &svc] {
+            let s = selector_at(obj, "spec.selector").unwrap();
+            assert!(s.matches(&pod));
+            assert!(!s.matches(&other));
+        }
+        assert!(selector_at(&json!({"spec": {}}), "spec.selector").is_none());
+        assert!(selector_at(&json!({"spec": {"selector": {}}}), "spec.selector").is_none());
+    }
+
+    #[test]
+    fn the_controlling_owner_of_the_right_kind_is_found() {
+        let pod = json!({"metadata": {"ownerReferences": [
+            {"apiVersion": "v1", "kind": "Node", "name": "n"},
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1", "controller": true},
+        ]}});
+        assert_eq!(
+            controller_owner(&pod, "apps/v1", "ReplicaSet"),
+            Some("web-1")
+        );
+        assert_eq!(controller_owner(&pod, "apps/v1", "Deployment"), None);
+        assert_eq!(controller_owner(&pod, "example.com/v1", "ReplicaSet"), None);
+    }
+}

@@ -1,0 +1,350 @@
+//! The ReplicaSet controller, as Kubernetes' replication controller behaves:
+//! keeps `spec.replicas` active pods matching the selector, adopting orphans that
+//! match and releasing owned pods that no longer do; creates pods from the
+//! template in slow-start batches (1, 2, 4, … up to 500 per pass, stopping at the
+//! first failure, so a broken template costs one error rather than hundreds);
+//! deletes the least useful pods first when scaling down (unassigned before
+//! assigned, pending before running, not ready before ready, newer before older);
+//! and reports replicas, fullyLabeledReplicas, readyReplicas, availableReplicas
+//! and observedGeneration.
+
+mod pods;
+
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use wharf_controller_sdk::selector;
+use wharf_controller_sdk::{
+    Context, Error, EventType, Key, Mapping, Outcome, Reconciler, Registration, registration, watch,
+};
+
+pub use pods::{is_active, is_available, is_ready, rank_for_deletion, slow_start_batches};
+
+/// Most pods created or deleted in one pass (Kubernetes' `burstReplicas`); the
+/// rest follow in the next pass, which the creations' own events trigger.
+pub const BURST: usize = 500;
+
+pub struct ReplicaSetController;
+
+impl Reconciler for ReplicaSetController {
+    fn configure(_config: &str) -> Result<Self, String> {
+        Ok(ReplicaSetController)
+    }
+
+    fn registration(&self) -> Registration {
+        let mut r = registration::<ReplicaSet>(vec![watch::<Pod>(Mapping::OwnerOrSelector(
+            "spec.selector".into(),
+        ))]);
+        r.resync_seconds = 300;
+        r
+    }
+
+    fn reconcile(&self, ctx: &Context<'_>, key: &Key) -> Result<Outcome, Error> {
+        let Some(rs) = ctx.get::<ReplicaSet>(&key.namespace, &key.name)? else {
+            // Deleted: its pods are the garbage collector's business.
+            return Ok(Outcome::Done);
+        };
+        let all: Vec<Pod> = ctx.list(&key.namespace, "")?;
+        let owned = claim(ctx, &rs, all)?;
+        let active: Vec<&Pod> = owned.iter().filter(|p| is_active(p)).collect();
+
+        let spec = rs.spec.as_ref();
+        let want = spec.and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
+        let manage_error = if rs.metadata.deletion_timestamp.is_none() {
+            manage(ctx, &rs, &active, want).err()
+        } else {
+            None
+        };
+
+        let min_ready = spec.and_then(|s| s.min_ready_seconds).unwrap_or(0);
+        let now = k8s_openapi::jiff::Timestamp::now();
+        let status = status(
+            &rs,
+            &active,
+            min_ready,
+            now,
+            manage_error.as_ref().map(|(r, e)| (*r, e)),
+        );
+        if rs.status.as_ref() != Some(&status) {
+            let mut updated = rs.clone();
+            updated.status = Some(status);
+            match ctx.update_status(&updated) {
+                Ok(_) => {}
+                // Changed since the cache saw it: the change brings another pass.
+                Err(e) if e.reason() == Some(wharf_controller_sdk::ErrorReason::Conflict) => {}
+                Err(e) if e.reason() == Some(wharf_controller_sdk::ErrorReason::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some((_, e)) = manage_error {
+            return Err(e);
+        }
+        // A ready pod becomes available after minReadySeconds: look again then.
+        if min_ready > 0
+            && active
+                .iter()
+                .any(|p| is_ready(p) && !is_available(p, min_ready, now))
+        {
+            return Ok(Outcome::RequeueAfter(
+                (min_ready as u32).saturating_mul(1000),
+            ));
+        }
+        Ok(Outcome::Done)
+    }
+}
+
+/// Owned pods after adoption and release, as Kubernetes' ControllerRefManager
+/// decides: a pod this ReplicaSet controls stays if it still matches and is
+/// released otherwise; an orphan that matches is adopted (unless either side is
+/// being deleted); pods controlled by others are left alone.
+fn claim(ctx: &Context<'_>, rs: &ReplicaSet, pods: Vec<Pod>) -> Result<Vec<Pod>, Error> {
+    let uid = rs.metadata.uid.clone().unwrap_or_default();
+    let selector = rs.spec.as_ref().map(|s| &s.selector);
+    let mut owned = Vec::new();
+    for mut pod in pods {
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
+        // A ReplicaSet with an empty selector would take every pod: it matches none.
+        let matches = selector.is_some_and(|s| {
+            (s.match_labels.as_ref().is_some_and(|m| !m.is_empty())
+                || s.match_expressions.as_ref().is_some_and(|e| !e.is_empty()))
+                && selector::matches(s, &labels)
+        });
+        let controller = pod
+            .metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|r| r.controller == Some(true))
+            .map(|r| r.uid.clone());
+        match controller {
+            Some(owner) if owner == uid => {
+                if matches {
+                    owned.push(pod);
+                } else if pod.metadata.deletion_timestamp.is_none() {
+                    // Release: no longer ours.
+                    if let Some(refs) = &mut pod.metadata.owner_references {
+                        refs.retain(|r| r.uid != uid);
+                    }
+                    ignore_gone(ctx.update(&pod).map(|_| ()))?;
+                }
+            }
+            Some(_) => {}
+            None => {
+                if matches
+                    && pod.metadata.deletion_timestamp.is_none()
+                    && rs.metadata.deletion_timestamp.is_none()
+                {
+                    pod.metadata
+                        .owner_references
+                        .get_or_insert_with(Vec::new)
+                        .push(owner_reference(rs));
+                    match ctx.update(&pod) {
+                        Ok(adopted) => owned.push(adopted),
+                        Err(e) => ignore_gone(Err(e))?,
+                    }
+                }
+            }
+        }
+    }
+    Ok(owned)
+}
+
+/// A pod that vanished or changed meanwhile is not an error: its own event
+/// brings the next pass.
+fn ignore_gone(r: Result<(), Error>) -> Result<(), Error> {
+    match r {
+        Err(e)
+            if matches!(
+                e.reason(),
+                Some(
+                    wharf_controller_sdk::ErrorReason::NotFound
+                        | wharf_controller_sdk::ErrorReason::Conflict
+                )
+            ) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+pub fn owner_reference(rs: &ReplicaSet) -> OwnerReference {
+    OwnerReference {
+        api_version: "apps/v1".into(),
+        kind: "ReplicaSet".into(),
+        name: rs.metadata.name.clone().unwrap_or_default(),
+        uid: rs.metadata.uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// Creates or deletes pods towards `want`, at most [`BURST`] per pass.
+/// A failure says which way it failed (`FailedCreate`, `FailedDelete`), as the
+/// ReplicaFailure condition reports it.
+fn manage(
+    ctx: &Context<'_>,
+    rs: &ReplicaSet,
+    active: &[&Pod],
+    want: usize,
+) -> Result<(), (&'static str, Error)> {
+    let have = active.len();
+    if have < want {
+        let missing = (want - have).min(BURST);
+        let pod = pod_from_template(rs).map_err(|e| ("FailedCreate", e))?;
+        let mut first_error = None;
+        for batch in slow_start_batches(missing) {
+            let results = ctx.create_all(&vec![pod.clone(); batch]);
+            for r in results {
+                match r {
+                    Ok(created) => ctx.event(
+                        rs,
+                        EventType::Normal,
+                        "SuccessfulCreate",
+                        &format!("Created pod: {}", created.metadata.name.unwrap_or_default()),
+                    ),
+                    Err(e) => {
+                        if first_error.is_none() {
+                            ctx.event(
+                                rs,
+                                EventType::Warning,
+                                "FailedCreate",
+                                &format!("Error creating: {e}"),
+                            );
+                            first_error = Some(e);
+                        }
+                    }
+                }
+            }
+            // Stop at the first failing batch: the rest would fail alike.
+            if let Some(e) = first_error {
+                return Err(("FailedCreate", e));
+            }
+        }
+    } else if have > want {
+        let mut ranked: Vec<&Pod> = active.to_vec();
+        rank_for_deletion(&mut ranked);
+        let victims: Vec<(String, String, Option<String>)> = ranked
+            .iter()
+            .take((have - want).min(BURST))
+            .map(|p| {
+                (
+                    p.metadata.namespace.clone().unwrap_or_default(),
+                    p.metadata.name.clone().unwrap_or_default(),
+                    p.metadata.uid.clone(),
+                )
+            })
+            .collect();
+        let mut first_error = None;
+        for (r, (_, name, _)) in ctx.delete_all::<Pod>(&victims).into_iter().zip(&victims) {
+            match r {
+                Ok(()) => ctx.event(
+                    rs,
+                    EventType::Normal,
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {name}"),
+                ),
+                Err(e) if e.reason() == Some(wharf_controller_sdk::ErrorReason::NotFound) => {}
+                Err(e) => {
+                    if first_error.is_none() {
+                        ctx.event(
+                            rs,
+                            EventType::Warning,
+                            "FailedDelete",
+                            &format!("Error deleting: {e}"),
+                        );
+                        first_error = Some(e);
+                    }
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(("FailedDelete", e));
+        }
+    }
+    Ok(())
+}
+
+/// A pod as the template describes it, named `<replicaset>-<random>`.
+pub fn pod_from_template(rs: &ReplicaSet) -> Result<Pod, Error> {
+    let template = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.clone())
+        .ok_or_else(|| Error::Other("the ReplicaSet has no pod template".into()))?;
+    let meta = template.metadata.unwrap_or_default();
+    Ok(Pod {
+        metadata: ObjectMeta {
+            generate_name: Some(format!("{}-", rs.metadata.name.clone().unwrap_or_default())),
+            namespace: rs.metadata.namespace.clone(),
+            labels: meta.labels,
+            annotations: meta.annotations,
+            finalizers: meta.finalizers,
+            owner_references: Some(vec![owner_reference(rs)]),
+            ..Default::default()
+        },
+        spec: template.spec,
+        status: None,
+    })
+}
+
+/// The status the pods add up to.
+pub fn status(
+    rs: &ReplicaSet,
+    active: &[&Pod],
+    min_ready: i32,
+    now: k8s_openapi::jiff::Timestamp,
+    manage_error: Option<(&str, &Error)>,
+) -> ReplicaSetStatus {
+    let template_labels = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.as_ref())
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default();
+    let fully_labeled = active
+        .iter()
+        .filter(|p| {
+            let labels = p.metadata.labels.as_ref();
+            template_labels
+                .iter()
+                .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+        })
+        .count();
+    let ready = active.iter().filter(|p| is_ready(p)).count();
+    let available = active
+        .iter()
+        .filter(|p| is_available(p, min_ready, now))
+        .count();
+    let previous = rs.status.clone().unwrap_or_default();
+    let mut conditions: Vec<ReplicaSetCondition> = previous
+        .conditions
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.type_ != "ReplicaFailure")
+        .collect();
+    if let Some((reason, e)) = manage_error {
+        conditions.push(ReplicaSetCondition {
+            type_: "ReplicaFailure".into(),
+            status: "True".into(),
+            reason: Some(reason.into()),
+            message: Some(e.to_string()),
+            last_transition_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now)),
+        });
+    }
+    ReplicaSetStatus {
+        replicas: active.len() as i32,
+        fully_labeled_replicas: Some(fully_labeled as i32),
+        ready_replicas: Some(ready as i32),
+        available_replicas: Some(available as i32),
+        observed_generation: rs.metadata.generation,
+        conditions: if conditions.is_empty() {
+            None
+        } else {
+            Some(conditions)
+        },
+    }
+}
+
+wharf_controller_sdk::export_controller!(ReplicaSetController);
