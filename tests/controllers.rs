@@ -215,3 +215,216 @@ fn controllers_are_plugin_objects() {
     assert_eq!(p["spec"]["kind"], "controller");
     assert_eq!(p["metadata"]["annotations"]["wharf.dev/builtin"], "true");
 }
+
+fn deployment(replicas: u32, image: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+  annotations: {{kubernetes.io/change-cause: "image {image}"}}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: api}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {{maxSurge: 1, maxUnavailable: 1}}
+  template:
+    metadata:
+      labels: {{app: api}}
+    spec:
+      containers:
+      - name: c
+        image: {image}
+        resources:
+          requests: {{cpu: 100m, memory: 32Mi}}
+"#
+    )
+}
+
+fn rollout_status(s: &Server) -> String {
+    s.ok(&["rollout", "status", "deployment/api", "--timeout=90s"])
+}
+
+fn images(s: &Server) -> Vec<String> {
+    live_pods(s, "app=api")
+        .iter()
+        .map(|p| {
+            p["spec"]["containers"][0]["image"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn a_deployment_rolls_out_scales_rolls_back_and_is_collected() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 4, "node", &[]);
+    s.apply(&deployment(4, "busybox:1.36"));
+    let out = rollout_status(&s);
+    assert!(out.contains("successfully rolled out"), "{out}");
+    let table = s.ok(&["get", "deployment", "api"]);
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(row[1..4], ["4/4", "4", "4"], "{table}");
+    let d = s.get_json(&["deployment", "api"]);
+    let conditions = d["status"]["conditions"].as_array().unwrap();
+    assert!(
+        conditions
+            .iter()
+            .any(|c| c["type"] == "Available" && c["status"] == "True")
+    );
+    assert!(
+        conditions
+            .iter()
+            .any(|c| c["type"] == "Progressing" && c["reason"] == "NewReplicaSetAvailable")
+    );
+
+    // Scaling goes through the scale subresource and reaches the pods.
+    s.ok(&["scale", "deployment", "api", "--replicas=6"]);
+    rollout_status(&s);
+    wait_for(Duration::from_secs(30), "6 pods", || {
+        live_pods(&s, "app=api").len() == 6
+    });
+    s.ok(&["scale", "deployment", "api", "--replicas=4"]);
+    rollout_status(&s);
+    wait_for(Duration::from_secs(30), "4 pods", || {
+        live_pods(&s, "app=api").len() == 4
+    });
+
+    // A new image rolls out without ever dropping below 4 - maxUnavailable
+    // available pods, nor going above 4 + maxSurge pods.
+    s.ok(&["set", "image", "deployment/api", "c=busybox:1.37"]);
+    s.ok(&[
+        "annotate",
+        "deployment/api",
+        "kubernetes.io/change-cause=image busybox:1.37",
+        "--overwrite",
+    ]);
+    let mut lowest_available = i64::MAX;
+    let mut highest_total = 0usize;
+    wait_for(
+        Duration::from_secs(90),
+        "every pod on the new image",
+        || {
+            let d = s.get_json(&["deployment", "api"]);
+            if d["status"]["observedGeneration"] == d["metadata"]["generation"] {
+                lowest_available =
+                    lowest_available.min(d["status"]["availableReplicas"].as_i64().unwrap_or(0));
+            }
+            let pods = live_pods(&s, "app=api");
+            highest_total = highest_total.max(pods.len());
+            let imgs: Vec<String> = pods
+                .iter()
+                .map(|p| {
+                    p["spec"]["containers"][0]["image"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect();
+            imgs.len() == 4 && imgs.iter().all(|i| i == "busybox:1.37")
+        },
+    );
+    rollout_status(&s);
+    assert!(
+        lowest_available >= 3,
+        "availability dipped to {lowest_available}"
+    );
+    assert!(highest_total <= 5, "{highest_total} pods at once");
+    let history = s.ok(&["rollout", "history", "deployment/api"]);
+    assert!(
+        history.contains("1 ") && history.contains("2 "),
+        "{history}"
+    );
+    assert!(history.contains("image busybox:1.37"), "{history}");
+    let sets = s.get_json(&["rs", "-l", "app=api"]);
+    assert_eq!(sets["items"].as_array().unwrap().len(), 2, "{sets}");
+
+    // Undo returns to the first template; its ReplicaSet becomes revision 3.
+    s.ok(&["rollout", "undo", "deployment/api"]);
+    wait_for(
+        Duration::from_secs(90),
+        "every pod back on the old image",
+        || {
+            let imgs = images(&s);
+            imgs.len() == 4 && imgs.iter().all(|i| i == "busybox:1.36")
+        },
+    );
+    rollout_status(&s);
+    let d = s.get_json(&["deployment", "api"]);
+    assert_eq!(
+        d["metadata"]["annotations"]["deployment.kubernetes.io/revision"], "3",
+        "{d}"
+    );
+
+    // Deleting the Deployment takes its ReplicaSets and their pods along.
+    s.ok(&["delete", "deployment", "api"]);
+    wait_for(
+        Duration::from_secs(60),
+        "ReplicaSets and pods collected",
+        || {
+            s.get_json(&["rs", "-l", "app=api"])["items"]
+                .as_array()
+                .is_some_and(|i| i.is_empty())
+                && s.get_json(&["pods", "-l", "app=api"])["items"]
+                    .as_array()
+                    .is_some_and(|i| i.is_empty())
+        },
+    );
+}
+
+#[test]
+fn orphan_and_foreground_deletion_follow_the_propagation_policy() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 2, "node", &[]);
+    s.apply(RS);
+    wait_replicas(&s, "web", "app=web", 3);
+
+    // Orphan: the ReplicaSet goes, its pods stay, released.
+    s.ok(&["delete", "rs", "web", "--cascade=orphan"]);
+    wait_for(Duration::from_secs(30), "the ReplicaSet gone", || {
+        !s.kubectl(&["get", "rs", "web"]).status.success()
+    });
+    let orphans = live_pods(&s, "app=web");
+    assert_eq!(orphans.len(), 3);
+    wait_for(Duration::from_secs(30), "the pods released", || {
+        live_pods(&s, "app=web").iter().all(|p| {
+            p["metadata"]["ownerReferences"]
+                .as_array()
+                .is_none_or(|r| r.is_empty())
+        })
+    });
+
+    // A new ReplicaSet adopts them; foreground deletion then waits for them.
+    s.apply(RS);
+    wait_for(Duration::from_secs(30), "the orphans adopted", || {
+        let rs = s.get_json(&["rs", "web"]);
+        let uid = rs["metadata"]["uid"].clone();
+        let pods = live_pods(&s, "app=web");
+        pods.len() == 3
+            && pods
+                .iter()
+                .all(|p| p["metadata"]["ownerReferences"][0]["uid"] == uid)
+    });
+    s.ok(&[
+        "delete",
+        "rs",
+        "web",
+        "--cascade=foreground",
+        "--wait=false",
+    ]);
+    wait_for(
+        Duration::from_secs(60),
+        "the pods and then the ReplicaSet gone",
+        || {
+            s.get_json(&["pods", "-l", "app=web"])["items"]
+                .as_array()
+                .is_some_and(|i| i.is_empty())
+                && !s.kubectl(&["get", "rs", "web"]).status.success()
+        },
+    );
+}

@@ -20,6 +20,8 @@ fn main() {
         "plugins/sdk",
         "plugins/controller-sdk",
         "plugins/controller-replicaset",
+        "plugins/controller-deployment",
+        "plugins/controller-gc",
         "plugins/controller-serviceaccount",
         "plugins/scheduler-default",
         "plugins/scheduler-binpack",

@@ -366,6 +366,9 @@ async fn patch(
 #[derive(Default)]
 pub(crate) struct DeleteOptions {
     grace_period: Option<i64>,
+    /// `Foreground` or `Orphan` hold the object (by a finalizer) until the
+    /// garbage collector has dealt with its dependents; `Background` does not.
+    propagation: Option<String>,
     precondition_uid: Option<String>,
     precondition_rv: Option<u64>,
     dry_run: bool,
@@ -424,6 +427,7 @@ fn delete_options(
     }
     Ok(DeleteOptions {
         grace_period,
+        propagation: policy,
         precondition_uid: doc
             .pointer("/preconditions/uid")
             .and_then(Value::as_str)
@@ -509,13 +513,31 @@ pub(crate) async fn delete_one(
             ));
         }
         let mut marked = current.clone();
+        // Foreground and orphan deletion wait for the garbage collector, which
+        // removes the finalizer once the dependents are deleted or released.
+        let policy_finalizer = match opts.propagation.as_deref() {
+            Some("Foreground") => Some("foregroundDeletion"),
+            Some("Orphan") => Some("orphan"),
+            _ => None,
+        };
+        if let Some(f) = policy_finalizer
+            && info.kind != "Namespace"
+            && !meta::finalizers(&marked).iter().any(|x| x == f)
+        {
+            let list = meta::metadata_mut(&mut marked)
+                .entry("finalizers")
+                .or_insert_with(|| json!([]));
+            if let Some(list) = list.as_array_mut() {
+                list.push(json!(f));
+            }
+        }
         let pending = if info.kind == "Namespace" {
             mark_deleting(&mut marked, 0);
             if let Some(status) = marked.get_mut("status").and_then(Value::as_object_mut) {
                 status.insert("phase".into(), json!("Terminating"));
             }
             namespace_pending(info, &marked) || !meta::finalizers(&marked).is_empty()
-        } else if !meta::finalizers(&current).is_empty() {
+        } else if !meta::finalizers(&marked).is_empty() {
             mark_deleting(&mut marked, 0);
             true
         } else if info.kind == "Pod" {

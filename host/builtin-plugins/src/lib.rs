@@ -9,6 +9,9 @@ pub struct Builtin {
     pub name: &'static str,
     pub description: &'static str,
     pub wasm: &'static [u8],
+    /// The Plugin's `spec.config` (JSON): one module can serve several roles
+    /// (the garbage collector, once per kind).
+    pub config: &'static str,
 }
 
 macro_rules! artifact {
@@ -23,16 +26,19 @@ pub const SCHEDULER_POLICIES: &[Builtin] = &[
         name: "default",
         description: "kube-scheduler's default profile: standard filters, least-allocated scoring",
         wasm: artifact!("wharf_scheduler_default.wasm"),
+        config: "{}",
     },
     Builtin {
         name: "binpack",
         description: "standard filters, most-allocated scoring (fill nodes before using new ones)",
         wasm: artifact!("wharf_scheduler_binpack.wasm"),
+        config: "{}",
     },
     Builtin {
         name: "spread",
         description: "standard filters, spreads a controller's pods evenly over nodes and zones",
         wasm: artifact!("wharf_scheduler_spread.wasm"),
+        config: "{}",
     },
 ];
 
@@ -46,11 +52,37 @@ pub const CONTROLLERS: &[Builtin] = &[
         name: "replicaset",
         description: "keeps each ReplicaSet's pods at spec.replicas, adopting and releasing by selector",
         wasm: artifact!("wharf_controller_replicaset.wasm"),
+        config: "{}",
+    },
+    Builtin {
+        name: "deployment",
+        description: "rolls each Deployment's ReplicaSets (RollingUpdate, Recreate), keeps revisions",
+        wasm: artifact!("wharf_controller_deployment.wasm"),
+        config: "{}",
     },
     Builtin {
         name: "serviceaccount",
         description: "gives every namespace a default ServiceAccount",
         wasm: artifact!("wharf_controller_serviceaccount.wasm"),
+        config: "{}",
+    },
+    Builtin {
+        name: "garbage-collector-pods",
+        description: "deletes pods whose owners are gone",
+        wasm: artifact!("wharf_controller_gc.wasm"),
+        config: r#"{"kind": "v1/Pod", "owners": ["apps/v1/ReplicaSet", "v1/Node"]}"#,
+    },
+    Builtin {
+        name: "garbage-collector-replicasets",
+        description: "deletes ReplicaSets whose owners are gone; foreground and orphan deletion of their pods",
+        wasm: artifact!("wharf_controller_gc.wasm"),
+        config: r#"{"kind": "apps/v1/ReplicaSet", "owners": ["apps/v1/Deployment"], "dependents": ["v1/Pod"]}"#,
+    },
+    Builtin {
+        name: "garbage-collector-deployments",
+        description: "foreground and orphan deletion of Deployments' ReplicaSets",
+        wasm: artifact!("wharf_controller_gc.wasm"),
+        config: r#"{"kind": "apps/v1/Deployment", "dependents": ["apps/v1/ReplicaSet"]}"#,
     },
 ];
 

@@ -217,6 +217,17 @@ impl Cluster for ClusterAccess {
             .map(|e| e.json.to_string())
     }
 
+    fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError> {
+        self.runtime.block_on(async {
+            let r = self.resolve(&kind.api_version, &kind.kind).await?;
+            match self.client.get(&r.object(&key.namespace, &key.name)).await {
+                Ok(v) => Ok(Some(v.to_string())),
+                Err(ClientError::Api { code: 404, .. }) => Ok(None),
+                Err(e) => Err(api_error(e)),
+            }
+        })
+    }
+
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String> {
         let selector = LabelSelector::parse(selector)
             .map_err(|e| format!("label selector {selector:?}: {}", e.0))?;

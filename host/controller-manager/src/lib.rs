@@ -269,6 +269,14 @@ impl ControllerManager {
     }
 }
 
+/// A built-in's config in the form the Plugin object gives it back (compact,
+/// keys ordered), so that the object's first sighting is not taken for a change.
+fn normalized(config: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(config)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| config.to_string())
+}
+
 /// Enqueues every primary of each controller whose registration asks for a
 /// periodic resync, when its period has passed.
 async fn resync_loop(manager: ControllerManager) {
@@ -338,7 +346,10 @@ impl wharf_plugin_objects::Runner for ControllerManager {
                 tokio::spawn(async move {
                     match m.inner.host.load(builtin.name, builtin.wasm) {
                         Ok(p) => {
-                            if let Err(e) = m.install_version(builtin.name, p, "{}".into()).await {
+                            if let Err(e) = m
+                                .install_version(builtin.name, p, normalized(builtin.config))
+                                .await
+                            {
                                 tracing::error!(controller = builtin.name, error = %e, "cannot restore the built-in controller");
                             }
                         }

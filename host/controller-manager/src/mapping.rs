@@ -120,6 +120,24 @@ pub fn keys_for(mapping: &Mapping, primary: &Informer, change: &Change<'_>) -> B
             Mapping::ByName => {
                 keys.insert((String::new(), e.name().to_string()));
             }
+            Mapping::Dependents => {
+                let uid = e.value.pointer("/metadata/uid").and_then(Value::as_str);
+                if let Some(uid) = uid {
+                    for d in primary.list(ns) {
+                        let owned = d
+                            .value
+                            .pointer("/metadata/ownerReferences")
+                            .and_then(Value::as_array)
+                            .is_some_and(|refs| {
+                                refs.iter()
+                                    .any(|r| r.get("uid").and_then(Value::as_str) == Some(uid))
+                            });
+                        if owned {
+                            keys.insert(key_of(&d));
+                        }
+                    }
+                }
+            }
             Mapping::None => {}
         }
     }

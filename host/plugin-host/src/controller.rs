@@ -34,6 +34,7 @@ pub use bindings::wharf::plugin::controller_types::{
 /// which may block.
 pub trait Cluster: Send + Sync {
     fn get(&self, kind: &KindRef, key: &Key) -> Option<String>;
+    fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError>;
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String>;
     fn apply(&self, op: Write) -> Result<String, ApiError>;
     fn apply_all(&self, ops: Vec<Write>) -> Vec<Result<String, ApiError>>;
@@ -71,6 +72,10 @@ impl bindings::wharf::plugin::controller_types::Host for ControllerState {}
 impl bindings::wharf::plugin::cluster::Host for ControllerState {
     fn get(&mut self, kind: KindRef, key: Key) -> Option<String> {
         self.timed(|c| c.get(&kind, &key))
+    }
+
+    fn fetch(&mut self, kind: KindRef, key: Key) -> Result<Option<String>, ApiError> {
+        self.timed(|c| c.fetch(&kind, &key))
     }
 
     fn list(

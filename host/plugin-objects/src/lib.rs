@@ -500,7 +500,13 @@ async fn register_builtins(client: &Client, kind: PluginKind, builtins: &[Builti
                                 "wharf.dev/description": builtin.description,
                             },
                         },
-                        "spec": {"kind": kind.as_str(), "module": digest},
+                        "spec": {
+                            "kind": kind.as_str(),
+                            "module": digest,
+                            "config": serde_json::from_str::<Value>(builtin.config)
+                                .ok()
+                                .filter(|c| c.as_object().is_some_and(|o| !o.is_empty())),
+                        },
                     });
                     match client.create(PLUGINS_PATH, &obj).await {
                         Ok(_) | Err(ClientError::Api { code: 409, .. }) => Ok(()),

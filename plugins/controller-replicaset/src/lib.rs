@@ -13,7 +13,7 @@ mod pods;
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use wharf_controller_sdk::selector;
+use wharf_controller_sdk::ownership;
 use wharf_controller_sdk::{
     Context, Error, EventType, Key, Mapping, Outcome, Reconciler, Registration, registration, watch,
 };
@@ -45,7 +45,12 @@ impl Reconciler for ReplicaSetController {
             return Ok(Outcome::Done);
         };
         let all: Vec<Pod> = ctx.list(&key.namespace, "")?;
-        let owned = claim(ctx, &rs, all)?;
+        let selector = rs
+            .spec
+            .as_ref()
+            .map(|s| s.selector.clone())
+            .unwrap_or_default();
+        let owned = ownership::claim(ctx, &rs, &selector, all)?;
         let active: Vec<&Pod> = owned.iter().filter(|p| is_active(p)).collect();
 
         let spec = rs.spec.as_ref();
@@ -93,90 +98,8 @@ impl Reconciler for ReplicaSetController {
     }
 }
 
-/// Owned pods after adoption and release, as Kubernetes' ControllerRefManager
-/// decides: a pod this ReplicaSet controls stays if it still matches and is
-/// released otherwise; an orphan that matches is adopted (unless either side is
-/// being deleted); pods controlled by others are left alone.
-fn claim(ctx: &Context<'_>, rs: &ReplicaSet, pods: Vec<Pod>) -> Result<Vec<Pod>, Error> {
-    let uid = rs.metadata.uid.clone().unwrap_or_default();
-    let selector = rs.spec.as_ref().map(|s| &s.selector);
-    let mut owned = Vec::new();
-    for mut pod in pods {
-        let labels = pod.metadata.labels.clone().unwrap_or_default();
-        // A ReplicaSet with an empty selector would take every pod: it matches none.
-        let matches = selector.is_some_and(|s| {
-            (s.match_labels.as_ref().is_some_and(|m| !m.is_empty())
-                || s.match_expressions.as_ref().is_some_and(|e| !e.is_empty()))
-                && selector::matches(s, &labels)
-        });
-        let controller = pod
-            .metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .find(|r| r.controller == Some(true))
-            .map(|r| r.uid.clone());
-        match controller {
-            Some(owner) if owner == uid => {
-                if matches {
-                    owned.push(pod);
-                } else if pod.metadata.deletion_timestamp.is_none() {
-                    // Release: no longer ours.
-                    if let Some(refs) = &mut pod.metadata.owner_references {
-                        refs.retain(|r| r.uid != uid);
-                    }
-                    ignore_gone(ctx.update(&pod).map(|_| ()))?;
-                }
-            }
-            Some(_) => {}
-            None => {
-                if matches
-                    && pod.metadata.deletion_timestamp.is_none()
-                    && rs.metadata.deletion_timestamp.is_none()
-                {
-                    pod.metadata
-                        .owner_references
-                        .get_or_insert_with(Vec::new)
-                        .push(owner_reference(rs));
-                    match ctx.update(&pod) {
-                        Ok(adopted) => owned.push(adopted),
-                        Err(e) => ignore_gone(Err(e))?,
-                    }
-                }
-            }
-        }
-    }
-    Ok(owned)
-}
-
-/// A pod that vanished or changed meanwhile is not an error: its own event
-/// brings the next pass.
-fn ignore_gone(r: Result<(), Error>) -> Result<(), Error> {
-    match r {
-        Err(e)
-            if matches!(
-                e.reason(),
-                Some(
-                    wharf_controller_sdk::ErrorReason::NotFound
-                        | wharf_controller_sdk::ErrorReason::Conflict
-                )
-            ) =>
-        {
-            Ok(())
-        }
-        other => other,
-    }
-}
-
 pub fn owner_reference(rs: &ReplicaSet) -> OwnerReference {
-    OwnerReference {
-        api_version: "apps/v1".into(),
-        kind: "ReplicaSet".into(),
-        name: rs.metadata.name.clone().unwrap_or_default(),
-        uid: rs.metadata.uid.clone().unwrap_or_default(),
-        controller: Some(true),
-        block_owner_deletion: Some(true),
-    }
+    ownership::controller_reference(rs)
 }
 
 /// Creates or deletes pods towards `want`, at most [`BURST`] per pass.

@@ -13,6 +13,7 @@ use crate::{
 /// What a reconcile can ask of its host, as the WIT `cluster` interface says it.
 pub trait Api {
     fn get(&self, kind: &KindRef, key: &Key) -> Option<String>;
+    fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError>;
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String>;
     fn apply(&self, op: Write) -> Result<String, ApiError>;
     fn apply_all(&self, ops: Vec<Write>) -> Vec<Result<String, ApiError>>;
@@ -26,6 +27,9 @@ pub struct HostApi;
 impl Api for HostApi {
     fn get(&self, kind: &KindRef, key: &Key) -> Option<String> {
         cluster::get(kind, key)
+    }
+    fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError> {
+        cluster::fetch(kind, key)
     }
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String> {
         cluster::list(kind, namespace, selector)
@@ -164,6 +168,19 @@ impl<'a> Context<'a> {
         name: &str,
     ) -> Result<Option<serde_json::Value>, Error> {
         match self.api.get(kind, &key(namespace, name)) {
+            Some(json) => decode(&format!("{} {namespace}/{name}", kind.kind), &json).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// One object read from the API server itself, bypassing the cache, as JSON.
+    pub fn fetch_json(
+        &self,
+        kind: &KindRef,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, Error> {
+        match self.api.fetch(kind, &key(namespace, name))? {
             Some(json) => decode(&format!("{} {namespace}/{name}", kind.kind), &json).map(Some),
             None => Ok(None),
         }

@@ -29,6 +29,7 @@
 //! ```
 
 mod context;
+pub mod ownership;
 pub mod selector;
 
 /// Bindings generated from `wit/plugin` for the `controller-plugin` world.

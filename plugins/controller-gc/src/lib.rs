@@ -1,0 +1,332 @@
+//! The garbage collector, for one kind of object per instance (its config names
+//! the kind, the kinds that may own it, and the kinds it may own):
+//!
+//! - As a dependent: an object all of whose owners are gone is deleted (checked
+//!   against the API itself, not only the cache, so a cache that lags never
+//!   costs an object); references to owners that are gone are dropped while
+//!   others remain; an owner being deleted in the foreground takes it along; an
+//!   owner deleted with `orphan` lets it go (its reference is removed).
+//! - As an owner being deleted: with `foregroundDeletion`, its dependents are
+//!   deleted and the finalizer removed once none that block it remain; with
+//!   `orphan`, its dependents are released and the finalizer removed.
+//!
+//! Background deletion is the first rule: the owner is gone at once and its
+//! dependents follow.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use wharf_controller_sdk::ownership::skip_lost_race;
+use wharf_controller_sdk::{
+    Context, DeleteRequest, Error, Key, KindRef, Mapping, Outcome, PatchRequest, PatchType,
+    Reconciler, Registration, Watch, Write,
+};
+
+const FOREGROUND: &str = "foregroundDeletion";
+const ORPHAN: &str = "orphan";
+
+#[derive(Debug, Deserialize)]
+struct Config {
+    /// `v1/Pod`, `apps/v1/ReplicaSet`: the kind this instance collects.
+    kind: String,
+    /// Kinds whose objects may own it.
+    #[serde(default)]
+    owners: Vec<String>,
+    /// Kinds it may own.
+    #[serde(default)]
+    dependents: Vec<String>,
+}
+
+fn parse_kind(text: &str) -> Result<KindRef, String> {
+    match text.rsplit_once('/') {
+        Some((api_version, kind)) if !api_version.is_empty() && !kind.is_empty() => Ok(KindRef {
+            api_version: api_version.into(),
+            kind: kind.into(),
+        }),
+        _ => Err(format!(
+            "{text:?} is not a kind; write apiVersion/Kind, e.g. apps/v1/ReplicaSet"
+        )),
+    }
+}
+
+pub struct GarbageCollector {
+    kind: KindRef,
+    owners: Vec<KindRef>,
+    dependents: Vec<KindRef>,
+}
+
+impl Reconciler for GarbageCollector {
+    fn configure(config: &str) -> Result<Self, String> {
+        let c: Config = serde_json::from_str(config)
+            .map_err(|e| format!("config: {e} (expected {{\"kind\": \"apiVersion/Kind\", \"owners\": [...], \"dependents\": [...]}})"))?;
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|k| parse_kind(k))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(GarbageCollector {
+            kind: parse_kind(&c.kind)?,
+            owners: list(&c.owners)?,
+            dependents: list(&c.dependents)?,
+        })
+    }
+
+    fn registration(&self) -> Registration {
+        let mut watches: Vec<Watch> = self
+            .owners
+            .iter()
+            .map(|k| Watch {
+                kind: k.clone(),
+                mapping: Mapping::Dependents,
+            })
+            .collect();
+        watches.extend(self.dependents.iter().map(|k| Watch {
+            kind: k.clone(),
+            mapping: Mapping::Owner,
+        }));
+        Registration {
+            primary: self.kind.clone(),
+            watches,
+            resync_seconds: 600,
+        }
+    }
+
+    fn reconcile(&self, ctx: &Context<'_>, key: &Key) -> Result<Outcome, Error> {
+        let Some(obj) = ctx.get_json(&self.kind, &key.namespace, &key.name)? else {
+            return Ok(Outcome::Done);
+        };
+        if deleting(&obj) {
+            return self.finish_owner(ctx, key, &obj);
+        }
+        self.check_owners(ctx, key, &obj)
+    }
+}
+
+fn deleting(obj: &Value) -> bool {
+    obj.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null())
+}
+
+fn finalizers(obj: &Value) -> Vec<String> {
+    obj.pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect()
+}
+
+fn str_at<'a>(obj: &'a Value, pointer: &str) -> &'a str {
+    obj.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+fn refs(obj: &Value) -> Vec<Value> {
+    obj.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// How an owner reference stands.
+enum OwnerState {
+    Present,
+    /// Gone, or replaced by another object of the same name.
+    Absent,
+    /// Being deleted and waiting for its dependents to go.
+    DeletingForeground,
+    /// Being deleted and letting its dependents go.
+    DeletingOrphan,
+}
+
+impl GarbageCollector {
+    fn owner_kind(&self, r: &Value) -> Option<&KindRef> {
+        let group = |v: &str| {
+            v.split_once('/')
+                .map(|(g, _)| g.to_string())
+                .unwrap_or_default()
+        };
+        self.owners.iter().find(|k| {
+            k.kind == str_at(r, "/kind") && group(&k.api_version) == group(str_at(r, "/apiVersion"))
+        })
+    }
+
+    fn owner_state(
+        &self,
+        ctx: &Context<'_>,
+        namespace: &str,
+        r: &Value,
+    ) -> Result<OwnerState, Error> {
+        // Owners of kinds this instance does not know are assumed present: never
+        // delete what cannot be checked.
+        let Some(kind) = self.owner_kind(r) else {
+            return Ok(OwnerState::Present);
+        };
+        let name = str_at(r, "/name");
+        let uid = str_at(r, "/uid");
+        let cached = ctx
+            .get_json(kind, namespace, name)?
+            .or(ctx.get_json(kind, "", name)?);
+        let owner = match cached {
+            Some(o) if str_at(&o, "/metadata/uid") == uid => Some(o),
+            // Missing from the cache: ask the API, which may be ahead of it.
+            _ => {
+                let live = match ctx.fetch_json(kind, namespace, name)? {
+                    Some(o) => Some(o),
+                    None if !namespace.is_empty() => ctx.fetch_json(kind, "", name).ok().flatten(),
+                    None => None,
+                };
+                live.filter(|o| str_at(o, "/metadata/uid") == uid)
+            }
+        };
+        Ok(match owner {
+            None => OwnerState::Absent,
+            Some(o) if deleting(&o) && finalizers(&o).iter().any(|f| f == FOREGROUND) => {
+                OwnerState::DeletingForeground
+            }
+            Some(o) if deleting(&o) && finalizers(&o).iter().any(|f| f == ORPHAN) => {
+                OwnerState::DeletingOrphan
+            }
+            Some(_) => OwnerState::Present,
+        })
+    }
+
+    fn check_owners(&self, ctx: &Context<'_>, key: &Key, obj: &Value) -> Result<Outcome, Error> {
+        let owners = refs(obj);
+        if owners.is_empty() {
+            return Ok(Outcome::Done);
+        }
+        let mut keep = Vec::new();
+        let mut absent = 0;
+        let mut foreground = false;
+        for r in &owners {
+            match self.owner_state(ctx, &key.namespace, r)? {
+                OwnerState::Present => keep.push(r.clone()),
+                OwnerState::Absent => absent += 1,
+                OwnerState::DeletingForeground => {
+                    foreground = true;
+                    keep.push(r.clone());
+                }
+                OwnerState::DeletingOrphan => {}
+            }
+        }
+        let uid = str_at(obj, "/metadata/uid").to_string();
+        if keep.is_empty() && absent > 0 {
+            // Every owner is gone: so is this.
+            return self.delete(ctx, key, &uid, "Background");
+        }
+        if foreground
+            && keep.iter().all(|r| {
+                matches!(
+                    self.owner_state(ctx, &key.namespace, r),
+                    Ok(OwnerState::DeletingForeground)
+                )
+            })
+        {
+            return self.delete(ctx, key, &uid, "Foreground");
+        }
+        if keep.len() != owners.len() {
+            // Drop the references to owners that are gone or let it go.
+            let patch = json!({"metadata": {"ownerReferences": keep, "uid": uid}});
+            self.patch(ctx, key, &self.kind, patch)?;
+        }
+        Ok(Outcome::Done)
+    }
+
+    fn delete(
+        &self,
+        ctx: &Context<'_>,
+        key: &Key,
+        uid: &str,
+        propagation: &str,
+    ) -> Result<Outcome, Error> {
+        let r = ctx.apply(Write::Delete(DeleteRequest {
+            kind: self.kind.clone(),
+            key: key.clone(),
+            uid: Some(uid.to_string()),
+            propagation: Some(propagation.into()),
+        }));
+        skip_lost_race(r.map(|_| ()))?;
+        Ok(Outcome::Done)
+    }
+
+    fn patch(
+        &self,
+        ctx: &Context<'_>,
+        key: &Key,
+        kind: &KindRef,
+        body: Value,
+    ) -> Result<(), Error> {
+        let r = ctx.apply(Write::Patch(PatchRequest {
+            kind: kind.clone(),
+            key: key.clone(),
+            patch_type: PatchType::Merge,
+            body: body.to_string(),
+            subresource: None,
+        }));
+        skip_lost_race(r.map(|_| ()))
+    }
+
+    /// An owner being deleted: deal with its dependents, then let it go.
+    fn finish_owner(&self, ctx: &Context<'_>, key: &Key, obj: &Value) -> Result<Outcome, Error> {
+        let held = finalizers(obj);
+        let policy = if held.iter().any(|f| f == ORPHAN) {
+            ORPHAN
+        } else if held.iter().any(|f| f == FOREGROUND) {
+            FOREGROUND
+        } else {
+            return Ok(Outcome::Done);
+        };
+        let uid = str_at(obj, "/metadata/uid").to_string();
+        let mut waiting = 0;
+        for kind in &self.dependents {
+            for d in ctx.list_json(kind, &key.namespace, "")? {
+                let mine: Vec<Value> = refs(&d);
+                if !mine.iter().any(|r| str_at(r, "/uid") == uid) {
+                    continue;
+                }
+                let dkey = Key {
+                    namespace: str_at(&d, "/metadata/namespace").into(),
+                    name: str_at(&d, "/metadata/name").into(),
+                };
+                let duid = str_at(&d, "/metadata/uid").to_string();
+                if policy == ORPHAN {
+                    let rest: Vec<Value> = mine
+                        .into_iter()
+                        .filter(|r| str_at(r, "/uid") != uid)
+                        .collect();
+                    self.patch(
+                        ctx,
+                        &dkey,
+                        kind,
+                        json!({"metadata": {"ownerReferences": rest, "uid": duid}}),
+                    )?;
+                    continue;
+                }
+                let blocks = mine.iter().any(|r| {
+                    str_at(r, "/uid") == uid && r.get("blockOwnerDeletion") == Some(&json!(true))
+                });
+                if blocks {
+                    waiting += 1;
+                }
+                if !deleting(&d) {
+                    let r = ctx.apply(Write::Delete(DeleteRequest {
+                        kind: kind.clone(),
+                        key: dkey,
+                        uid: Some(duid),
+                        propagation: Some("Foreground".into()),
+                    }));
+                    skip_lost_race(r.map(|_| ()))?;
+                }
+            }
+        }
+        if waiting > 0 {
+            // Each dependent's deletion enqueues this owner again.
+            return Ok(Outcome::Done);
+        }
+        let rest: Vec<String> = held.into_iter().filter(|f| f != policy).collect();
+        let patch = json!({"metadata": {"finalizers": rest, "uid": uid}});
+        self.patch(ctx, key, &self.kind, patch)?;
+        Ok(Outcome::Done)
+    }
+}
+
+wharf_controller_sdk::export_controller!(GarbageCollector);
