@@ -428,3 +428,196 @@ fn orphan_and_foreground_deletion_follow_the_propagation_policy() {
         },
     );
 }
+
+#[test]
+fn endpoints_follow_the_pods_a_service_selects() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 2, "node", &[]);
+    s.apply(RS);
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+"#,
+    );
+    wait_replicas(&s, "web", "app=web", 3);
+    let addresses = |field: &str| -> Vec<String> {
+        let out = s.kubectl(&["get", "endpoints", "web", "-o", "json"]);
+        let Ok(ep) = serde_json::from_slice::<Value>(&out.stdout) else {
+            return Vec::new();
+        };
+        ep["subsets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s[field].as_array().cloned().unwrap_or_default())
+            .map(|a| a["ip"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let pod_ips = || -> Vec<String> {
+        let mut ips: Vec<String> = live_pods(&s, "app=web")
+            .iter()
+            .map(|p| p["status"]["podIP"].as_str().unwrap_or("").to_string())
+            .collect();
+        ips.sort();
+        ips
+    };
+    wait_for(Duration::from_secs(30), "3 ready addresses", || {
+        addresses("addresses") == pod_ips() && pod_ips().len() == 3
+    });
+    let ep = s.get_json(&["endpoints", "web"]);
+    assert_eq!(ep["subsets"][0]["ports"][0]["port"], 8080, "{ep}");
+    assert_eq!(ep["subsets"][0]["ports"][0]["name"], "http", "{ep}");
+
+    // A pod that stops being ready moves to the not-ready addresses.
+    let pod = names(&live_pods(&s, "app=web"))[0].clone();
+    let ip = s.get_json(&["pod", &pod])["status"]["podIP"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.ok(&[
+        "patch",
+        "pod",
+        &pod,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"conditions":[{"type":"Ready","status":"False"}]}}"#,
+    ]);
+    wait_for(
+        Duration::from_secs(30),
+        "the unready pod listed apart",
+        || addresses("notReadyAddresses") == [ip.clone()] && addresses("addresses").len() == 2,
+    );
+
+    // Scaling down shrinks the endpoints; deleting the Service removes them.
+    s.ok(&["scale", "rs", "web", "--replicas=1"]);
+    wait_for(Duration::from_secs(30), "one address", || {
+        addresses("addresses").len() + addresses("notReadyAddresses").len() == 1
+    });
+    s.ok(&["delete", "service", "web"]);
+    wait_for(Duration::from_secs(30), "the endpoints removed", || {
+        !s.kubectl(&["get", "endpoints", "web"]).status.success()
+    });
+}
+
+#[test]
+fn a_deleted_namespace_is_emptied_then_gone() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 2, "node", &[]);
+    s.ok(&["create", "namespace", "doomed"]);
+    s.ok(&[
+        "create",
+        "configmap",
+        "settings",
+        "-n",
+        "doomed",
+        "--from-literal=a=b",
+    ]);
+    let rs = RS.replace("name: web\n", "name: web\n  namespace: doomed\n");
+    s.apply(&rs);
+    wait_for(Duration::from_secs(30), "the pods running", || {
+        s.get_json(&["pods", "-n", "doomed"])["items"]
+            .as_array()
+            .is_some_and(|i| i.len() == 3)
+    });
+    let deleted = s.get_json(&["namespace", "doomed"]);
+    s.ok(&["delete", "namespace", "doomed", "--wait=false"]);
+    // Terminating while it empties (it may be gone already: that is quick here).
+    let out = s.kubectl(&["get", "namespace", "doomed", "-o", "json"]);
+    if out.status.success() {
+        let ns: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(ns["status"]["phase"], "Terminating", "{ns}");
+    }
+    assert_eq!(deleted["status"]["phase"], "Active");
+    wait_for(Duration::from_secs(60), "the namespace gone", || {
+        !s.kubectl(&["get", "namespace", "doomed"]).status.success()
+    });
+    // Nothing of it is left behind.
+    for kind in ["pods", "replicasets", "configmaps", "serviceaccounts"] {
+        let list = s.get_json(&[kind, "-n", "doomed"]);
+        assert!(
+            list["items"].as_array().is_some_and(|i| i.is_empty()),
+            "{kind}: {list}"
+        );
+    }
+}
+
+#[test]
+fn pods_of_a_silent_node_are_replaced_elsewhere() {
+    let s = Server::start();
+    // Seconds rather than minutes, through the Plugin's config as an operator
+    // would tune it.
+    s.ok(&[
+        "patch",
+        "plugin",
+        "node-lifecycle",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"config":{"gracePeriodSeconds":3,"evictAfterSeconds":1}}}"#,
+    ]);
+    wait_for(Duration::from_secs(30), "the new config in force", || {
+        let p = s.get_json(&["plugin", "node-lifecycle"]);
+        p["status"]["observedGeneration"] == p["metadata"]["generation"]
+            && p["status"]["phase"] == "Loaded"
+    });
+    let mut doomed = Sim::start(&s, 2, "doomed", &["--heartbeat-seconds", "1"]);
+    let _healthy = Sim::start(&s, 2, "healthy", &["--heartbeat-seconds", "1"]);
+    s.apply(&RS.replace("replicas: 3", "replicas: 6"));
+    wait_replicas(&s, "web", "app=web", 6);
+    let on_doomed = live_pods(&s, "app=web")
+        .iter()
+        .filter(|p| {
+            p["spec"]["nodeName"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("doomed")
+        })
+        .count();
+    assert!(on_doomed > 0, "the spread put nothing on the doomed nodes");
+
+    doomed.stop();
+    wait_for(
+        Duration::from_secs(30),
+        "the silent nodes unreachable",
+        || {
+            (0..2).all(|i| {
+                let n = s.get_json(&["node", &format!("doomed-{i}")]);
+                let ready_unknown = n["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "Unknown");
+                let tainted = n["spec"]["taints"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|t| {
+                        t["key"] == "node.kubernetes.io/unreachable" && t["effect"] == "NoExecute"
+                    });
+                ready_unknown && tainted
+            })
+        },
+    );
+    let nodes = s.ok(&["get", "nodes"]);
+    assert!(nodes.contains("NotReady"), "{nodes}");
+    wait_for(
+        Duration::from_secs(60),
+        "6 pods running on the healthy nodes",
+        || {
+            let pods = live_pods(&s, "app=web");
+            pods.len() == 6
+                && pods.iter().all(|p| {
+                    p["spec"]["nodeName"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("healthy")
+                        && p["status"]["phase"] == "Running"
+                })
+        },
+    );
+}

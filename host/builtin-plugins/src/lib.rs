@@ -67,6 +67,24 @@ pub const CONTROLLERS: &[Builtin] = &[
         config: "{}",
     },
     Builtin {
+        name: "endpoints",
+        description: "lists each selecting Service's ready and not-ready pod addresses in its Endpoints",
+        wasm: artifact!("wharf_controller_endpoints.wasm"),
+        config: "{}",
+    },
+    Builtin {
+        name: "namespace",
+        description: "empties a deleted namespace, then lets it go",
+        wasm: artifact!("wharf_controller_namespace.wasm"),
+        config: "{}",
+    },
+    Builtin {
+        name: "node-lifecycle",
+        description: "marks silent nodes unreachable, taints them, evicts their pods after their toleration",
+        wasm: artifact!("wharf_controller_nodelifecycle.wasm"),
+        config: "{}",
+    },
+    Builtin {
         name: "garbage-collector-pods",
         description: "deletes pods whose owners are gone",
         wasm: artifact!("wharf_controller_gc.wasm"),

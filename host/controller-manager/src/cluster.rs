@@ -60,6 +60,16 @@ impl ClusterAccess {
             }
             Write::Update(json) => self.put(&json, "").await,
             Write::UpdateStatus(json) => self.put(&json, "/status").await,
+            Write::UpdateSubresource(u) => {
+                if u.subresource.is_empty() || u.subresource.contains('/') {
+                    return Err(ApiError {
+                        code: 400,
+                        reason: ErrorReason::BadRequest,
+                        message: format!("{:?} is not a subresource", u.subresource),
+                    });
+                }
+                self.put(&u.object, &format!("/{}", u.subresource)).await
+            }
             Write::Patch(p) => {
                 let r = self.resolve(&p.kind.api_version, &p.kind.kind).await?;
                 let mut path = r.object(&p.key.namespace, &p.key.name);

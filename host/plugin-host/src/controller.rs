@@ -26,7 +26,7 @@ mod bindings {
 pub(crate) use bindings::ControllerPluginPre;
 pub use bindings::wharf::plugin::controller_types::{
     ApiError, DeleteRequest, ErrorReason, EventType, Key, KindRef, Level, Mapping, Outcome,
-    PatchRequest, PatchType, Registration, Watch, Write,
+    PatchRequest, PatchType, Registration, SubresourceUpdate, Watch, Write,
 };
 
 /// What the host offers a controller instance: the controller manager implements

@@ -53,7 +53,7 @@ pub use k8s_openapi;
 
 pub use crate::bindings::wharf::plugin::controller_types::{
     ApiError, DeleteRequest, ErrorReason, EventType, Key, KindRef, Level, Mapping, Outcome,
-    PatchRequest, PatchType, Registration, Watch, Write,
+    PatchRequest, PatchType, Registration, SubresourceUpdate, Watch, Write,
 };
 
 /// A controller. One value is made per instance (by `configure`) and asked to

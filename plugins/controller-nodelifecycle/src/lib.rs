@@ -1,0 +1,313 @@
+//! The node lifecycle controller: a node whose heartbeat (its Lease in
+//! `kube-node-lease`, or its Ready condition) is older than the grace period is
+//! marked `Ready=Unknown` and tainted `node.kubernetes.io/unreachable`
+//! (NoSchedule and NoExecute); a node reporting itself not ready is tainted
+//! `node.kubernetes.io/not-ready`. Pods on a node with a NoExecute taint are
+//! evicted once their toleration of it runs out: `tolerationSeconds` if they
+//! tolerate it for a while, never if they tolerate it for ever, and after
+//! `evictAfterSeconds` (300 by default, as Kubernetes' default tolerations give)
+//! otherwise. A node that heartbeats again loses the taints.
+//!
+//! Config (`spec.config` of the Plugin): `gracePeriodSeconds` (40),
+//! `evictAfterSeconds` (300).
+
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, Taint};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use wharf_controller_sdk::ownership::skip_lost_race;
+use wharf_controller_sdk::{
+    Context, Error, EventType, Key, Mapping, Outcome, Reconciler, Registration, registration, watch,
+};
+
+pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+pub const NOT_READY: &str = "node.kubernetes.io/not-ready";
+const LEASE_NAMESPACE: &str = "kube-node-lease";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "grace")]
+    pub grace_period_seconds: i64,
+    #[serde(default = "evict")]
+    pub evict_after_seconds: i64,
+}
+
+fn grace() -> i64 {
+    40
+}
+fn evict() -> i64 {
+    300
+}
+
+pub struct NodeLifecycle {
+    config: Config,
+}
+
+impl Reconciler for NodeLifecycle {
+    fn configure(config: &str) -> Result<Self, String> {
+        let config: Config = serde_json::from_str(config).map_err(|e| format!("config: {e}"))?;
+        if config.grace_period_seconds <= 0 || config.evict_after_seconds < 0 {
+            return Err(
+                "config: gracePeriodSeconds must be positive and evictAfterSeconds not negative"
+                    .into(),
+            );
+        }
+        Ok(NodeLifecycle { config })
+    }
+
+    fn registration(&self) -> Registration {
+        registration::<Node>(vec![
+            watch::<Lease>(Mapping::ByName),
+            watch::<Pod>(Mapping::None),
+        ])
+    }
+
+    fn reconcile(&self, ctx: &Context<'_>, key: &Key) -> Result<Outcome, Error> {
+        let Some(node) = ctx.get::<Node>("", &key.name)? else {
+            return Ok(Outcome::Done);
+        };
+        let now = Timestamp::now();
+        let grace = SignedDuration::from_secs(self.config.grace_period_seconds);
+        let ready = ready_condition(&node);
+        let heartbeat = last_heartbeat(ctx, &node, ready.as_ref())?;
+        let silent_for = heartbeat.map(|h| now.duration_since(h));
+        let unreachable = silent_for.is_none_or(|d| d > grace);
+        let reports_not_ready = !unreachable && ready.as_ref().is_some_and(|c| c.status != "True");
+
+        let mut node = node;
+        if unreachable && ready.as_ref().is_none_or(|c| c.status != "Unknown") {
+            node = mark_unknown(ctx, node, now)?;
+        }
+        let wanted: &[&str] = if unreachable {
+            &[UNREACHABLE]
+        } else if reports_not_ready {
+            &[NOT_READY]
+        } else {
+            &[]
+        };
+        let node = set_taints(ctx, node, wanted, now)?;
+
+        let mut next: Option<SignedDuration> = heartbeat
+            .filter(|_| !unreachable)
+            .map(|h| grace - now.duration_since(h) + SignedDuration::from_secs(1));
+        if !wanted.is_empty()
+            && let Some(wait) = self.evict(ctx, &node, now)?
+        {
+            next = Some(next.map_or(wait, |n| n.min(wait)));
+        }
+        Ok(match next {
+            Some(d) => Outcome::RequeueAfter(d.as_millis().clamp(200, 3_600_000) as u32),
+            None => Outcome::Done,
+        })
+    }
+}
+
+fn ready_condition(node: &Node) -> Option<NodeCondition> {
+    node.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .cloned()
+}
+
+/// The newest sign of life: the Lease's renew time, else the Ready condition's
+/// heartbeat.
+fn last_heartbeat(
+    ctx: &Context<'_>,
+    node: &Node,
+    ready: Option<&NodeCondition>,
+) -> Result<Option<Timestamp>, Error> {
+    let name = node.metadata.name.as_deref().unwrap_or("");
+    let lease = ctx
+        .get::<Lease>(LEASE_NAMESPACE, name)?
+        .and_then(|l| l.spec)
+        .and_then(|s| s.renew_time)
+        .map(|t| t.0);
+    let condition = ready
+        .and_then(|c| c.last_heartbeat_time.as_ref())
+        .map(|t| t.0);
+    Ok(lease.max(condition))
+}
+
+fn mark_unknown(ctx: &Context<'_>, mut node: Node, now: Timestamp) -> Result<Node, Error> {
+    let status = node.status.get_or_insert_with(Default::default);
+    let conditions = status.conditions.get_or_insert_with(Vec::new);
+    for type_ in ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"] {
+        let condition = NodeCondition {
+            type_: type_.into(),
+            status: "Unknown".into(),
+            reason: Some("NodeStatusUnknown".into()),
+            message: Some("Kubelet stopped posting node status.".into()),
+            last_heartbeat_time: None,
+            last_transition_time: Some(Time(now)),
+        };
+        match conditions.iter_mut().find(|c| c.type_ == type_) {
+            Some(c) => {
+                let heartbeat = c.last_heartbeat_time.clone();
+                *c = NodeCondition {
+                    last_heartbeat_time: heartbeat,
+                    ..condition
+                };
+            }
+            None if type_ == "Ready" => conditions.push(condition),
+            None => {}
+        }
+    }
+    let written = ctx.update_status(&node)?;
+    ctx.event(
+        &written,
+        EventType::Normal,
+        "NodeNotReady",
+        &format!(
+            "Node {} status is now: NodeNotReady",
+            written.metadata.name.as_deref().unwrap_or("")
+        ),
+    );
+    Ok(written)
+}
+
+/// Makes the lifecycle taints exactly `wanted` (NoSchedule and NoExecute each),
+/// keeping every other taint and the time a kept taint was added.
+fn set_taints(
+    ctx: &Context<'_>,
+    node: Node,
+    wanted: &[&str],
+    now: Timestamp,
+) -> Result<Node, Error> {
+    let current: Vec<Taint> = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.clone())
+        .unwrap_or_default();
+    let mut taints: Vec<Taint> = current
+        .iter()
+        .filter(|t| {
+            !(t.key == UNREACHABLE || t.key == NOT_READY) || wanted.contains(&t.key.as_str())
+        })
+        .cloned()
+        .collect();
+    for key in wanted {
+        for effect in ["NoSchedule", "NoExecute"] {
+            if !taints.iter().any(|t| t.key == *key && t.effect == effect) {
+                taints.push(Taint {
+                    key: key.to_string(),
+                    effect: effect.into(),
+                    value: None,
+                    time_added: (effect == "NoExecute").then_some(Time(now)),
+                });
+            }
+        }
+    }
+    if taints == current {
+        return Ok(node);
+    }
+    let mut updated = node.clone();
+    updated.spec.get_or_insert_with(Default::default).taints =
+        (!taints.is_empty()).then_some(taints);
+    ctx.update(&updated)
+}
+
+/// A pod to delete: namespace, name, uid.
+type Victim = (String, String, Option<String>);
+
+/// The node's pods whose toleration of its NoExecute taints ran out, and how long
+/// until the next one's does.
+pub fn evict_due(
+    pods: &[Pod],
+    taints: &[Taint],
+    default_seconds: i64,
+    now: Timestamp,
+) -> (Vec<Victim>, Option<SignedDuration>) {
+    let mut due = Vec::new();
+    let mut next: Option<SignedDuration> = None;
+    for pod in pods {
+        if pod.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let tolerations = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.tolerations.clone())
+            .unwrap_or_default();
+        // The pod goes when the first taint it does not tolerate for ever runs out.
+        let mut deadline: Option<Timestamp> = None;
+        for taint in taints.iter().filter(|t| t.effect == "NoExecute") {
+            let added = taint.time_added.as_ref().map(|t| t.0).unwrap_or(now);
+            let tolerated = tolerations.iter().find(|t| {
+                (t.effect
+                    .as_deref()
+                    .is_none_or(|e| e.is_empty() || e == "NoExecute"))
+                    && match t.operator.as_deref() {
+                        Some("Exists") => t
+                            .key
+                            .as_deref()
+                            .is_none_or(|k| k.is_empty() || k == taint.key),
+                        _ => {
+                            t.key.as_deref() == Some(taint.key.as_str())
+                                && t.value.as_deref().unwrap_or("")
+                                    == taint.value.as_deref().unwrap_or("")
+                        }
+                    }
+            });
+            let seconds = match tolerated {
+                Some(t) => match t.toleration_seconds {
+                    Some(s) => s.max(0),
+                    None => continue,
+                },
+                None => default_seconds,
+            };
+            let at = added + SignedDuration::from_secs(seconds);
+            deadline = Some(deadline.map_or(at, |d| d.min(at)));
+        }
+        let Some(at) = deadline else { continue };
+        if at <= now {
+            due.push((
+                pod.metadata.namespace.clone().unwrap_or_default(),
+                pod.metadata.name.clone().unwrap_or_default(),
+                pod.metadata.uid.clone(),
+            ));
+        } else {
+            let wait = at.duration_since(now);
+            next = Some(next.map_or(wait, |n| n.min(wait)));
+        }
+    }
+    (due, next)
+}
+
+impl NodeLifecycle {
+    fn evict(
+        &self,
+        ctx: &Context<'_>,
+        node: &Node,
+        now: Timestamp,
+    ) -> Result<Option<SignedDuration>, Error> {
+        let name = node.metadata.name.as_deref().unwrap_or("");
+        let taints = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.clone())
+            .unwrap_or_default();
+        let pods: Vec<Pod> = ctx
+            .list::<Pod>("", "")?
+            .into_iter()
+            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
+            .collect();
+        let (due, next) = evict_due(&pods, &taints, self.config.evict_after_seconds, now);
+        for (r, (_, pod, _)) in ctx.delete_all::<Pod>(&due).into_iter().zip(&due) {
+            skip_lost_race(r)?;
+            ctx.event(
+                node,
+                EventType::Normal,
+                "TaintManagerEviction",
+                &format!("Evicting pod {pod} from node {name}"),
+            );
+        }
+        Ok(next)
+    }
+}
+
+wharf_controller_sdk::export_controller!(NodeLifecycle);
