@@ -10,25 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::{Server, Sim, WHARF, wait_for};
-
-fn artifact(name: &str) -> PathBuf {
-    PathBuf::from(wharf_builtin_plugins::ARTIFACT_DIR).join(name)
-}
-
-fn wharf(s: &Server, args: &[&str]) -> (bool, String) {
-    let out = Command::new(WHARF)
-        .args(args)
-        .env("KUBECONFIG", &s.kubeconfig)
-        .output()
-        .expect("run wharf");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
+use support::{Server, Sim, artifact, wait_for, wharf};
 
 fn pod(name: &str, scheduler: &str, labels: &[(&str, &str)]) -> Value {
     let labels: serde_json::Map<String, Value> = labels

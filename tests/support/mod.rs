@@ -295,3 +295,23 @@ pub fn wait_for(timeout: Duration, what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A component the guest build produced (embedded or not).
+pub fn artifact(name: &str) -> PathBuf {
+    PathBuf::from(wharf_builtin_plugins::ARTIFACT_DIR).join(name)
+}
+
+/// Runs a client-side `wharf` command against `server`: (succeeded, stdout+stderr).
+pub fn wharf(server: &Server, args: &[&str]) -> (bool, String) {
+    let out = Command::new(WHARF)
+        .args(args)
+        .env("KUBECONFIG", &server.kubeconfig)
+        .output()
+        .expect("run wharf");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}

@@ -148,6 +148,13 @@ pub fn spawn<R: Runner>(client: Client, host: PluginHost, runner: R) {
     });
 }
 
+/// A config as `status.history` records it: none when empty.
+fn config_value(text: &str) -> Option<Value> {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .filter(|c| c.as_object().is_some_and(|o| !o.is_empty()))
+}
+
 fn config_text(config: &Option<Value>) -> String {
     match config {
         Some(v) if !v.is_null() => v.to_string(),
@@ -244,24 +251,26 @@ async fn reconcile<R: Runner>(
         .await
         {
             Ok(()) => {
-                // A new active module: the old one joins the history, unless the
-                // new one is the history's last entry (a roll back), which leaves it.
-                if let Some(old) = status.active_module.clone()
-                    && old != spec.module
-                {
-                    if status.history.last().map(|h| h.module.as_str())
-                        == Some(spec.module.as_str())
-                    {
-                        status.history.pop();
-                    } else {
-                        status.history.push(ModuleRef {
-                            module: old,
-                            config: serde_json::from_str::<Value>(&previous.active_config)
-                                .ok()
-                                .filter(|c| c.as_object().is_some_and(|o| !o.is_empty())),
-                        });
-                        let excess = status.history.len().saturating_sub(HISTORY_LIMIT);
-                        status.history.drain(..excess);
+                // A new active version (module or config): the old one joins the
+                // history, unless the new one is the history's last entry (a roll
+                // back), which leaves it.
+                if let Some(old) = status.active_module.clone() {
+                    let before = ModuleRef {
+                        module: old,
+                        config: config_value(&previous.active_config),
+                    };
+                    let now = ModuleRef {
+                        module: spec.module.clone(),
+                        config: config_value(&want_config),
+                    };
+                    if before != now {
+                        if status.history.last() == Some(&now) {
+                            status.history.pop();
+                        } else {
+                            status.history.push(before);
+                            let excess = status.history.len().saturating_sub(HISTORY_LIMIT);
+                            status.history.drain(..excess);
+                        }
                     }
                 }
                 status.phase = Some("Loaded".into());
