@@ -579,3 +579,53 @@ fn a_module_of_the_wrong_kind_is_refused() {
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_eq!(plugin(&s, "reconciler")["status"]["phase"], "Failed");
 }
+
+/// `--plugin-dir`: a file dropped in is installed; a changed file swaps the
+/// version in; a broken one is refused and the running version stays.
+#[test]
+fn a_plugin_directory_is_watched() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let s = Server::start_with(
+        &dir.path().join("data"),
+        &["--plugin-dir", plugins.to_str().unwrap()],
+    );
+    let file = plugins.join("packer.wasm");
+    let digest_of = |name: &str| wharf_plugin_host::digest(&std::fs::read(artifact(name)).unwrap());
+    let active = || {
+        plugin(&s, "packer")["status"]["activeModule"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+
+    std::fs::copy(artifact("wharf_scheduler_binpack.wasm"), &file).unwrap();
+    let binpack = digest_of("wharf_scheduler_binpack.wasm");
+    wait_for(
+        Duration::from_secs(30),
+        "the dropped-in file installed",
+        || active() == binpack,
+    );
+    assert_eq!(plugin(&s, "packer")["spec"]["kind"], "scheduler-policy");
+
+    std::fs::copy(artifact("wharf_scheduler_spread.wasm"), &file).unwrap();
+    let spread = digest_of("wharf_scheduler_spread.wasm");
+    wait_for(
+        Duration::from_secs(30),
+        "the changed file swapped in",
+        || active() == spread,
+    );
+
+    std::fs::write(&file, b"not wasm at all").unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        active(),
+        spread,
+        "a broken file must not replace the running version"
+    );
+    assert!(
+        s.log().contains("not a WebAssembly file"),
+        "the refusal is logged"
+    );
+}

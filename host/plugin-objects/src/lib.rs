@@ -12,6 +12,8 @@
 //! `kubectl get plugins` shows everything that runs, and each object's status
 //! follows the runner's live failure counts (and shadow agreement).
 
+pub mod dir;
+
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -27,6 +29,46 @@ pub const PLUGINS_PATH: &str = "/apis/wharf.dev/v1alpha1/plugins";
 pub const BUILTIN_ANNOTATION: &str = "wharf.dev/builtin";
 /// Entries kept in `status.history`.
 const HISTORY_LIMIT: usize = 10;
+
+/// Creates Plugin `name` or points it at a new module. `config`: none leaves the
+/// object's config as it is; `Some(None)` clears it. An operator's install
+/// replaces a built-in's: the object stops being marked built-in.
+pub async fn put_plugin(
+    client: &Client,
+    name: &str,
+    kind: &str,
+    digest: &str,
+    config: Option<Option<Value>>,
+) -> Result<Value, ClientError> {
+    let path = format!("{PLUGINS_PATH}/{name}");
+    match client.get(&path).await {
+        Ok(_) => {
+            let mut spec = json!({"kind": kind, "module": digest});
+            if let Some(c) = &config {
+                spec["config"] = c.clone().unwrap_or(Value::Null);
+            }
+            let patch = json!({
+                "metadata": {"annotations": {BUILTIN_ANNOTATION: null}},
+                "spec": spec,
+            });
+            client.merge_patch(&path, &patch).await
+        }
+        Err(ClientError::Api { code: 404, .. }) => {
+            let mut spec = json!({"kind": kind, "module": digest});
+            if let Some(Some(c)) = config {
+                spec["config"] = c;
+            }
+            let obj = json!({
+                "apiVersion": "wharf.dev/v1alpha1",
+                "kind": "Plugin",
+                "metadata": {"name": name},
+                "spec": spec,
+            });
+            client.create(PLUGINS_PATH, &obj).await
+        }
+        Err(e) => Err(e),
+    }
+}
 
 /// A role that runs plugins of one kind.
 #[async_trait::async_trait]

@@ -160,6 +160,10 @@ pub struct ServerArgs {
     /// Memory each controller instance may use, in MiB.
     #[arg(long, default_value_t = 256)]
     pub controller_memory_mib: usize,
+    /// Install every NAME.wasm in this directory as Plugin NAME, and again
+    /// whenever the file changes (for plugin authors iterating locally).
+    #[arg(long)]
+    pub plugin_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

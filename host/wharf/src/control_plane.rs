@@ -95,6 +95,12 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         metrics.push(Arc::new(move || m.render()));
         Some(c)
     };
+    if let Some(dir) = &args.plugin_dir {
+        if !dir.is_dir() {
+            bail!("--plugin-dir {}: not a directory", dir.display());
+        }
+        wharf_plugin_objects::dir::spawn_watch(client.clone(), plugins.clone(), dir.clone());
+    }
     let roles = match (&scheduler, &controllers) {
         (Some(_), Some(_)) => "API server, scheduler and controller manager",
         (Some(_), None) => "API server and scheduler",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use wharf_api_types::plugin::{BLOBS_PATH, Plugin};
-use wharf_client::{Client, ClientError};
+use wharf_client::Client;
 
 use crate::cli::{PluginCommand, PluginInstallArgs, PluginShadowArgs};
 
@@ -71,32 +71,10 @@ async fn install(args: PluginInstallArgs) -> anyhow::Result<()> {
     let client = client(args.client.kubeconfig.as_deref())?;
     let config = parse_config(args.config.as_deref())?;
     let digest = upload(&client, &args.file).await?;
-    let path = format!("{PLUGINS}/{}", args.name);
-    let mut spec = json!({"kind": args.kind, "module": digest});
-    if let Some(c) = config {
-        spec["config"] = c;
-    }
-    let written = match client.get(&path).await {
-        Ok(_) => {
-            // An operator's install replaces a built-in's; it is no longer built-in.
-            let patch = json!({
-                "metadata": {"annotations": {"wharf.dev/builtin": null}},
-                "spec": {"kind": spec["kind"], "module": spec["module"], "config": spec.get("config").cloned().unwrap_or(Value::Null)},
-            });
-            client.merge_patch(&path, &patch).await
-        }
-        Err(ClientError::Api { code: 404, .. }) => {
-            let obj = json!({
-                "apiVersion": "wharf.dev/v1alpha1",
-                "kind": "Plugin",
-                "metadata": {"name": args.name},
-                "spec": spec,
-            });
-            client.create(PLUGINS, &obj).await
-        }
-        Err(e) => Err(e),
-    }
-    .with_context(|| format!("writing plugin {}", args.name))?;
+    let written =
+        wharf_plugin_objects::put_plugin(&client, &args.name, &args.kind, &digest, Some(config))
+            .await
+            .with_context(|| format!("writing plugin {}", args.name))?;
     let plugin = wait_observed(&client, &args.name, &written).await?;
     let status = plugin.status.unwrap_or_default();
     match status.phase.as_deref() {
