@@ -18,7 +18,6 @@ mod bootstrap;
 mod decode;
 mod discovery;
 mod error;
-mod namespace_cleanup;
 mod openapi;
 mod protobuf;
 mod render;
@@ -52,7 +51,6 @@ pub async fn serve(
         .await
         .map_err(|e| std::io::Error::other(format!("bootstrapping the cluster: {e}")))?;
     server.ready.store(true, Ordering::Release);
-    let cleanup = tokio::spawn(namespace_cleanup::run(server.clone()));
     tracing::info!(%addr, "API server listening");
     // Graceful shutdown waits for open responses, and a watch is a response that
     // never ends on its own: give connections a few seconds, then stop anyway.
@@ -76,7 +74,6 @@ pub async fn serve(
             Ok(())
         }
     };
-    cleanup.abort();
     served
 }
 

@@ -264,27 +264,6 @@ async fn update_with(
     ))
 }
 
-/// Removes the `kubernetes` finalizer of a namespace being deleted (its contents are
-/// gone); the namespace is then deleted, unless other finalizers remain.
-pub(crate) async fn finalize_namespace(
-    server: &ApiServer,
-    target: &Target,
-) -> Result<(), ApiError> {
-    let mut mutate = |current: &Value| {
-        let mut ns = current.clone();
-        if let Some(list) = ns
-            .pointer_mut("/spec/finalizers")
-            .and_then(Value::as_array_mut)
-        {
-            list.retain(|f| f != "kubernetes");
-        }
-        Ok(ns)
-    };
-    update_with(server, target, None, false, &mut mutate)
-        .await
-        .map(|_| ())
-}
-
 /// A namespace still has `spec.finalizers` to run before it may go.
 fn namespace_pending(info: &ResourceInfo, obj: &Value) -> bool {
     info.kind == "Namespace"
