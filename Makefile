@@ -5,7 +5,7 @@
 # directory across clean clones); otherwise cargo's default ./target.
 CARGO ?= cargo
 
-.PHONY: up test setup lint bench-api bench-schedule
+.PHONY: up test setup lint bench-api bench-schedule bench-controllers
 
 setup:
 	scripts/setup.sh
@@ -30,3 +30,7 @@ bench-api: setup
 bench-schedule: setup
 	$(CARGO) build --release --locked --bin wharf --bin wharf-bench
 	$${CARGO_TARGET_DIR:-target}/release/wharf-bench schedule
+
+bench-controllers: setup
+	$(CARGO) build --release --locked --bin wharf --bin wharf-bench
+	$${CARGO_TARGET_DIR:-target}/release/wharf-bench controllers

@@ -552,9 +552,15 @@ fn pods_of_a_silent_node_are_replaced_elsewhere() {
     let s = Server::start();
     // Seconds rather than minutes, through the Plugin's config as an operator
     // would tune it.
-    wait_for(Duration::from_secs(30), "the built-in controller's Plugin", || {
-        s.kubectl(&["get", "plugin", "node-lifecycle"]).status.success()
-    });
+    wait_for(
+        Duration::from_secs(30),
+        "the built-in controller's Plugin",
+        || {
+            s.kubectl(&["get", "plugin", "node-lifecycle"])
+                .status
+                .success()
+        },
+    );
     s.ok(&[
         "patch",
         "plugin",

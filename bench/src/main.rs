@@ -6,6 +6,8 @@
 //! cores, one after the other. Absolute numbers on a shared 2-core machine are noisy;
 //! the ratio measured within one run is what to compare.
 
+mod cluster;
+mod controllers;
 mod schedule;
 
 use std::path::{Path, PathBuf};
@@ -69,6 +71,17 @@ enum Bench {
         #[arg(long)]
         decisions_only: bool,
     },
+    /// The controller manager: a Deployment scaled from 0 to M replicas on N
+    /// simulated nodes, reconciles per controller, and the hot-swap pause.
+    Controllers {
+        #[arg(long, default_value_t = 1_000)]
+        nodes: usize,
+        #[arg(long, default_value_t = 10_000)]
+        replicas: usize,
+        /// The `wharf` binary (default: next to this one).
+        #[arg(long)]
+        wharf: Option<PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -99,6 +112,15 @@ fn main() -> anyhow::Result<()> {
             decisions,
             wharf,
             decisions_only,
+        })),
+        Bench::Controllers {
+            nodes,
+            replicas,
+            wharf,
+        } => runtime.block_on(controllers::run(controllers::Options {
+            nodes,
+            replicas,
+            wharf,
         })),
     }
 }

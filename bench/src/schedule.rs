@@ -14,15 +14,12 @@
 //! decision.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-
-use crate::{Proc, free_port, wait_http};
 
 pub struct Options {
     pub nodes: usize,
@@ -305,7 +302,7 @@ async fn create_pods(
 }
 
 /// Reads a counter or gauge from Prometheus text.
-fn metric(text: &str, name: &str) -> Option<f64> {
+pub(crate) fn metric(text: &str, name: &str) -> Option<f64> {
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name} ")))
         .and_then(|v| v.trim().parse().ok())
@@ -335,73 +332,12 @@ fn quantile(text: &str, name: &str, q: f64) -> Option<f64> {
 }
 
 async fn end_to_end(wharf: &std::path::Path, o: &Options) -> anyhow::Result<()> {
-    let scratch = tempfile::Builder::new()
-        .prefix("wharf-bench-sched-")
-        .tempdir_in("/var/tmp")?;
-    let port = free_port()?;
-    let data = scratch.path().join("data");
-    let _server = Proc(
-        Command::new(wharf)
-            .args([
-                "server",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(&data)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| format!("starting {}", wharf.display()))?,
-    );
-    let base = format!("http://127.0.0.1:{port}");
-    wait_http(&format!("{base}/readyz")).await?;
-    let registered = Instant::now();
-    let _sim = Proc(
-        Command::new(wharf)
-            .args([
-                "sim",
-                "nodes",
-                &o.nodes.to_string(),
-                "--prefix",
-                "bench",
-                "--cpu",
-                "64",
-                "--memory",
-                "256Gi",
-            ])
-            .arg("--kubeconfig")
-            .arg(data.join("admin.kubeconfig"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting wharf sim")?,
-    );
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .tcp_nodelay(true)
-        .build()?;
-    let last = format!("{base}/api/v1/nodes/bench-{}", o.nodes - 1);
-    loop {
-        if http
-            .get(&last)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        if registered.elapsed() > Duration::from_secs(300) {
-            bail!("sim nodes not registered after 300 s");
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let cluster = crate::cluster::SimCluster::start(wharf, o.nodes, "bench").await?;
+    let (base, http) = (cluster.base.clone(), cluster.http.clone());
     println!(
         "## End to end ({} nodes registered in {:.1} s)",
         o.nodes,
-        registered.elapsed().as_secs_f64()
+        cluster.registered_in.as_secs_f64()
     );
     // Let the scheduler's node watch catch up before the clock starts.
     tokio::time::sleep(Duration::from_secs(2)).await;
