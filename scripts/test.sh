@@ -24,6 +24,12 @@ if [ "$status" -eq 0 ]; then
     cargo test --locked) 2>&1 | tee -a "$log"
   status=${PIPESTATUS[0]}
 fi
+if [ "$status" -eq 0 ]; then
+  # And the worked example of a custom controller.
+  (cd examples/custom-controller && CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-../../target}/example-controller-native" \
+    cargo test --locked) 2>&1 | tee -a "$log"
+  status=${PIPESTATUS[0]}
+fi
 counts=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/')
 passed=$(echo "$counts" | awk '{s+=$1} END {print s+0}')
 failed=$(echo "$counts" | awk '{s+=$2} END {print s+0}')

@@ -739,3 +739,218 @@ fn hot_swaps_under_a_stream_of_work_lose_nothing() {
     assert_eq!(p["spec"]["config"]["swap"], 8, "{p}");
     assert_eq!(p["status"]["phase"], "Loaded", "{p}");
 }
+
+/// Builds examples/custom-controller as its README says: version 1, and version 2
+/// with `--features shout`.
+fn build_example(features: &[&str], dir: &str) -> std::path::PathBuf {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join(dir);
+    let status = std::process::Command::new("cargo")
+        .current_dir(root.join("examples/custom-controller"))
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            "wasm32-wasip2",
+        ])
+        .args(features)
+        .arg("--target-dir")
+        .arg(&target)
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .status()
+        .expect("cargo builds the example");
+    assert!(
+        status.success(),
+        "building examples/custom-controller failed"
+    );
+    target.join("wasm32-wasip2/release/greeter.wasm")
+}
+
+/// The worked example: a CRD served at once (discovery, schema, strict fields,
+/// status), its controller installed, hot-swapped to version 2 and rolled back,
+/// its owned objects collected, and the kind gone with its CRD.
+#[test]
+fn a_custom_kind_and_its_controller_hot_swapped() {
+    let v1 = build_example(&[], "example-controller");
+    let v2 = build_example(&["--features", "shout"], "example-controller-v2");
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/custom-controller");
+    let s = Server::start();
+    s.ok(&["apply", "-f", root.join("crd.yaml").to_str().unwrap()]);
+    s.ok(&[
+        "wait",
+        "--for",
+        "condition=established",
+        "crd/greetings.example.wharf.dev",
+        "--timeout=30s",
+    ]);
+    let resources = s.ok(&["api-resources", "--api-group=example.wharf.dev"]);
+    assert!(
+        resources.contains("greetings") && resources.contains("gr"),
+        "{resources}"
+    );
+
+    // The schema is enforced: a required field, an enum, and unknown fields.
+    let bad = |spec: &str| {
+        let manifest = format!(
+            "apiVersion: example.wharf.dev/v1\nkind: Greeting\nmetadata: {{name: bad}}\nspec: {spec}\n"
+        );
+        let out = s.kubectl_stdin(&["apply", "-f", "-"], Some(&manifest));
+        assert!(!out.status.success(), "{spec} was accepted");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let err = bad("{audience: world}");
+    assert!(err.contains("spec.message: Required value"), "{err}");
+    let err = bad("{message: hi, audience: galaxy}");
+    assert!(
+        err.contains("spec.audience: Unsupported value: \"galaxy\""),
+        "{err}"
+    );
+    let err = bad("{message: hi, colour: red}");
+    assert!(err.contains("unknown field \"spec.colour\""), "{err}");
+
+    let (ok, out) = support::wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "greeter",
+            v1.to_str().unwrap(),
+            "--kind",
+            "controller",
+        ],
+    );
+    assert!(ok, "{out}");
+    s.ok(&["apply", "-f", root.join("greeting.yaml").to_str().unwrap()]);
+    let greeting = || -> String {
+        let out = s.kubectl(&[
+            "get",
+            "configmap",
+            "hello-greeting",
+            "-o",
+            "jsonpath={.data.greeting}",
+        ]);
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    wait_for(
+        Duration::from_secs(30),
+        "the ConfigMap of version 1",
+        || greeting() == "hello, world",
+    );
+    wait_for(Duration::from_secs(30), "the Greeting's status", || {
+        s.get_json(&["greeting", "hello"])["status"]["configMap"] == "hello-greeting"
+    });
+    let listed = s.ok(&["get", "gr"]);
+    assert!(listed.contains("hello"), "{listed}");
+
+    // Version 2 swapped in: the existing Greeting is looked at again.
+    let (ok, out) = support::wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "greeter",
+            v2.to_str().unwrap(),
+            "--kind",
+            "controller",
+        ],
+    );
+    assert!(ok, "{out}");
+    wait_for(
+        Duration::from_secs(30),
+        "the ConfigMap of version 2",
+        || greeting() == "HELLO, WORLD!",
+    );
+    let (ok, out) = support::wharf(&s, &["plugin", "rollback", "greeter"]);
+    assert!(ok, "{out}");
+    wait_for(Duration::from_secs(30), "version 1 again", || {
+        greeting() == "hello, world"
+    });
+
+    // The collector, run once more for this owner kind, takes the ConfigMap
+    // along when its Greeting goes.
+    let module = s.get_json(&["plugin", "garbage-collector-configmaps"])["spec"]["module"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.apply(&format!(
+        "apiVersion: wharf.dev/v1alpha1\nkind: Plugin\nmetadata: {{name: garbage-collector-greetings}}\nspec:\n  kind: controller\n  module: \"{module}\"\n  config: {{kind: v1/ConfigMap, owners: [example.wharf.dev/v1/Greeting]}}\n"
+    ));
+    wait_for(Duration::from_secs(30), "the collector loaded", || {
+        s.get_json(&["plugin", "garbage-collector-greetings"])["status"]["phase"] == "Loaded"
+    });
+    s.ok(&["delete", "greeting", "hello"]);
+    wait_for(Duration::from_secs(30), "the ConfigMap collected", || {
+        !s.kubectl(&["get", "configmap", "hello-greeting"])
+            .status
+            .success()
+    });
+
+    // Deleting the CRD stops serving the kind.
+    s.ok(&["delete", "crd", "greetings.example.wharf.dev"]);
+    wait_for(Duration::from_secs(30), "the kind gone", || {
+        !s.kubectl(&["get", "greetings"]).status.success()
+    });
+}
+
+/// Recreate takes every old pod down before the new ones start; a paused
+/// Deployment is scaled but not rolled until it is resumed.
+#[test]
+fn recreate_and_pause_behave_as_on_kubernetes() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 3, "node", &[]);
+    let recreate = deployment(3, "busybox:1.36").replace(
+        "type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}",
+        "type: Recreate",
+    );
+    s.apply(&recreate);
+    rollout_status(&s);
+    s.ok(&["set", "image", "deployment/api", "c=busybox:1.37"]);
+    // Never old and new pods at once.
+    let mut mixed = false;
+    wait_for(Duration::from_secs(90), "the new pods running", || {
+        let imgs = images(&s);
+        mixed |=
+            imgs.iter().any(|i| i == "busybox:1.36") && imgs.iter().any(|i| i == "busybox:1.37");
+        imgs.len() == 3 && imgs.iter().all(|i| i == "busybox:1.37")
+    });
+    assert!(!mixed, "Recreate ran old and new pods together");
+    rollout_status(&s);
+
+    // Paused: a template change waits; scaling still happens.
+    s.ok(&["rollout", "pause", "deployment/api"]);
+    s.ok(&["set", "image", "deployment/api", "c=busybox:1.38"]);
+    s.ok(&["scale", "deployment", "api", "--replicas=4"]);
+    wait_for(
+        Duration::from_secs(30),
+        "4 pods, still on the old image",
+        || {
+            let imgs = images(&s);
+            imgs.len() == 4 && imgs.iter().all(|i| i == "busybox:1.37")
+        },
+    );
+    let d = s.get_json(&["deployment", "api"]);
+    let progressing = d["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Progressing")
+        .cloned()
+        .unwrap();
+    assert_eq!(progressing["reason"], "DeploymentPaused", "{d}");
+    s.ok(&["rollout", "resume", "deployment/api"]);
+    wait_for(
+        Duration::from_secs(90),
+        "the paused change rolled out",
+        || {
+            let imgs = images(&s);
+            imgs.len() == 4 && imgs.iter().all(|i| i == "busybox:1.38")
+        },
+    );
+    rollout_status(&s);
+}

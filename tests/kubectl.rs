@@ -179,15 +179,28 @@ fn get_tables_wide_yaml_json_and_labels() {
     assert_eq!(json["spec"]["dnsPolicy"], "ClusterFirst");
     assert_eq!(json["status"]["phase"], "Pending");
 
-    let names = s.ok(&["get", "pods", "-o", "name"]);
+    // (The Deployment applied earlier has pods of its own now: its controllers run.)
+    let names = s.ok(&["get", "pods", "-l", "app=p", "-o", "name"]);
     assert_eq!(names.lines().collect::<Vec<_>>(), ["pod/p1", "pod/p2"]);
 
     let fe = s.ok(&["get", "pods", "-l", "tier=fe", "-o", "name"]);
     assert_eq!(fe.trim(), "pod/p1");
     let set = s.ok(&["get", "pods", "-l", "tier in (fe,be),app=p", "-o", "name"]);
     assert_eq!(set.lines().count(), 2);
-    let none = s.ok(&["get", "pods", "-l", "tier notin (fe,be)", "-o", "name"]);
+    let none = s.ok(&[
+        "get",
+        "pods",
+        "-l",
+        "app=p,tier notin (fe,be)",
+        "-o",
+        "name",
+    ]);
     assert_eq!(none.trim(), "");
+    let others = s.ok(&["get", "pods", "-l", "tier notin (fe,be)", "-o", "name"]);
+    assert!(
+        others.lines().all(|l| l.starts_with("pod/web-")),
+        "only the Deployment's pods lack a tier: {others}"
+    );
     let by_field = s.ok(&[
         "get",
         "pods",
@@ -206,7 +219,7 @@ fn get_tables_wide_yaml_json_and_labels() {
     for i in 0..7 {
         s.apply(&POD.replace("name: p1", &format!("name: page-{i}")));
     }
-    let chunked = s.ok(&["get", "pods", "--chunk-size=2", "-o", "name"]);
+    let chunked = s.ok(&["get", "pods", "-l", "app=p", "--chunk-size=2", "-o", "name"]);
     assert_eq!(chunked.lines().count(), 9, "{chunked}");
 }
 

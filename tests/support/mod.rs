@@ -51,6 +51,9 @@ impl Server {
             .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
+            // Every test server shares one compiled-plugin cache, so only the first
+            // compiles the built-in plugins.
+            .env("WHARF_PLUGIN_CACHE_DIR", shared_plugin_cache())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log)
@@ -314,4 +317,12 @@ pub fn wharf(server: &Server, args: &[&str]) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     (out.status.success(), text)
+}
+
+/// The compiled-plugin cache the test servers share, beside the build.
+pub fn shared_plugin_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
+        .join("test-plugin-cache")
 }

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod custom;
 pub mod defaults;
 pub mod event;
 pub mod meta;

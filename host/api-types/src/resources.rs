@@ -327,6 +327,20 @@ pub static RESOURCES: &[ResourceInfo] = &[
         decode: typed::<coordination::Lease>,
     },
     ResourceInfo {
+        group: crate::custom::CRD_GROUP,
+        version: "v1",
+        kind: "CustomResourceDefinition",
+        plural: "customresourcedefinitions",
+        singular: "customresourcedefinition",
+        namespaced: false,
+        short_names: &["crd", "crds"],
+        categories: &["api-extensions"],
+        subresources: &[Subresource::Status],
+        field_labels: &[],
+        tracks_generation: true,
+        decode: typed::<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>,
+    },
+    ResourceInfo {
         group: crate::plugin::GROUP,
         version: crate::plugin::VERSION,
         kind: "Plugin",
@@ -342,11 +356,26 @@ pub static RESOURCES: &[ResourceInfo] = &[
     },
 ];
 
+/// Every kind served now: the built-in table, then the custom kinds that
+/// CustomResourceDefinitions define.
+pub fn all() -> Vec<&'static ResourceInfo> {
+    RESOURCES
+        .iter()
+        .chain(crate::custom::registered().iter().map(|c| c.info))
+        .collect()
+}
+
 /// Looks a kind up by group, version and plural (as in a request path).
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
     RESOURCES
         .iter()
         .find(|r| r.group == group && r.version == version && r.plural == plural)
+        .or_else(|| {
+            crate::custom::registered()
+                .into_iter()
+                .map(|c| c.info)
+                .find(|r| r.group == group && r.version == version && r.plural == plural)
+        })
 }
 
 /// Looks a kind up by group and kind name.
@@ -354,12 +383,18 @@ pub fn find_kind(group: &str, kind: &str) -> Option<&'static ResourceInfo> {
     RESOURCES
         .iter()
         .find(|r| r.group == group && r.kind == kind)
+        .or_else(|| {
+            crate::custom::registered()
+                .into_iter()
+                .map(|c| c.info)
+                .find(|r| r.group == group && r.kind == kind)
+        })
 }
 
 /// The group/versions served, core first, in discovery order.
 pub fn group_versions() -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
-    for r in RESOURCES {
+    for r in all() {
         if !out.contains(&(r.group, r.version)) {
             out.push((r.group, r.version));
         }

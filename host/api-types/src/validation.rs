@@ -340,6 +340,10 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
             validate_workload(info, obj, &mut errors)
         }
         (crate::plugin::GROUP, "Plugin") => crate::plugin::validate(obj, &mut errors),
+        (crate::custom::CRD_GROUP, "CustomResourceDefinition") => {
+            crate::custom::validate_crd(obj, &mut errors)
+        }
+        _ if crate::custom::is_custom(info) => errors.extend(crate::custom::validate(info, obj)),
         _ => {}
     }
     errors

@@ -191,6 +191,7 @@ pub fn prepare_create(
         }
     }
     check(info, &obj, &[])?;
+    crd_status(info, &mut obj);
     Ok(obj)
 }
 
@@ -287,7 +288,44 @@ pub fn prepare_update(
     }
     let forbidden = immutability(info, &obj, old);
     check(info, &obj, &forbidden)?;
+    if subresource.is_none() {
+        crd_status(info, &mut obj);
+    }
     Ok(obj)
+}
+
+/// A valid CustomResourceDefinition is served as soon as it is stored, so its
+/// status says so at once (`kubectl wait --for condition=established` reads it).
+fn crd_status(info: &ResourceInfo, obj: &mut Value) {
+    if info.group != wharf_api_types::custom::CRD_GROUP || info.kind != "CustomResourceDefinition" {
+        return;
+    }
+    let now = meta::now_rfc3339();
+    let names = obj.pointer("/spec/names").cloned().unwrap_or(Value::Null);
+    let stored: Vec<Value> = obj
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|v| v.get("storage") == Some(&Value::Bool(true)))
+        .filter_map(|v| v.get("name").cloned())
+        .collect();
+    let condition = |type_: &str, reason: &str, message: &str| {
+        serde_json::json!({"type": type_, "status": "True", "reason": reason,
+                           "message": message, "lastTransitionTime": now})
+    };
+    set_field(
+        obj,
+        "status",
+        Some(serde_json::json!({
+            "acceptedNames": names,
+            "storedVersions": stored,
+            "conditions": [
+                condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+                condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+            ],
+        })),
+    );
 }
 
 /// A Service update that leaves out what was allocated keeps it, as Kubernetes does

@@ -3,7 +3,7 @@
 //! to paths, short names (`po`, `deploy`) and categories (`all`).
 
 use serde_json::{Value, json};
-use wharf_api_types::resources::{self, RESOURCES, ResourceInfo, Subresource};
+use wharf_api_types::resources::{self, ResourceInfo, Subresource};
 
 /// The Kubernetes version whose API Wharf serves.
 pub const KUBERNETES_MINOR: &str = "32";
@@ -131,7 +131,7 @@ fn subresource_entry(info: &ResourceInfo, sub: Subresource) -> Value {
 /// `/api/v1` or `/apis/{group}/{version}`, if served.
 pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     let mut resources = Vec::new();
-    for info in RESOURCES
+    for info in resources::all()
         .iter()
         .filter(|r| r.group == group && r.version == version)
     {

@@ -50,6 +50,17 @@ pub async fn serve(
     bootstrap::run(&server.objects, addr.port())
         .await
         .map_err(|e| std::io::Error::other(format!("bootstrapping the cluster: {e}")))?;
+    let crds = server
+        .objects
+        .serve_stored_crds()
+        .await
+        .map_err(|e| std::io::Error::other(format!("serving custom resources: {e}")))?;
+    if crds > 0 {
+        tracing::info!(
+            crds,
+            "serving the kinds of stored CustomResourceDefinitions"
+        );
+    }
     server.ready.store(true, Ordering::Release);
     tracing::info!(%addr, "API server listening");
     // Graceful shutdown waits for open responses, and a watch is a response that

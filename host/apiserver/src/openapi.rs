@@ -15,7 +15,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
 use serde_json::{Map, Value, json};
-use wharf_api_types::resources::{self, RESOURCES, ResourceInfo};
+use wharf_api_types::resources::{self, ResourceInfo};
 
 /// `api/v1` or `apis/{group}/{version}`: the key of a group/version in the index.
 fn gv_path(group: &str, version: &str) -> String {
@@ -162,7 +162,7 @@ fn collection_operations(info: &ResourceInfo, namespaced: bool) -> Value {
 pub fn document(group: &str, version: &str) -> Option<Value> {
     let base = format!("/{}", gv_path(group, version));
     let mut paths = Map::new();
-    for info in RESOURCES
+    for info in resources::all()
         .iter()
         .filter(|r| r.group == group && r.version == version)
     {

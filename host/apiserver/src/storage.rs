@@ -9,6 +9,7 @@ use std::sync::Arc;
 use base64::Engine;
 use serde_json::{Value, json};
 use wharf_api_types::ResourceInfo;
+use wharf_api_types::custom;
 use wharf_store::{KeyValue, Revision, Store};
 
 use crate::error::ApiError;
@@ -258,7 +259,71 @@ impl Objects {
             .create(&info.key(namespace, name), Self::encode(&mut obj))
             .await
             .map_err(|e| ApiError::from_store(info, name, e))?;
-        Ok(with_revision(obj, rev))
+        let obj = with_revision(obj, rev);
+        Self::serve_custom_kinds(info, &obj);
+        Ok(obj)
+    }
+
+    fn is_crd(info: &ResourceInfo) -> bool {
+        info.group == custom::CRD_GROUP && info.kind == "CustomResourceDefinition"
+    }
+
+    /// A CustomResourceDefinition written: its kinds are served from now on (a
+    /// CRD being deleted keeps them until it is gone).
+    fn serve_custom_kinds(info: &ResourceInfo, obj: &Value) {
+        if Self::is_crd(info)
+            && let Err(e) = custom::register(obj)
+        {
+            tracing::warn!(error = %e, "a stored CustomResourceDefinition could not be served");
+        }
+    }
+
+    /// Serves the kinds of every stored CustomResourceDefinition (at start).
+    pub async fn serve_stored_crds(&self) -> Result<usize, ApiError> {
+        let Some(info) =
+            wharf_api_types::resources::find(custom::CRD_GROUP, "v1", "customresourcedefinitions")
+        else {
+            return Ok(0);
+        };
+        let all = Options::parse(&Default::default(), info)?;
+        let listed = self.list(info, None, &all).await?;
+        for crd in &listed.items {
+            Self::serve_custom_kinds(info, crd);
+        }
+        Ok(listed.items.len())
+    }
+
+    /// A CustomResourceDefinition deleted: its kinds stop being served and their
+    /// objects are removed, as Kubernetes' CRD finalizer does.
+    async fn drop_custom_kinds(&self, crd: &Value) {
+        let name = crd
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let kinds: Vec<&'static ResourceInfo> = custom::registered()
+            .into_iter()
+            .filter(|c| c.crd == name)
+            .map(|c| c.info)
+            .collect();
+        custom::unregister(name);
+        // Every version shares one storage prefix.
+        let Some(info) = kinds.first() else { return };
+        let prefix = info.key_prefix(None);
+        loop {
+            let page = match self.store.list(&prefix, None, 500).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(crd = name, error = %e, "could not list the objects of a deleted CRD");
+                    return;
+                }
+            };
+            if page.items.is_empty() {
+                return;
+            }
+            for kv in page.items {
+                let _ = self.store.delete(&kv.key, None).await;
+            }
+        }
     }
 
     pub async fn update(
@@ -274,7 +339,9 @@ impl Objects {
             .update(&info.key(namespace, name), Self::encode(&mut obj), expected)
             .await
             .map_err(|e| ApiError::from_store(info, name, e))?;
-        Ok(with_revision(obj, rev))
+        let obj = with_revision(obj, rev);
+        Self::serve_custom_kinds(info, &obj);
+        Ok(obj)
     }
 
     /// Removes the object; returns its last state.
@@ -290,7 +357,11 @@ impl Objects {
             .delete(&info.key(namespace, name), expected)
             .await
             .map_err(|e| ApiError::from_store(info, name, e))?;
-        Self::decode_kv(&old)
+        let obj = Self::decode_kv(&old)?;
+        if Self::is_crd(info) {
+            self.drop_custom_kinds(&obj).await;
+        }
+        Ok(obj)
     }
 }
 

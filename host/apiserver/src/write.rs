@@ -23,6 +23,17 @@ use crate::storage::with_revision;
 /// How many times a read-modify-write retries after losing a race.
 const MAX_RETRIES: usize = 32;
 
+/// Before retry `attempt` of a read-modify-write that lost a race. The write
+/// that beat it may still be on its way to disk (a read sees only durable
+/// state), so retrying at once can lose again and again within one flush;
+/// waiting a little longer each time lets it land.
+async fn before_retry(attempt: usize) {
+    if attempt > 0 {
+        let ms = (attempt as u64).min(20);
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+}
+
 /// Kinds whose registries return the deleted object rather than a Status
 /// (`ReturnDeletedObject` in kube-apiserver, or a custom delete that does).
 fn returns_deleted_object(info: &ResourceInfo) -> bool {
@@ -215,7 +226,8 @@ async fn update_with(
     let info = target.info;
     let ns = target.namespace.as_deref();
     let name = target.name.as_deref().unwrap_or_default();
-    for _ in 0..MAX_RETRIES {
+    for attempt in 0..MAX_RETRIES {
+        before_retry(attempt).await;
         let (current, revision) = server.objects.get(info, ns, name).await?;
         if precondition.is_some_and(|p| p != revision) {
             return Err(ApiError::modified(info, name));
@@ -466,7 +478,8 @@ pub(crate) async fn delete_one(
             "this namespace may not be deleted",
         ));
     }
-    for _ in 0..MAX_RETRIES {
+    for attempt in 0..MAX_RETRIES {
+        before_retry(attempt).await;
         let (current, revision) = server.objects.get(info, ns, name).await?;
         if let Some(uid) = &opts.precondition_uid
             && meta::str_field(&current, "/metadata/uid") != Some(uid.as_str())

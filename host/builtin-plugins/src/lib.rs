@@ -97,6 +97,12 @@ pub const CONTROLLERS: &[Builtin] = &[
         config: r#"{"kind": "apps/v1/ReplicaSet", "owners": ["apps/v1/Deployment"], "dependents": ["v1/Pod"]}"#,
     },
     Builtin {
+        name: "garbage-collector-configmaps",
+        description: "deletes ConfigMaps whose owners (of any kind, custom ones too) are gone",
+        wasm: artifact!("wharf_controller_gc.wasm"),
+        config: r#"{"kind": "v1/ConfigMap", "resyncSeconds": 60}"#,
+    },
+    Builtin {
         name: "garbage-collector-deployments",
         description: "foreground and orphan deletion of Deployments' ReplicaSets",
         wasm: artifact!("wharf_controller_gc.wasm"),

@@ -93,38 +93,54 @@ impl ControllerManager {
                 runtime: tokio::runtime::Handle::current(),
             }),
         };
-        // The built-ins start from the binary at once; their Plugin objects (the
-        // operator's handle on them) are registered by the plugin-object loop.
-        for builtin in wharf_builtin_plugins::CONTROLLERS {
+        // The built-ins start from the binary; their Plugin objects (the operator's
+        // handle on them) are registered by the plugin-object loop. One at a time
+        // and off the async threads: compiling a component takes seconds of CPU on
+        // a first start, and the API server shares this runtime.
+        {
             let m = manager.clone();
             tokio::spawn(async move {
-                let plugin = match m.inner.host.load(builtin.name, builtin.wasm) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        tracing::error!(controller = builtin.name, error = %e, "cannot load the built-in controller");
-                        return;
-                    }
-                };
-                // Discovery may not answer until the API server is serving.
-                let mut delay = Duration::from_millis(50);
-                loop {
-                    match m
-                        .install_version(builtin.name, plugin.clone(), "{}".into())
-                        .await
-                    {
-                        Ok(()) => return,
-                        Err(e) => {
-                            tracing::debug!(controller = builtin.name, error = %e, "built-in controller not started yet; retrying");
-                            tokio::time::sleep(delay).await;
-                            delay = (delay * 2).min(Duration::from_secs(2));
-                        }
-                    }
+                for builtin in wharf_builtin_plugins::CONTROLLERS {
+                    m.start_builtin(builtin).await;
                 }
             });
         }
         tokio::spawn(resync_loop(manager.clone()));
         wharf_plugin_objects::spawn(client, host, manager.clone());
         Ok(manager)
+    }
+
+    /// Loads a built-in controller and installs it, retrying until the API
+    /// answers (discovery is needed to start its informers).
+    async fn start_builtin(&self, builtin: &'static wharf_builtin_plugins::Builtin) {
+        let host = self.inner.host.clone();
+        let loaded =
+            tokio::task::spawn_blocking(move || host.load(builtin.name, builtin.wasm)).await;
+        let plugin = match loaded {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => {
+                tracing::error!(controller = builtin.name, error = %e, "cannot load the built-in controller");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(controller = builtin.name, error = %e, "loading the built-in controller panicked");
+                return;
+            }
+        };
+        let mut delay = Duration::from_millis(50);
+        loop {
+            match self
+                .install_version(builtin.name, plugin.clone(), normalized(builtin.config))
+                .await
+            {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::debug!(controller = builtin.name, error = %e, "built-in controller not started yet; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
     }
 
     pub fn metrics(&self) -> Arc<Metrics> {
@@ -343,21 +359,7 @@ impl wharf_plugin_objects::Runner for ControllerManager {
             // A built-in controller returns to the embedded version.
             Some(builtin) => {
                 let m = self.clone();
-                tokio::spawn(async move {
-                    match m.inner.host.load(builtin.name, builtin.wasm) {
-                        Ok(p) => {
-                            if let Err(e) = m
-                                .install_version(builtin.name, p, normalized(builtin.config))
-                                .await
-                            {
-                                tracing::error!(controller = builtin.name, error = %e, "cannot restore the built-in controller");
-                            }
-                        }
-                        Err(e) => {
-                            tracing::error!(controller = builtin.name, error = %e, "cannot load the built-in controller")
-                        }
-                    }
-                });
+                tokio::spawn(async move { m.start_builtin(builtin).await });
             }
             None => {
                 if let Some(c) = self.lock().remove(name) {

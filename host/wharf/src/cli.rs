@@ -160,6 +160,11 @@ pub struct ServerArgs {
     /// Memory each controller instance may use, in MiB.
     #[arg(long, default_value_t = 256)]
     pub controller_memory_mib: usize,
+    /// Where compiled plugins are kept across restarts (default
+    /// DATA_DIR/plugin-cache). Entries are keyed by module digest and wasmtime
+    /// build, so several servers may share one directory.
+    #[arg(long, env = "WHARF_PLUGIN_CACHE_DIR")]
+    pub plugin_cache_dir: Option<PathBuf>,
     /// Install every NAME.wasm in this directory as Plugin NAME, and again
     /// whenever the file changes (for plugin authors iterating locally).
     #[arg(long)]

@@ -59,7 +59,11 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
     // The scheduler and the controller manager talk to the API like any client;
     // they retry until the server below is serving.
     let plugins = PluginHost::new(HostConfig {
-        cache_dir: Some(data_dir.join("plugin-cache")),
+        cache_dir: Some(
+            args.plugin_cache_dir
+                .clone()
+                .unwrap_or_else(|| data_dir.join("plugin-cache")),
+        ),
         ..HostConfig::default()
     })
     .context("starting the plugin host")?;

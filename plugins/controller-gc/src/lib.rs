@@ -34,6 +34,14 @@ struct Config {
     /// Kinds it may own.
     #[serde(default)]
     dependents: Vec<String>,
+    /// How often every object of the kind is looked at again, which is how
+    /// objects owned by kinds not in `owners` are noticed (default 600).
+    #[serde(default = "default_resync", rename = "resyncSeconds")]
+    resync_seconds: u32,
+}
+
+fn default_resync() -> u32 {
+    600
 }
 
 fn parse_kind(text: &str) -> Result<KindRef, String> {
@@ -52,6 +60,7 @@ pub struct GarbageCollector {
     kind: KindRef,
     owners: Vec<KindRef>,
     dependents: Vec<KindRef>,
+    resync_seconds: u32,
 }
 
 impl Reconciler for GarbageCollector {
@@ -67,6 +76,7 @@ impl Reconciler for GarbageCollector {
             kind: parse_kind(&c.kind)?,
             owners: list(&c.owners)?,
             dependents: list(&c.dependents)?,
+            resync_seconds: c.resync_seconds,
         })
     }
 
@@ -86,7 +96,7 @@ impl Reconciler for GarbageCollector {
         Registration {
             primary: self.kind.clone(),
             watches,
-            resync_seconds: 600,
+            resync_seconds: self.resync_seconds,
         }
     }
 
@@ -155,27 +165,31 @@ impl GarbageCollector {
         namespace: &str,
         r: &Value,
     ) -> Result<OwnerState, Error> {
-        // Owners of kinds this instance does not know are assumed present: never
-        // delete what cannot be checked.
-        let Some(kind) = self.owner_kind(r) else {
-            return Ok(OwnerState::Present);
-        };
+        // Owners of the kinds this instance watches are looked up in the cache
+        // first; any other kind only through the API (resolved by discovery, so
+        // custom kinds work too). A lookup that fails is an error, retried: an
+        // owner is never taken for absent without a definite 404.
+        let watched = self.owner_kind(r).cloned();
+        let kind = watched.clone().unwrap_or_else(|| KindRef {
+            api_version: str_at(r, "/apiVersion").into(),
+            kind: str_at(r, "/kind").into(),
+        });
         let name = str_at(r, "/name");
         let uid = str_at(r, "/uid");
-        let cached = ctx
-            .get_json(kind, namespace, name)?
-            .or(ctx.get_json(kind, "", name)?);
+        let cached = match &watched {
+            Some(k) => ctx
+                .get_json(k, namespace, name)?
+                .or(ctx.get_json(k, "", name)?),
+            None => None,
+        };
         let owner = match cached {
             Some(o) if str_at(&o, "/metadata/uid") == uid => Some(o),
-            // Missing from the cache: ask the API, which may be ahead of it.
-            _ => {
-                let live = match ctx.fetch_json(kind, namespace, name)? {
-                    Some(o) => Some(o),
-                    None if !namespace.is_empty() => ctx.fetch_json(kind, "", name).ok().flatten(),
-                    None => None,
-                };
-                live.filter(|o| str_at(o, "/metadata/uid") == uid)
-            }
+            // Missing from the cache, or not cached: ask the API, which may be
+            // ahead of the cache. (A cluster-scoped owner's path ignores the
+            // namespace.)
+            _ => ctx
+                .fetch_json(&kind, namespace, name)?
+                .filter(|o| str_at(o, "/metadata/uid") == uid),
         };
         Ok(match owner {
             None => OwnerState::Absent,

@@ -45,7 +45,7 @@ fn tolerations_decide_when_pods_leave() {
         pod("long", vec![tolerate(Some(600))]),
         pod("forever", vec![tolerate(None)]),
     ];
-    let (due, next) = evict_due(&pods, &[taint.clone()], 300, now);
+    let (due, next) = evict_due(&pods, std::slice::from_ref(&taint), 300, now);
     let names: Vec<&str> = due.iter().map(|d| d.1.as_str()).collect();
     assert_eq!(names, ["short"]);
     // The next is the default 300 s one: 240 s from now.

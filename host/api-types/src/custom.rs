@@ -1,0 +1,613 @@
+//! Custom resources: kinds defined at run time by CustomResourceDefinitions.
+//!
+//! A CRD (`apiextensions.k8s.io/v1`) becomes one [`ResourceInfo`] per served
+//! version, registered beside the built-in table, so routing, discovery, OpenAPI,
+//! watch and storage treat custom kinds like built-in ones. Objects are checked
+//! against the version's `openAPIV3Schema` (a structural schema): fields the
+//! schema does not know are pruned (and refused under `fieldValidation=Strict`,
+//! through the same comparison as built-in kinds), and types, required fields,
+//! enums and bounds are validated with one field error each.
+//!
+//! Registered kinds live as long as the process: the `ResourceInfo` rows are
+//! `'static` like the built-in ones, so a CRD replaced or deleted leaves its old
+//! row allocated (a few hundred bytes per change).
+
+use std::sync::{Arc, RwLock};
+
+use serde_json::{Map, Value};
+
+use crate::resources::{DecodeError, ResourceInfo, Subresource};
+use crate::validation::FieldError;
+
+pub const CRD_GROUP: &str = "apiextensions.k8s.io";
+
+/// One served version of a custom kind.
+#[derive(Debug, Clone)]
+pub struct CustomKind {
+    pub info: &'static ResourceInfo,
+    /// The CRD's name (`plural.group`), which owns this row.
+    pub crd: String,
+    pub schema: Arc<Value>,
+    pub printer_columns: Vec<PrinterColumn>,
+}
+
+/// An `additionalPrinterColumns` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrinterColumn {
+    pub name: String,
+    pub type_: String,
+    pub json_path: String,
+    pub priority: i64,
+    pub description: String,
+}
+
+static REGISTERED: RwLock<Vec<CustomKind>> = RwLock::new(Vec::new());
+
+fn read() -> std::sync::RwLockReadGuard<'static, Vec<CustomKind>> {
+    REGISTERED.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Every custom kind served now.
+pub fn registered() -> Vec<CustomKind> {
+    read().clone()
+}
+
+pub fn lookup(group: &str, version: &str, kind: &str) -> Option<CustomKind> {
+    read()
+        .iter()
+        .find(|c| c.info.group == group && c.info.version == version && c.info.kind == kind)
+        .cloned()
+}
+
+pub fn is_custom(info: &ResourceInfo) -> bool {
+    read().iter().any(|c| std::ptr::eq(c.info, info))
+}
+
+fn leak(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+fn leak_list(v: &Value) -> &'static [&'static str] {
+    let items: Vec<&'static str> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(leak))
+        .collect();
+    Box::leak(items.into_boxed_slice())
+}
+
+/// Serves the kinds a CRD defines (replacing what it defined before).
+pub fn register(crd: &Value) -> Result<(), String> {
+    let kinds = kinds_of(crd)?;
+    let name = crd_name(crd);
+    let mut all = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+    all.retain(|c| c.crd != name);
+    all.extend(kinds);
+    Ok(())
+}
+
+/// Stops serving the kinds of the CRD named `name`.
+pub fn unregister(name: &str) {
+    REGISTERED
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|c| c.crd != name);
+}
+
+fn crd_name(crd: &Value) -> String {
+    crd.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
+}
+
+fn kinds_of(crd: &Value) -> Result<Vec<CustomKind>, String> {
+    let spec = crd.get("spec").ok_or("the CRD has no spec")?;
+    let s = |p: &str| spec.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let group = s("/group");
+    let names = spec.get("names").cloned().unwrap_or(Value::Null);
+    let n = |f: &str| names.get(f).and_then(Value::as_str).unwrap_or("");
+    let plural = n("plural");
+    let kind = n("kind");
+    let singular = if n("singular").is_empty() {
+        kind.to_lowercase()
+    } else {
+        n("singular").to_string()
+    };
+    let namespaced = s("/scope") != "Cluster";
+    let mut out = Vec::new();
+    for v in spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if v.get("served").and_then(Value::as_bool) == Some(false) {
+            continue;
+        }
+        let version = v.get("name").and_then(Value::as_str).unwrap_or("");
+        let mut subresources = Vec::new();
+        if v.pointer("/subresources/status").is_some() {
+            subresources.push(Subresource::Status);
+        }
+        let info: &'static ResourceInfo = Box::leak(Box::new(ResourceInfo {
+            group: leak(group),
+            version: leak(version),
+            kind: leak(kind),
+            plural: leak(plural),
+            singular: leak(&singular),
+            namespaced,
+            short_names: leak_list(names.get("shortNames").unwrap_or(&Value::Null)),
+            categories: leak_list(names.get("categories").unwrap_or(&Value::Null)),
+            subresources: Box::leak(subresources.into_boxed_slice()),
+            field_labels: &[],
+            tracks_generation: true,
+            decode,
+        }));
+        let printer_columns = v
+            .get("additionalPrinterColumns")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|c| PrinterColumn {
+                name: c["name"].as_str().unwrap_or("").to_string(),
+                type_: c["type"].as_str().unwrap_or("string").to_string(),
+                json_path: c["jsonPath"].as_str().unwrap_or("").to_string(),
+                priority: c["priority"].as_i64().unwrap_or(0),
+                description: c["description"].as_str().unwrap_or("").to_string(),
+            })
+            .collect();
+        out.push(CustomKind {
+            info,
+            crd: crd_name(crd),
+            schema: Arc::new(
+                v.pointer("/schema/openAPIV3Schema")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            ),
+            printer_columns,
+        });
+    }
+    Ok(out)
+}
+
+/// Decoding a custom object: the fields its schema does not know are pruned
+/// (the admission step compares, to refuse them under strict validation).
+fn decode(value: &Value) -> Result<Value, DecodeError> {
+    let Some(map) = value.as_object() else {
+        return Err(DecodeError {
+            path: ".".into(),
+            message: "expected an object".into(),
+        });
+    };
+    if map.get("metadata").is_some_and(|m| !m.is_object()) {
+        return Err(DecodeError {
+            path: "metadata".into(),
+            message: "expected an object".into(),
+        });
+    }
+    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+    let mut out = value.clone();
+    if let Some(custom) = lookup(group, version, kind) {
+        prune_root(&custom.schema, &mut out);
+    }
+    Ok(out)
+}
+
+fn preserves_unknown(schema: &Value) -> bool {
+    schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true))
+}
+
+/// Prunes an object against the root schema; apiVersion, kind and metadata are
+/// the server's and always kept.
+fn prune_root(schema: &Value, obj: &mut Value) {
+    let Some(map) = obj.as_object_mut() else {
+        return;
+    };
+    let props = schema.get("properties").and_then(Value::as_object);
+    let keep_all = preserves_unknown(schema);
+    let keys: Vec<String> = map.keys().cloned().collect();
+    for k in keys {
+        if matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
+            continue;
+        }
+        match props.and_then(|p| p.get(&k)) {
+            Some(s) => {
+                if let Some(v) = map.get_mut(&k) {
+                    prune(s, v);
+                }
+            }
+            None if keep_all => {}
+            None => {
+                map.remove(&k);
+            }
+        }
+    }
+}
+
+fn prune(schema: &Value, value: &mut Value) {
+    if preserves_unknown(schema) && schema.get("properties").is_none() {
+        return;
+    }
+    match value {
+        Value::Object(map) => prune_object(schema, map),
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for item in items {
+                    prune(item_schema, item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn prune_object(schema: &Value, map: &mut Map<String, Value>) {
+    if schema.get("x-kubernetes-embedded-resource") == Some(&Value::Bool(true)) {
+        return;
+    }
+    let props = schema.get("properties").and_then(Value::as_object);
+    let additional = schema.get("additionalProperties");
+    let keep_all = preserves_unknown(schema) || additional == Some(&Value::Bool(true));
+    let keys: Vec<String> = map.keys().cloned().collect();
+    for k in keys {
+        let sub = props
+            .and_then(|p| p.get(&k))
+            .or(additional.filter(|a| a.is_object()));
+        match sub {
+            Some(s) => {
+                if let Some(v) = map.get_mut(&k) {
+                    prune(s, v);
+                }
+            }
+            None if keep_all => {}
+            None => {
+                map.remove(&k);
+            }
+        }
+    }
+}
+
+/// Validates a custom object against its version's schema: one error per field.
+pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let Some(custom) = lookup(info.group, info.version, info.kind) else {
+        return errors;
+    };
+    let schema = &*custom.schema;
+    let props = schema.get("properties").and_then(Value::as_object);
+    for field in required(schema) {
+        if matches!(field.as_str(), "apiVersion" | "kind" | "metadata") {
+            continue;
+        }
+        if obj.get(&field).is_none_or(Value::is_null) {
+            errors.push(FieldError::required(&field));
+        }
+    }
+    if let (Some(props), Some(map)) = (props, obj.as_object()) {
+        for (k, v) in map {
+            if matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
+                continue;
+            }
+            if let Some(s) = props.get(k) {
+                check(s, v, k, &mut errors);
+            }
+        }
+    }
+    errors
+}
+
+fn required(schema: &Value) -> Vec<String> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect()
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<FieldError>) {
+    if value.is_null() {
+        if schema.get("nullable") != Some(&Value::Bool(true)) {
+            errors.push(FieldError::invalid(
+                path,
+                value,
+                &format!(
+                    "{path} in body must be of type {}",
+                    schema
+                        .get("type")
+                        .and_then(Value::as_str)
+                        .unwrap_or("object")
+                ),
+            ));
+        }
+        return;
+    }
+    let int_or_string = schema.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true));
+    if let Some(want) = schema.get("type").and_then(Value::as_str) {
+        let got = type_name(value);
+        let ok = got == want
+            || (want == "number" && got == "integer")
+            || (int_or_string && (got == "integer" || got == "string"));
+        if !ok {
+            errors.push(FieldError::invalid(
+                path,
+                value,
+                &format!("{path} in body must be of type {want}: \"{got}\""),
+            ));
+            return;
+        }
+    } else if int_or_string && !matches!(type_name(value), "integer" | "string") {
+        errors.push(FieldError::invalid(
+            path,
+            value,
+            "must be an integer or a string",
+        ));
+        return;
+    }
+    if let Some(options) = schema.get("enum").and_then(Value::as_array)
+        && !options.contains(value)
+    {
+        let supported: Vec<String> = options
+            .iter()
+            .map(|o| {
+                o.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| o.to_string())
+            })
+            .collect();
+        let supported: Vec<&str> = supported.iter().map(String::as_str).collect();
+        errors.push(FieldError::not_supported(path, value, &supported));
+    }
+    let limits = Limits {
+        schema,
+        value,
+        path,
+    };
+    if let Some(n) = value.as_f64() {
+        limits.check(
+            n,
+            "minimum",
+            "maximum",
+            "should be greater than or equal to {n}",
+            "should be less than or equal to {n}",
+            errors,
+        );
+    }
+    if let Some(s) = value.as_str() {
+        let len = s.chars().count() as f64;
+        limits.check(
+            len,
+            "minLength",
+            "maxLength",
+            "should be at least {n} chars long",
+            "may not be longer than {n}",
+            errors,
+        );
+    }
+    if let Some(items) = value.as_array() {
+        let len = items.len() as f64;
+        limits.check(
+            len,
+            "minItems",
+            "maxItems",
+            "should have at least {n} items",
+            "should have at most {n} items",
+            errors,
+        );
+    }
+    match value {
+        Value::Object(map) => {
+            for field in required(schema) {
+                if map.get(&field).is_none_or(Value::is_null) {
+                    errors.push(FieldError::required(&format!("{path}.{field}")));
+                }
+            }
+            let props = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            for (k, v) in map {
+                if let Some(s) = props.and_then(|p| p.get(k)).or(additional) {
+                    check(s, v, &format!("{path}.{k}"), errors);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    check(item_schema, item, &format!("{path}[{i}]"), errors);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A value's bounds in its schema (`minimum`/`maximum`, `minLength`/…), checked
+/// against a measure of it, with Kubernetes' wording (`{n}` is the bound).
+struct Limits<'a> {
+    schema: &'a Value,
+    value: &'a Value,
+    path: &'a str,
+}
+
+impl Limits<'_> {
+    fn check(
+        &self,
+        measure: f64,
+        min_key: &str,
+        max_key: &str,
+        below: &str,
+        above: &str,
+        errors: &mut Vec<FieldError>,
+    ) {
+        let bound = |key: &str| self.schema.get(key).and_then(Value::as_f64);
+        let mut fail = |template: &str, n: f64| {
+            let why = format!(
+                "{} in body {}",
+                self.path,
+                template.replace("{n}", &n.to_string())
+            );
+            errors.push(FieldError::invalid(self.path, self.value, &why));
+        };
+        if let Some(min) = bound(min_key).filter(|&min| measure < min) {
+            fail(below, min);
+        }
+        if let Some(max) = bound(max_key).filter(|&max| measure > max) {
+            fail(above, max);
+        }
+    }
+}
+
+/// Validates a CustomResourceDefinition beyond its types.
+pub fn validate_crd(obj: &Value, errors: &mut Vec<FieldError>) {
+    let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let group = s("/spec/group");
+    let plural = s("/spec/names/plural");
+    if group.is_empty() {
+        errors.push(FieldError::required("spec.group"));
+    } else if !group.contains('.') {
+        errors.push(FieldError::invalid(
+            "spec.group",
+            &Value::from(group),
+            "should be a domain with at least one dot",
+        ));
+    }
+    if plural.is_empty() {
+        errors.push(FieldError::required("spec.names.plural"));
+    }
+    if s("/spec/names/kind").is_empty() {
+        errors.push(FieldError::required("spec.names.kind"));
+    }
+    let name = s("/metadata/name");
+    if !group.is_empty() && !plural.is_empty() && name != format!("{plural}.{group}") {
+        errors.push(FieldError::invalid(
+            "metadata.name",
+            &Value::from(name),
+            &format!("must be spec.names.plural+\".\"+spec.group ({plural}.{group})"),
+        ));
+    }
+    if !matches!(s("/spec/scope"), "Namespaced" | "Cluster") {
+        errors.push(FieldError::not_supported(
+            "spec.scope",
+            &Value::from(s("/spec/scope")),
+            &["Cluster", "Namespaced"],
+        ));
+    }
+    let versions = obj
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if versions.is_empty() {
+        errors.push(FieldError::required("spec.versions"));
+    }
+    let storage = versions
+        .iter()
+        .filter(|v| v.get("storage") == Some(&Value::Bool(true)))
+        .count();
+    if !versions.is_empty() && storage != 1 {
+        errors.push(FieldError::invalid(
+            "spec.versions",
+            &Value::from(storage),
+            "must have exactly one version marked as storage version",
+        ));
+    }
+    for (i, v) in versions.iter().enumerate() {
+        let root = v.pointer("/schema/openAPIV3Schema");
+        match root.and_then(|r| r.get("type")).and_then(Value::as_str) {
+            Some("object") => {}
+            _ => errors.push(FieldError::required(&format!(
+                "spec.versions[{i}].schema.openAPIV3Schema.type"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn crd() -> Value {
+        json!({
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {
+                "group": "example.com",
+                "scope": "Namespaced",
+                "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"]},
+                "versions": [{
+                    "name": "v1", "served": true, "storage": true,
+                    "subresources": {"status": {}},
+                    "schema": {"openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "spec": {"type": "object", "required": ["size"], "properties": {
+                                "size": {"type": "integer", "minimum": 1, "maximum": 10},
+                                "color": {"type": "string", "enum": ["red", "blue"]},
+                                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+                            }},
+                            "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
+                        },
+                    }},
+                }],
+            },
+        })
+    }
+
+    #[test]
+    fn a_crd_serves_its_kind_and_checks_objects_against_its_schema() {
+        register(&crd()).unwrap();
+        let c = lookup("example.com", "v1", "Widget").unwrap();
+        assert!(c.info.namespaced && c.info.has_subresource(Subresource::Status));
+        assert_eq!(c.info.short_names, ["wd"]);
+        let obj = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+            "spec": {"size": 3, "bogus": 1, "labels": {"a": "b"}, "free": {"any": {"thing": 1}}}, "junk": true});
+        let decoded = (c.info.decode)(&obj).unwrap();
+        assert!(decoded["spec"].get("bogus").is_none() && decoded.get("junk").is_none());
+        assert_eq!(decoded["spec"]["free"]["any"]["thing"], 1);
+        assert_eq!(decoded["spec"]["labels"]["a"], "b");
+        assert!(validate(c.info, &decoded).is_empty());
+
+        let bad = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+            "spec": {"size": 30, "color": "green", "labels": {"a": 1}}});
+        let fields: Vec<String> = validate(c.info, &bad)
+            .iter()
+            .map(|e| e.field.clone())
+            .collect();
+        assert_eq!(fields, ["spec.color", "spec.labels.a", "spec.size"]);
+        let missing = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {}});
+        assert_eq!(validate(c.info, &missing)[0].field, "spec.size");
+        unregister("widgets.example.com");
+        assert!(lookup("example.com", "v1", "Widget").is_none());
+    }
+
+    #[test]
+    fn crds_are_validated() {
+        let mut errors = Vec::new();
+        validate_crd(&crd(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let mut bad = crd();
+        bad["metadata"]["name"] = json!("widgets");
+        bad["spec"]["versions"][0]["storage"] = json!(false);
+        validate_crd(&bad, &mut errors);
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["metadata.name", "spec.versions"]);
+    }
+}
