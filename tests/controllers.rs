@@ -744,10 +744,7 @@ fn hot_swaps_under_a_stream_of_work_lose_nothing() {
 /// with `--features shout`.
 fn build_example(features: &[&str], dir: &str) -> std::path::PathBuf {
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        .join(dir);
+    let target = support::checkout_target_dir(dir);
     let status = std::process::Command::new("cargo")
         .current_dir(root.join("examples/custom-controller"))
         .args([

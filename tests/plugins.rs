@@ -422,10 +422,7 @@ fn hot_swaps_lose_nothing_under_load() {
 #[test]
 fn the_example_policy_builds_installs_and_swaps_in() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        .join("example-policy");
+    let target = support::checkout_target_dir("example-policy");
     let status = Command::new("cargo")
         .current_dir(root.join("examples/scheduler-policy"))
         .args([

@@ -156,8 +156,19 @@ fn resources_are_accounted_across_pods() {
 fn profiles_choose_their_policy() {
     let s = Server::start();
     let _sim = Sim::start(&s, 4, "n", &["--cpu", "8", "--zones", "2"]);
-    let owned = |name: &str, scheduler: &str, owner: u32| {
-        // Pods of one (pretend) ReplicaSet, so that spreading has an owner to count.
+    // Pods of one owner each, so that spreading has an owner to count. The owners
+    // must exist: the garbage collector deletes pods whose owner is gone. Real
+    // ReplicaSets would run pods of their own, so ConfigMaps stand in for them.
+    let owners: Vec<String> = (1..=3)
+        .map(|i| {
+            s.ok(&["create", "configmap", &format!("owner-{i}")]);
+            s.get_json(&["configmap", &format!("owner-{i}")])["metadata"]["uid"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let owned = |name: &str, scheduler: &str, owner: usize| {
         format!(
             r#"
 apiVersion: v1
@@ -165,7 +176,7 @@ kind: Pod
 metadata:
   name: {name}
   ownerReferences:
-  - {{apiVersion: apps/v1, kind: ReplicaSet, name: rs, uid: 6d3c7f1e-0000-4000-8000-{owner:012}, controller: true}}
+  - {{apiVersion: v1, kind: ConfigMap, name: owner-{owner}, uid: {uid}, controller: true}}
 spec:
   schedulerName: {scheduler}
   containers:
@@ -173,7 +184,8 @@ spec:
     image: busybox:1.36
     resources:
       requests: {{cpu: 500m, memory: 64Mi}}
-"#
+"#,
+            uid = owners[owner - 1]
         )
     };
     // binpack fills one node before using another.

@@ -36,7 +36,7 @@ fn main() {
     }
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    let target_dir = guest_target_dir(&out_dir);
+    let target_dir = guest_target_dir(&out_dir, &root);
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&plugins)
@@ -79,11 +79,18 @@ fn main() {
     );
 }
 
-/// `<target>/<profile>/build/<pkg>-<hash>/out` → `<target>/wasm-plugins`, shared by
-/// every profile of the host build.
-fn guest_target_dir(out_dir: &Path) -> PathBuf {
+/// `<target>/<profile>/build/<pkg>-<hash>/out` → `<target>/wasm-plugins/<checkout>`,
+/// shared by every profile of the host build. One directory per checkout: two
+/// checkouts building into one target directory (a CI clone beside a working
+/// tree) would otherwise overwrite each other's final `.wasm` files, which cargo
+/// does not copy again when it finds its own build fresh.
+fn guest_target_dir(out_dir: &Path, root: &Path) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    root.hash(&mut h);
+    let checkout = format!("{:016x}", h.finish());
     match out_dir.ancestors().nth(4) {
-        Some(target) => target.join("wasm-plugins"),
-        None => out_dir.join("wasm-plugins"),
+        Some(target) => target.join("wasm-plugins").join(checkout),
+        None => out_dir.join("wasm-plugins").join(checkout),
     }
 }

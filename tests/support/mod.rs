@@ -326,3 +326,21 @@ pub fn shared_plugin_cache() -> PathBuf {
         .join(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
         .join("test-plugin-cache")
 }
+
+/// A build directory of this checkout's own under the target directory: builds of
+/// examples from two checkouts sharing one target directory must not overwrite
+/// each other's outputs.
+pub fn checkout_target_dir(name: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root");
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    root.hash(&mut h);
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join(name)
+        .join(format!("{:016x}", h.finish()))
+}

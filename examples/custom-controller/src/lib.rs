@@ -9,8 +9,8 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde_json::{Value, json};
 use wharf_controller_sdk::{
-    Context, Error, ErrorReason, Key, KindRef, Mapping, Outcome, Reconciler, Registration, Write,
-    watch,
+    Context, Error, ErrorReason, Key, KindRef, Mapping, Outcome, Reconciler, Registration, Trigger,
+    Write, watch,
 };
 
 fn greeting_kind() -> KindRef {
@@ -40,6 +40,7 @@ impl Reconciler for Greeter {
     fn registration(&self) -> Registration {
         Registration {
             primary: greeting_kind(),
+            primary_trigger: Trigger::AnyChange,
             // A ConfigMap changed or deleted by hand brings its Greeting back.
             watches: vec![watch::<ConfigMap>(Mapping::Owner)],
             resync_seconds: 0,

@@ -252,6 +252,18 @@ impl Cluster for ClusterAccess {
             .collect())
     }
 
+    fn list_owned(&self, kind: &KindRef, namespace: &str, owner_uid: &str) -> Vec<String> {
+        let Some(informer) = self.informer(kind) else {
+            return Vec::new();
+        };
+        informer
+            .list(namespace)
+            .iter()
+            .filter(|e| crate::mapping::owned_by(&e.value, owner_uid))
+            .map(|e| e.json.to_string())
+            .collect()
+    }
+
     fn apply(&self, op: Write) -> Result<String, ApiError> {
         self.runtime.block_on(self.write(op))
     }

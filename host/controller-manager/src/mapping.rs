@@ -42,6 +42,34 @@ pub fn controller_owner<'a>(object: &'a Value, api_version: &str, kind: &str) ->
         .and_then(|r| r.get("name").and_then(Value::as_str))
 }
 
+/// Whether `object`'s ownerReferences name `uid`.
+pub fn owned_by(object: &Value, uid: &str) -> bool {
+    object
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|refs| {
+            refs.iter()
+                .any(|r| r.get("uid").and_then(Value::as_str) == Some(uid))
+        })
+}
+
+/// Whether a change touches what a garbage collector looks at: creation,
+/// deletion, owner references, finalizers, the deletion mark.
+pub fn ownership_changed(change: &Change<'_>) -> bool {
+    match change {
+        Change::Upserted {
+            old: Some(old),
+            new,
+        } => {
+            let part = |v: &Value, f: &str| v.pointer(&format!("/metadata/{f}")).cloned();
+            ["ownerReferences", "finalizers", "deletionTimestamp"]
+                .iter()
+                .any(|f| part(&old.value, f) != part(&new.value, f))
+        }
+        _ => true,
+    }
+}
+
 fn has_controller(object: &Value) -> bool {
     object
         .pointer("/metadata/ownerReferences")
@@ -124,15 +152,7 @@ pub fn keys_for(mapping: &Mapping, primary: &Informer, change: &Change<'_>) -> B
                 let uid = e.value.pointer("/metadata/uid").and_then(Value::as_str);
                 if let Some(uid) = uid {
                     for d in primary.list(ns) {
-                        let owned = d
-                            .value
-                            .pointer("/metadata/ownerReferences")
-                            .and_then(Value::as_array)
-                            .is_some_and(|refs| {
-                                refs.iter()
-                                    .any(|r| r.get("uid").and_then(Value::as_str) == Some(uid))
-                            });
-                        if owned {
+                        if owned_by(&d.value, uid) {
                             keys.insert(key_of(&d));
                         }
                     }

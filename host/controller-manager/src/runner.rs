@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wharf_plugin_host::controller::{ControllerInstance, Key as WitKey, Outcome, Registration};
+use wharf_plugin_host::controller::{
+    ControllerInstance, Key as WitKey, Outcome, Registration, Trigger,
+};
 use wharf_plugin_host::{FailureBudget, Limits, LoadedPlugin, PluginHost, Verdict};
 
 use crate::cluster::ClusterAccess;
@@ -153,9 +155,13 @@ impl Controller {
         let queue = self.queue.clone();
         let enqueue: Arc<dyn Fn(Key) + Send + Sync> = Arc::new(move |k| queue.add(k));
         let own = enqueue.clone();
+        let ownership_only = version.registration.primary_trigger == Trigger::OwnershipChange;
         version.primary.set_handler(
             &self.name,
             Arc::new(move |change| {
+                if ownership_only && !mapping::ownership_changed(change) {
+                    return;
+                }
                 let e = match change {
                     crate::informer::Change::Upserted { new, .. } => *new,
                     crate::informer::Change::Deleted(e) => *e,

@@ -26,7 +26,7 @@ mod bindings {
 pub(crate) use bindings::ControllerPluginPre;
 pub use bindings::wharf::plugin::controller_types::{
     ApiError, DeleteRequest, ErrorReason, EventType, Key, KindRef, Level, Mapping, Outcome,
-    PatchRequest, PatchType, Registration, SubresourceUpdate, Watch, Write,
+    PatchRequest, PatchType, Registration, SubresourceUpdate, Trigger, Watch, Write,
 };
 
 /// What the host offers a controller instance: the controller manager implements
@@ -36,6 +36,7 @@ pub trait Cluster: Send + Sync {
     fn get(&self, kind: &KindRef, key: &Key) -> Option<String>;
     fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError>;
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String>;
+    fn list_owned(&self, kind: &KindRef, namespace: &str, owner_uid: &str) -> Vec<String>;
     fn apply(&self, op: Write) -> Result<String, ApiError>;
     fn apply_all(&self, ops: Vec<Write>) -> Vec<Result<String, ApiError>>;
     fn event(&self, regarding: &str, kind: EventType, reason: &str, message: &str);
@@ -85,6 +86,10 @@ impl bindings::wharf::plugin::cluster::Host for ControllerState {
         label_selector: String,
     ) -> Result<Vec<String>, String> {
         self.timed(|c| c.list(&kind, &namespace, &label_selector))
+    }
+
+    fn list_owned(&mut self, kind: KindRef, namespace: String, owner_uid: String) -> Vec<String> {
+        self.timed(|c| c.list_owned(&kind, &namespace, &owner_uid))
     }
 
     fn apply(&mut self, op: Write) -> Result<String, ApiError> {

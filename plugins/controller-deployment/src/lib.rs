@@ -46,8 +46,8 @@ impl Reconciler for DeploymentController {
         let Some(spec) = d.spec.clone() else {
             return Ok(Outcome::Done);
         };
-        let all: Vec<ReplicaSet> = ctx.list(&key.namespace, "")?;
-        let mut sets = ownership::claim(ctx, &d, &spec.selector, all)?;
+        let candidates = ownership::candidates::<_, ReplicaSet>(ctx, &d, &spec.selector)?;
+        let mut sets = ownership::claim(ctx, &d, &spec.selector, candidates)?;
         sets.sort_by(|a, b| {
             a.metadata
                 .creation_timestamp

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use wharf_controller_sdk::ownership::skip_lost_race;
 use wharf_controller_sdk::{
     Context, DeleteRequest, Error, Key, KindRef, Mapping, Outcome, PatchRequest, PatchType,
-    Reconciler, Registration, Watch, Write,
+    Reconciler, Registration, Trigger, Watch, Write,
 };
 
 const FOREGROUND: &str = "foregroundDeletion";
@@ -95,6 +95,7 @@ impl Reconciler for GarbageCollector {
         }));
         Registration {
             primary: self.kind.clone(),
+            primary_trigger: Trigger::OwnershipChange,
             watches,
             resync_seconds: self.resync_seconds,
         }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use wharf_controller_sdk::ownership::skip_lost_race;
 use wharf_controller_sdk::{
     Context, DeleteRequest, Error, Key, KindRef, Mapping, Outcome, Reconciler, Registration,
-    SubresourceUpdate, Watch, Write,
+    SubresourceUpdate, Trigger, Watch, Write,
 };
 
 /// The namespaced kinds emptied, in this order (owners before what they own, so
@@ -46,11 +46,14 @@ impl Reconciler for NamespaceController {
                 api_version: "v1".into(),
                 kind: "Namespace".into(),
             },
+            primary_trigger: Trigger::AnyChange,
+            // Read to empty a terminating namespace; their changes wake nothing
+            // (a terminating namespace is looked at again every two seconds).
             watches: KINDS
                 .iter()
                 .map(|k| Watch {
                     kind: kind(k),
-                    mapping: Mapping::InNamespace,
+                    mapping: Mapping::None,
                 })
                 .collect(),
             resync_seconds: 0,

@@ -44,13 +44,13 @@ impl Reconciler for ReplicaSetController {
             // Deleted: its pods are the garbage collector's business.
             return Ok(Outcome::Done);
         };
-        let all: Vec<Pod> = ctx.list(&key.namespace, "")?;
         let selector = rs
             .spec
             .as_ref()
             .map(|s| s.selector.clone())
             .unwrap_or_default();
-        let owned = ownership::claim(ctx, &rs, &selector, all)?;
+        let candidates = ownership::candidates::<_, Pod>(ctx, &rs, &selector)?;
+        let owned = ownership::claim(ctx, &rs, &selector, candidates)?;
         let active: Vec<&Pod> = owned.iter().filter(|p| is_active(p)).collect();
 
         let spec = rs.spec.as_ref();

@@ -15,6 +15,7 @@ pub trait Api {
     fn get(&self, kind: &KindRef, key: &Key) -> Option<String>;
     fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError>;
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String>;
+    fn list_owned(&self, kind: &KindRef, namespace: &str, owner_uid: &str) -> Vec<String>;
     fn apply(&self, op: Write) -> Result<String, ApiError>;
     fn apply_all(&self, ops: Vec<Write>) -> Vec<Result<String, ApiError>>;
     fn event(&self, regarding: &str, kind: EventType, reason: &str, message: &str);
@@ -33,6 +34,9 @@ impl Api for HostApi {
     }
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String> {
         cluster::list(kind, namespace, selector)
+    }
+    fn list_owned(&self, kind: &KindRef, namespace: &str, owner_uid: &str) -> Vec<String> {
+        cluster::list_owned(kind, namespace, owner_uid)
     }
     fn apply(&self, op: Write) -> Result<String, ApiError> {
         cluster::apply(&op)
@@ -155,6 +159,20 @@ impl<'a> Context<'a> {
         self.api
             .list(&kind_of::<K>(), namespace, selector)
             .map_err(Error::Other)?
+            .iter()
+            .map(|j| decode(&what, j))
+            .collect()
+    }
+
+    /// Objects of kind `K` from the cache in `namespace` whose ownerReferences
+    /// name `owner_uid`, whatever their labels now say.
+    pub fn list_owned<K>(&self, namespace: &str, owner_uid: &str) -> Result<Vec<K>, Error>
+    where
+        K: k8s_openapi::Resource + DeserializeOwned,
+    {
+        let what = format!("a {} in {namespace}", K::KIND);
+        self.api
+            .list_owned(&kind_of::<K>(), namespace, owner_uid)
             .iter()
             .map(|j| decode(&what, j))
             .collect()

@@ -53,7 +53,7 @@ pub use k8s_openapi;
 
 pub use crate::bindings::wharf::plugin::controller_types::{
     ApiError, DeleteRequest, ErrorReason, EventType, Key, KindRef, Level, Mapping, Outcome,
-    PatchRequest, PatchType, Registration, SubresourceUpdate, Watch, Write,
+    PatchRequest, PatchType, Registration, SubresourceUpdate, Trigger, Watch, Write,
 };
 
 /// A controller. One value is made per instance (by `configure`) and asked to
@@ -85,10 +85,12 @@ pub fn watch<K: k8s_openapi::Resource>(mapping: Mapping) -> Watch {
     }
 }
 
-/// A registration with `K` as the primary kind and no periodic resync.
+/// A registration with `K` as the primary kind, woken by every change to one,
+/// and no periodic resync.
 pub fn registration<K: k8s_openapi::Resource>(watches: Vec<Watch>) -> Registration {
     Registration {
         primary: kind_of::<K>(),
+        primary_trigger: Trigger::AnyChange,
         watches,
         resync_seconds: 0,
     }

@@ -45,6 +45,40 @@ pub fn selects_something(selector: &LabelSelector) -> bool {
             .is_some_and(|e| !e.is_empty())
 }
 
+/// What [`claim`] needs to look at, read from the cache without decoding the
+/// whole namespace: the objects `owner` owns (matching or not) and those its
+/// selector matches (orphans to adopt among them), each once.
+pub fn candidates<O, K>(
+    ctx: &Context<'_>,
+    owner: &O,
+    selector: &LabelSelector,
+) -> Result<Vec<K>, Error>
+where
+    O: k8s_openapi::Metadata<Ty = ObjectMeta>,
+    K: k8s_openapi::Resource + k8s_openapi::Metadata<Ty = ObjectMeta> + DeserializeOwned,
+{
+    let meta = owner.metadata();
+    let namespace = meta.namespace.as_deref().unwrap_or("");
+    let mut out: Vec<K> = ctx.list_owned(namespace, meta.uid.as_deref().unwrap_or(""))?;
+    if selects_something(selector) {
+        let seen: std::collections::HashSet<String> = out
+            .iter()
+            .filter_map(|o| o.metadata().uid.clone())
+            .collect();
+        for obj in ctx.list::<K>(namespace, &crate::selector::to_query(selector))? {
+            if !obj
+                .metadata()
+                .uid
+                .as_ref()
+                .is_some_and(|u| seen.contains(u))
+            {
+                out.push(obj);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The objects `owner` controls, after claiming: an object it controls stays if
 /// the selector still matches it and is released otherwise; an orphan that
 /// matches is adopted (unless either is being deleted); objects controlled by
