@@ -178,6 +178,18 @@ impl<'a> Context<'a> {
             .collect()
     }
 
+    /// Objects from the cache as the JSON text the host sent, undecoded.
+    pub fn list_raw(
+        &self,
+        kind: &KindRef,
+        namespace: &str,
+        selector: &str,
+    ) -> Result<Vec<String>, Error> {
+        self.api
+            .list(kind, namespace, selector)
+            .map_err(Error::Other)
+    }
+
     /// Like [`Context::get`], for any kind, as JSON.
     pub fn get_json(
         &self,

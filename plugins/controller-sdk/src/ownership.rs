@@ -65,15 +65,28 @@ where
             .iter()
             .filter_map(|o| o.metadata().uid.clone())
             .collect();
-        for obj in ctx.list::<K>(namespace, &crate::selector::to_query(selector))? {
-            if !obj
-                .metadata()
-                .uid
-                .as_ref()
-                .is_some_and(|u| seen.contains(u))
-            {
-                out.push(obj);
+        // Most of what the selector matches is already owned: only the uid of
+        // each is read to tell, and only the others are decoded in full.
+        #[derive(serde::Deserialize)]
+        struct Peek {
+            metadata: PeekMeta,
+        }
+        #[derive(serde::Deserialize)]
+        struct PeekMeta {
+            uid: Option<String>,
+        }
+        let kind = crate::kind_of::<K>();
+        for json in ctx.list_raw(&kind, namespace, &crate::selector::to_query(selector))? {
+            let uid = serde_json::from_str::<Peek>(&json)
+                .ok()
+                .and_then(|p| p.metadata.uid);
+            if uid.is_some_and(|u| seen.contains(&u)) {
+                continue;
             }
+            out.push(serde_json::from_str(&json).map_err(|e| Error::Decode {
+                what: format!("a {} in {namespace}", K::KIND),
+                message: e.to_string(),
+            })?);
         }
     }
     Ok(out)
