@@ -190,7 +190,15 @@ mod tests {
             .iter()
             .filter_map(|g| g["name"].as_str())
             .collect();
-        assert_eq!(names, ["apps", "coordination.k8s.io", "wharf.dev"]);
+        assert_eq!(
+            names,
+            [
+                "apps",
+                "coordination.k8s.io",
+                "apiextensions.k8s.io",
+                "wharf.dev"
+            ]
+        );
         assert_eq!(
             group("apps").unwrap()["preferredVersion"]["groupVersion"],
             "apps/v1"
