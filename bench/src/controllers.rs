@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde_json::{Value, json};
 
 use crate::cluster::SimCluster;
@@ -91,13 +91,7 @@ fn reconciles(text: &str) -> BTreeMap<String, (f64, f64)> {
 }
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
-    let wharf = match &o.wharf {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("bench binary has no directory")?
-            .join("wharf"),
-    };
+    let wharf = crate::wharf_binary(o.wharf.as_deref())?;
     println!(
         "# wharf-bench controllers — {} simulated nodes, a Deployment scaled 0 → {}",
         o.nodes, o.replicas

@@ -273,6 +273,17 @@ impl Drop for Proc {
     }
 }
 
+/// The `wharf` binary: the one given, else the one built beside this one.
+pub(crate) fn wharf_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    Ok(match given {
+        Some(p) => p.to_path_buf(),
+        None => std::env::current_exe()?
+            .parent()
+            .context("bench binary has no directory")?
+            .join("wharf"),
+    })
+}
+
 pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -355,13 +366,7 @@ async fn api(
     etcd: PathBuf,
     server: Option<String>,
 ) -> anyhow::Result<()> {
-    let wharf = match wharf {
-        Some(p) => p,
-        None => std::env::current_exe()?
-            .parent()
-            .context("bench binary has no directory")?
-            .join("wharf"),
-    };
+    let wharf = wharf_binary(wharf.as_deref())?;
     let scratch = tempfile::Builder::new()
         .prefix("wharf-bench-")
         .tempdir_in("/var/tmp")?;

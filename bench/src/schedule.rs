@@ -32,13 +32,7 @@ pub struct Options {
 }
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
-    let wharf = match &o.wharf {
-        Some(p) => p.clone(),
-        None => std::env::current_exe()?
-            .parent()
-            .context("bench binary has no directory")?
-            .join("wharf"),
-    };
+    let wharf = crate::wharf_binary(o.wharf.as_deref())?;
     println!(
         "# wharf-bench schedule — {} simulated nodes, {} pods, `default` policy",
         o.nodes, o.pods
