@@ -125,14 +125,6 @@ impl Informer {
             .collect()
     }
 
-    pub fn len(&self) -> usize {
-        self.read().objects.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Registers (or replaces) the handler of one controller.
     pub fn set_handler(&self, controller: &str, handler: Handler) {
         self.lock_handlers().insert(controller.to_string(), handler);

@@ -151,11 +151,6 @@ impl ControllerManager {
         self.lock().get(name).cloned()
     }
 
-    /// Keys waiting, scheduled or being reconciled, over every controller.
-    pub fn pending(&self) -> usize {
-        self.lock().values().map(|c| c.queue.pending()).sum()
-    }
-
     pub fn stop(&self) {
         let controllers: Vec<Arc<Controller>> = self.lock().drain().map(|(_, c)| c).collect();
         for c in controllers {

@@ -118,10 +118,6 @@ impl<K: Clone + Eq + Hash> WorkQueue<K> {
         self.lock().failures.remove(key);
     }
 
-    pub fn failures(&self, key: &K) -> u32 {
-        self.lock().failures.get(key).copied().unwrap_or(0)
-    }
-
     /// Blocks until a key is ready (and hands it out as processing), or returns
     /// none once the queue shuts down.
     pub fn get(&self) -> Option<K> {

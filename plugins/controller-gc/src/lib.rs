@@ -211,13 +211,17 @@ impl GarbageCollector {
         }
         let mut keep = Vec::new();
         let mut absent = 0;
-        let mut foreground = false;
+        // Owners kept that are being deleted in the foreground, and those that are not.
+        let (mut foreground, mut present) = (0, 0);
         for r in &owners {
             match self.owner_state(ctx, &key.namespace, r)? {
-                OwnerState::Present => keep.push(r.clone()),
+                OwnerState::Present => {
+                    present += 1;
+                    keep.push(r.clone());
+                }
                 OwnerState::Absent => absent += 1,
                 OwnerState::DeletingForeground => {
-                    foreground = true;
+                    foreground += 1;
                     keep.push(r.clone());
                 }
                 OwnerState::DeletingOrphan => {}
@@ -228,14 +232,9 @@ impl GarbageCollector {
             // Every owner is gone: so is this.
             return self.delete(ctx, key, &uid, "Background");
         }
-        if foreground
-            && keep.iter().all(|r| {
-                matches!(
-                    self.owner_state(ctx, &key.namespace, r),
-                    Ok(OwnerState::DeletingForeground)
-                )
-            })
-        {
+        // Every owner left waits for it in the foreground: it goes, taking its
+        // own dependents first.
+        if foreground > 0 && present == 0 {
             return self.delete(ctx, key, &uid, "Foreground");
         }
         if keep.len() != owners.len() {
