@@ -473,6 +473,69 @@ spec:
     assert_eq!(ep["subsets"][0]["ports"][0]["port"], 8080, "{ep}");
     assert_eq!(ep["subsets"][0]["ports"][0]["name"], "http", "{ep}");
 
+    // The same pods are in the Service's EndpointSlices, which `kubectl describe
+    // service` (and kube-proxy) read: (address, ready) of each endpoint.
+    let slice_endpoints = || -> Vec<(String, bool)> {
+        let out = s.kubectl(&[
+            "get",
+            "endpointslices",
+            "-l",
+            "kubernetes.io/service-name=web",
+            "-o",
+            "json",
+        ]);
+        let Ok(list) = serde_json::from_slice::<Value>(&out.stdout) else {
+            return Vec::new();
+        };
+        let mut seen: Vec<(String, bool)> = list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|slice| slice["endpoints"].as_array().cloned().unwrap_or_default())
+            .map(|e| {
+                (
+                    e["addresses"][0].as_str().unwrap_or("").to_string(),
+                    e["conditions"]["ready"] == true,
+                )
+            })
+            .collect();
+        seen.sort();
+        seen
+    };
+    wait_for(
+        Duration::from_secs(30),
+        "3 ready endpoints in a slice",
+        || {
+            slice_endpoints()
+                == pod_ips()
+                    .into_iter()
+                    .map(|ip| (ip, true))
+                    .collect::<Vec<_>>()
+        },
+    );
+    let slices = s.get_json(&["endpointslices", "-l", "kubernetes.io/service-name=web"]);
+    let slice = &slices["items"][0];
+    assert_eq!(slice["addressType"], "IPv4", "{slice}");
+    assert_eq!(slice["ports"][0]["port"], 8080, "{slice}");
+    assert_eq!(slice["ports"][0]["name"], "http", "{slice}");
+    assert_eq!(
+        slice["metadata"]["ownerReferences"][0]["kind"], "Service",
+        "{slice}"
+    );
+    let table = s.ok(&["get", "endpointslices"]);
+    assert!(
+        table.contains("ADDRESSTYPE") && table.contains("IPv4") && table.contains("8080"),
+        "{table}"
+    );
+    let described = s.ok(&["describe", "service", "web"]);
+    let first_ip = &pod_ips()[0];
+    assert!(
+        described
+            .lines()
+            .any(|l| l.starts_with("Endpoints:") && l.contains(&format!("{first_ip}:8080"))),
+        "{described}"
+    );
+
     // A pod that stops being ready moves to the not-ready addresses.
     let pod = names(&live_pods(&s, "app=web"))[0].clone();
     let ip = s.get_json(&["pod", &pod])["status"]["podIP"]
@@ -493,6 +556,10 @@ spec:
         "the unready pod listed apart",
         || addresses("notReadyAddresses") == [ip.clone()] && addresses("addresses").len() == 2,
     );
+    wait_for(Duration::from_secs(30), "the unready endpoint", || {
+        let seen = slice_endpoints();
+        seen.len() == 3 && seen.iter().all(|(a, ready)| *ready == (*a != ip))
+    });
 
     // Scaling down shrinks the endpoints; deleting the Service removes them.
     s.ok(&["scale", "rs", "web", "--replicas=1"]);
@@ -503,7 +570,35 @@ spec:
     wait_for(Duration::from_secs(30), "the endpoints removed", || {
         !s.kubectl(&["get", "endpoints", "web"]).status.success()
     });
+    wait_for(Duration::from_secs(30), "the slices removed", || {
+        s.get_json(&["endpointslices"])["items"]
+            .as_array()
+            .is_some_and(|i| i.is_empty())
+    });
 }
+
+const BACKUP_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: backups.example.wharf.dev
+spec:
+  group: example.wharf.dev
+  scope: Namespaced
+  names: {plural: backups, singular: backup, kind: Backup}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              schedule: {type: string}
+"#;
 
 #[test]
 fn a_deleted_namespace_is_emptied_then_gone() {
@@ -520,6 +615,17 @@ fn a_deleted_namespace_is_emptied_then_gone() {
     ]);
     let rs = RS.replace("name: web\n", "name: web\n  namespace: doomed\n");
     s.apply(&rs);
+    // Objects of a custom kind go too: the namespace controller finds the kind
+    // through its definition.
+    s.apply(BACKUP_CRD);
+    wait_for(Duration::from_secs(20), "the Backup kind served", || {
+        s.kubectl(&["get", "backups", "-n", "doomed"])
+            .status
+            .success()
+    });
+    s.apply(
+        "apiVersion: example.wharf.dev/v1\nkind: Backup\nmetadata: {name: nightly, namespace: doomed}\nspec: {schedule: daily}\n",
+    );
     wait_for(Duration::from_secs(30), "the pods running", || {
         s.get_json(&["pods", "-n", "doomed"])["items"]
             .as_array()
@@ -538,7 +644,13 @@ fn a_deleted_namespace_is_emptied_then_gone() {
         !s.kubectl(&["get", "namespace", "doomed"]).status.success()
     });
     // Nothing of it is left behind.
-    for kind in ["pods", "replicasets", "configmaps", "serviceaccounts"] {
+    for kind in [
+        "pods",
+        "replicasets",
+        "configmaps",
+        "serviceaccounts",
+        "backups",
+    ] {
         let list = s.get_json(&[kind, "-n", "doomed"]);
         assert!(
             list["items"].as_array().is_some_and(|i| i.is_empty()),
@@ -950,4 +1062,165 @@ fn recreate_and_pause_behave_as_on_kubernetes() {
         },
     );
     rollout_status(&s);
+}
+
+/// The value of one sample on `/metrics`, 0 when it is absent.
+fn metric(s: &Server, series: &str) -> f64 {
+    s.ok(&["get", "--raw", "/metrics"])
+        .lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+fn faulty_config_map(name: &str, data: &[(&str, &str)]) -> String {
+    let data: Vec<String> = data.iter().map(|(k, v)| format!("{k}: \"{v}\"")).collect();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: faults}}\ndata: {{{}}}\n",
+        data.join(", ")
+    )
+}
+
+/// A controller that loops, panics or hoards memory is interrupted and contained:
+/// its other keys and every other controller carry on, each failure is counted by
+/// kind, logged under the plugin's name and reported on the Plugin. Time spent in
+/// host calls does not count against the deadline. A version that keeps trapping
+/// gives way to the previous one by itself.
+#[test]
+fn faulty_controllers_are_contained_and_fall_back() {
+    let s = Server::start_with(
+        &tempfile::tempdir().unwrap().keep().join("data"),
+        &[
+            "--controller-deadline-ms",
+            "250",
+            "--controller-memory-mib",
+            "64",
+        ],
+    );
+    let faulty = support::artifact("wharf_test_faulty_controller.wasm");
+    let faulty = faulty.to_str().unwrap();
+    s.ok(&["create", "namespace", "faults"]);
+    let (ok, out) = support::wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "faulty",
+            faulty,
+            "--kind",
+            "controller",
+        ],
+    );
+    assert!(ok, "{out}");
+    let reconciled = |name: &str| {
+        s.get_json(&["configmap", "-n", "faults", name])["metadata"]["annotations"]
+            ["faulty.wharf.dev/reconciled"]
+            .as_str()
+            .map(str::to_string)
+    };
+
+    // Eight times the deadline spent waiting on the API server is not the guest's
+    // time: the reconcile completes, with no trap.
+    s.apply(&faulty_config_map("calm", &[]));
+    s.apply(&faulty_config_map(
+        "host-heavy",
+        &[("fault", "host-heavy"), ("hostMillis", "2000")],
+    ));
+    wait_for(
+        Duration::from_secs(60),
+        "calm and host-heavy reconciled",
+        || reconciled("calm").is_some() && reconciled("host-heavy").is_some(),
+    );
+    let reads: u64 = reconciled("host-heavy").unwrap().parse().unwrap();
+    assert!(reads > 1, "{reads} reads from the API server");
+    for kind in ["deadline", "memory", "crash"] {
+        let series =
+            format!("wharf_controller_plugin_traps_total{{controller=\"faulty\",kind=\"{kind}\"}}");
+        assert_eq!(metric(&s, &series), 0.0, "{series}");
+    }
+
+    // Each fault traps, is counted by its kind, and leaves the others alone.
+    for fault in ["loop", "panic", "memory"] {
+        s.apply(&faulty_config_map(fault, &[("fault", fault)]));
+    }
+    for kind in ["deadline", "crash", "memory"] {
+        let series =
+            format!("wharf_controller_plugin_traps_total{{controller=\"faulty\",kind=\"{kind}\"}}");
+        wait_for(Duration::from_secs(30), &series, || {
+            metric(&s, &series) > 0.0
+        });
+    }
+    s.apply(&faulty_config_map("after", &[]));
+    wait_for(Duration::from_secs(30), "a key after the faults", || {
+        reconciled("after").is_some()
+    });
+    for fault in ["loop", "panic", "memory"] {
+        assert_eq!(reconciled(fault), None, "{fault}");
+    }
+    // What the guest printed (its panic message) is in the server's log under the
+    // plugin's name, and the failures are on the Plugin.
+    let log = s.log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("plugin=faulty") && l.contains("panics as asked")),
+        "{log}"
+    );
+    wait_for(Duration::from_secs(20), "failures on the Plugin", || {
+        s.get_json(&["plugin", "faulty"])["status"]["failures"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    });
+    wait_for(Duration::from_secs(20), "a PluginFailed event", || {
+        s.ok(&["describe", "plugin", "faulty"])
+            .contains("PluginFailed")
+    });
+    // The built-in controllers never noticed.
+    s.ok(&["create", "namespace", "still-served"]);
+    wait_for(Duration::from_secs(30), "a default ServiceAccount", || {
+        s.kubectl(&["get", "serviceaccount", "default", "-n", "still-served"])
+            .status
+            .success()
+    });
+
+    // A ServiceAccount controller that panics on every key traps three times,
+    // and the built-in version takes over by itself: namespaces get their
+    // accounts again, and the Plugin says what happened.
+    let (ok, out) = support::wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "serviceaccount",
+            faulty,
+            "--kind",
+            "controller",
+            "--config",
+            r#"{"fault": "panic"}"#,
+        ],
+    );
+    assert!(ok, "{out}");
+    wait_for(
+        Duration::from_secs(60),
+        "the previous version took over",
+        || {
+            let p = s.get_json(&["plugin", "serviceaccount"]);
+            p["status"]["phase"] == "Failed"
+                && p["status"]["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("took over")
+        },
+    );
+    s.ok(&["create", "namespace", "after-fallback"]);
+    wait_for(Duration::from_secs(30), "accounts made again", || {
+        s.kubectl(&["get", "serviceaccount", "default", "-n", "after-fallback"])
+            .status
+            .success()
+    });
+    wait_for(Duration::from_secs(20), "a PluginFellBack event", || {
+        s.ok(&["describe", "plugin", "serviceaccount"])
+            .contains("PluginFellBack")
+    });
 }

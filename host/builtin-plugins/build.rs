@@ -24,12 +24,14 @@ fn main() {
         "plugins/controller-gc",
         "plugins/controller-namespace",
         "plugins/controller-endpoints",
+        "plugins/controller-endpointslice",
         "plugins/controller-nodelifecycle",
         "plugins/controller-serviceaccount",
         "plugins/scheduler-default",
         "plugins/scheduler-binpack",
         "plugins/scheduler-spread",
         "plugins/test-faulty",
+        "plugins/test-faulty-controller",
         "wit",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());

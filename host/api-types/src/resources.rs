@@ -6,7 +6,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use k8s_openapi::api::{apps::v1 as apps, coordination::v1 as coordination, core::v1 as core};
+use k8s_openapi::api::{
+    apps::v1 as apps, coordination::v1 as coordination, core::v1 as core,
+    discovery::v1 as discovery,
+};
 
 /// A subresource a kind exposes under `.../{name}/{subresource}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,6 +314,20 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["status.replicas"],
         tracks_generation: true,
         decode: typed::<apps::ReplicaSet>,
+    },
+    ResourceInfo {
+        group: "discovery.k8s.io",
+        version: "v1",
+        kind: "EndpointSlice",
+        plural: "endpointslices",
+        singular: "endpointslice",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+        subresources: &[],
+        field_labels: &[],
+        tracks_generation: false,
+        decode: typed::<discovery::EndpointSlice>,
     },
     ResourceInfo {
         group: "coordination.k8s.io",

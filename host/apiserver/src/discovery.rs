@@ -194,6 +194,7 @@ mod tests {
             names,
             [
                 "apps",
+                "discovery.k8s.io",
                 "coordination.k8s.io",
                 "apiextensions.k8s.io",
                 "wharf.dev"

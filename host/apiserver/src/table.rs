@@ -103,6 +103,9 @@ const D_SVC_EXTERNAL_IPS: &str = "externalIPs is a list of IP addresses for whic
 const D_SVC_PORTS: &str = "The list of ports that are exposed by this service. More info: https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies";
 const D_SVC_SELECTOR: &str = "Route service traffic to pods with label keys and values matching this selector. If empty or not present, the service is assumed to have an external process managing its endpoints, which Kubernetes will not modify. Only applies to types ClusterIP, NodePort, and LoadBalancer. Ignored if type is ExternalName. More info: https://kubernetes.io/docs/concepts/services-networking/service/";
 
+const D_EPS_ADDRESS_TYPE: &str = "addressType specifies the type of address carried by this EndpointSlice. All addresses in this slice must be the same type. This field is immutable after creation. The following address types are currently supported: * IPv4: Represents an IPv4 Address. * IPv6: Represents an IPv6 Address. * FQDN: Represents a Fully Qualified Domain Name.";
+const D_EPS_PORTS: &str = "ports specifies the list of network ports exposed by each endpoint in this slice. Each port must have a unique name. When ports is empty, it indicates that there are no defined ports. When a port is defined with a nil port value, it indicates \"all ports\". Each slice may include a maximum of 100 ports.";
+const D_EPS_ENDPOINTS: &str = "endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints.";
 const D_EP_SUBSETS: &str = "The set of all endpoints is the union of all subsets. Addresses are placed into subsets according to the IPs they share. A single address with multiple ports, some of which are ready and some of which are not (because they come from different containers) will result in the address being displayed in different subsets for the different ports. No address will appear in both Addresses and NotReadyAddresses in the same subset. Sets of addresses and ports that comprise a service.";
 
 const D_NODE_KUBELET: &str = "Kubelet Version reported by the node.";
@@ -211,6 +214,14 @@ static ENDPOINTS_COLUMNS: [Column; 3] = [
     col("Age", "string", D_AGE),
 ];
 
+static ENDPOINTSLICE_COLUMNS: [Column; 5] = [
+    NAME_COLUMN,
+    col("AddressType", "string", D_EPS_ADDRESS_TYPE),
+    col("Ports", "string", D_EPS_PORTS),
+    col("Endpoints", "string", D_EPS_ENDPOINTS),
+    col("Age", "string", D_AGE),
+];
+
 static CONFIGMAP_COLUMNS: [Column; 3] = [
     NAME_COLUMN,
     col("Data", "string", D_CM_DATA),
@@ -314,6 +325,7 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "Namespace" => &NAMESPACE_COLUMNS,
         "Service" => &SERVICE_COLUMNS,
         "Endpoints" => &ENDPOINTS_COLUMNS,
+        "EndpointSlice" => &ENDPOINTSLICE_COLUMNS,
         "ConfigMap" => &CONFIGMAP_COLUMNS,
         "Secret" => &SECRET_COLUMNS,
         "ServiceAccount" => &SERVICEACCOUNT_COLUMNS,
@@ -336,6 +348,7 @@ pub fn cells(kind: &str, obj: &Value, now: Timestamp) -> Vec<Value> {
         "Namespace" => namespace_cells(obj, now),
         "Service" => service_cells(obj, now),
         "Endpoints" => endpoints_cells(obj, now),
+        "EndpointSlice" => endpointslice_cells(obj, now),
         "ConfigMap" => configmap_cells(obj, now),
         "Secret" => secret_cells(obj, now),
         "ServiceAccount" => serviceaccount_cells(obj, now),
@@ -1044,6 +1057,56 @@ fn endpoints_cells(ep: &Value, now: Timestamp) -> Vec<Value> {
         Value::from(format_endpoints(ep)),
         age_of(ep, now),
     ]
+}
+
+// ---------------------------------------------------------------------------
+// EndpointSlice (discovery.k8s.io/v1)
+// ---------------------------------------------------------------------------
+
+fn endpointslice_cells(slice: &Value, now: Timestamp) -> Vec<Value> {
+    let ports =
+        arr_at(slice, &["ports"])
+            .iter()
+            .map(|p| match get(p, &["port"]).and_then(Value::as_i64) {
+                Some(n) => n.to_string(),
+                None => match get(p, &["name"]).and_then(Value::as_str) {
+                    Some(name) => name.to_string(),
+                    None => "*".to_string(),
+                },
+            });
+    let addresses = arr_at(slice, &["endpoints"])
+        .iter()
+        .flat_map(|e| arr_at(e, &["addresses"]))
+        .map(|a| a.as_str().unwrap_or_default().to_string());
+    vec![
+        name_of(slice),
+        Value::from(str_at(slice, &["addressType"])),
+        Value::from(list_with_more(ports)),
+        Value::from(list_with_more(addresses)),
+        age_of(slice, now),
+    ]
+}
+
+/// kubectl's `listWithMoreString`: the first three, then "+ N more...";
+/// `<unset>` when there are none.
+fn list_with_more(items: impl Iterator<Item = String>) -> String {
+    const MAX: usize = 3;
+    let mut shown = Vec::new();
+    let mut count = 0usize;
+    for item in items {
+        if shown.len() < MAX {
+            shown.push(item);
+        }
+        count += 1;
+    }
+    let joined = shown.join(",");
+    if count > MAX {
+        format!("{joined} + {} more...", count - MAX)
+    } else if joined.is_empty() {
+        "<unset>".to_string()
+    } else {
+        joined
+    }
 }
 
 // ---------------------------------------------------------------------------

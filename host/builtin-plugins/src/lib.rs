@@ -73,6 +73,12 @@ pub const CONTROLLERS: &[Builtin] = &[
         config: "{}",
     },
     Builtin {
+        name: "endpointslice",
+        description: "lists each selecting Service's pods in discovery.k8s.io EndpointSlices",
+        wasm: artifact!("wharf_controller_endpointslice.wasm"),
+        config: "{}",
+    },
+    Builtin {
         name: "namespace",
         description: "empties a deleted namespace, then lets it go",
         wasm: artifact!("wharf_controller_namespace.wasm"),
@@ -115,5 +121,5 @@ pub fn controller(name: &str) -> Option<&'static Builtin> {
 }
 
 /// Where the guest build leaves its components, including ones that are not
-/// embedded (the deliberately faulty policy the tests use).
+/// embedded (the deliberately faulty policy and controller the tests use).
 pub const ARTIFACT_DIR: &str = env!("WHARF_PLUGIN_ARTIFACTS");

@@ -238,6 +238,44 @@ impl Cluster for ClusterAccess {
         })
     }
 
+    fn fetch_list(
+        &self,
+        kind: &KindRef,
+        namespace: &str,
+        selector: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        self.runtime.block_on(async {
+            let r = self.resolve(&kind.api_version, &kind.kind).await?;
+            let mut path = r.namespaced_collection(namespace);
+            if !selector.is_empty() {
+                let query = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("labelSelector", selector)
+                    .finish();
+                path = format!("{path}?{query}");
+            }
+            let list = self.client.get(&path).await.map_err(api_error)?;
+            let items = match list {
+                Value::Object(mut m) => match m.remove("items") {
+                    Some(Value::Array(items)) => items,
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            // A list's items may leave out their kind; the guest decodes objects.
+            Ok(items
+                .into_iter()
+                .map(|mut item| {
+                    if let Value::Object(m) = &mut item {
+                        m.entry("apiVersion")
+                            .or_insert_with(|| json!(kind.api_version));
+                        m.entry("kind").or_insert_with(|| json!(kind.kind));
+                    }
+                    item.to_string()
+                })
+                .collect())
+        })
+    }
+
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String> {
         let selector = LabelSelector::parse(selector)
             .map_err(|e| format!("label selector {selector:?}: {}", e.0))?;

@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use wharf_plugin_host::TrapKind;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ControllerCounts {
     pub reconciles: u64,
@@ -12,6 +14,8 @@ pub struct ControllerCounts {
     pub errors: u64,
     /// Calls that trapped (deadline, memory, crash); the instance was rebuilt.
     pub traps: u64,
+    /// The same, by how the call failed (`deadline`, `memory`, `crash`).
+    pub traps_by_kind: BTreeMap<&'static str, u64>,
     pub writes: u64,
     pub reconcile_seconds: f64,
     pub queue_depth: usize,
@@ -48,8 +52,11 @@ impl Metrics {
         });
     }
 
-    pub fn trapped(&self, controller: &str) {
-        self.with(controller, |c| c.traps += 1);
+    pub fn trapped(&self, controller: &str, kind: TrapKind) {
+        self.with(controller, |c| {
+            c.traps += 1;
+            *c.traps_by_kind.entry(kind.as_str()).or_default() += 1;
+        });
     }
 
     pub fn write(&self, controller: &str) {
@@ -76,7 +83,7 @@ impl Metrics {
     pub fn render(&self) -> String {
         let m = self.by_controller.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::new();
-        let families: [Family; 7] = [
+        let families: [Family; 6] = [
             (
                 "wharf_controller_reconciles_total",
                 "counter",
@@ -88,12 +95,6 @@ impl Metrics {
                 "counter",
                 "Reconciles that returned an error.",
                 |c| c.errors as f64,
-            ),
-            (
-                "wharf_controller_plugin_traps_total",
-                "counter",
-                "Controller calls that trapped.",
-                |c| c.traps as f64,
             ),
             (
                 "wharf_controller_writes_total",
@@ -124,6 +125,19 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
             for (controller, c) in m.iter() {
                 let _ = writeln!(out, "{name}{{controller=\"{controller}\"}} {}", get(c));
+            }
+        }
+        let name = "wharf_controller_plugin_traps_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Controller calls that trapped, by kind (deadline, memory, crash).\n# TYPE {name} counter"
+        );
+        for (controller, c) in m.iter() {
+            for (kind, n) in &c.traps_by_kind {
+                let _ = writeln!(
+                    out,
+                    "{name}{{controller=\"{controller}\",kind=\"{kind}\"}} {n}"
+                );
             }
         }
         out

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use wharf_plugin_host::controller::{
     ControllerInstance, Key as WitKey, Outcome, Registration, Trigger,
 };
-use wharf_plugin_host::{FailureBudget, Limits, LoadedPlugin, PluginHost, Verdict};
+use wharf_plugin_host::{FailureBudget, Limits, LoadedPlugin, PluginHost, TrapKind, Verdict};
 
 use crate::cluster::ClusterAccess;
 use crate::informer::Informer;
@@ -270,7 +270,9 @@ impl Controller {
                 }
                 Err(e) => {
                     self.metrics.reconciled(&self.name, took, true);
-                    self.metrics.trapped(&self.name);
+                    // A reconcile fails only by trapping; anything else would be a crash too.
+                    let kind = e.trap_kind().unwrap_or(TrapKind::Crash);
+                    self.metrics.trapped(&self.name, kind);
                     tracing::warn!(controller = %self.name, namespace = %key.0, name = %key.1, error = %e, "controller trapped; a fresh instance takes the next key");
                     self.queue.add_rate_limited(key.clone());
                     self.failed(&version, &e.to_string());

@@ -35,6 +35,12 @@ pub use bindings::wharf::plugin::controller_types::{
 pub trait Cluster: Send + Sync {
     fn get(&self, kind: &KindRef, key: &Key) -> Option<String>;
     fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError>;
+    fn fetch_list(
+        &self,
+        kind: &KindRef,
+        namespace: &str,
+        selector: &str,
+    ) -> Result<Vec<String>, ApiError>;
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String>;
     fn list_owned(&self, kind: &KindRef, namespace: &str, owner_uid: &str) -> Vec<String>;
     fn apply(&self, op: Write) -> Result<String, ApiError>;
@@ -77,6 +83,15 @@ impl bindings::wharf::plugin::cluster::Host for ControllerState {
 
     fn fetch(&mut self, kind: KindRef, key: Key) -> Result<Option<String>, ApiError> {
         self.timed(|c| c.fetch(&kind, &key))
+    }
+
+    fn fetch_list(
+        &mut self,
+        kind: KindRef,
+        namespace: String,
+        label_selector: String,
+    ) -> Result<Vec<String>, ApiError> {
+        self.timed(|c| c.fetch_list(&kind, &namespace, &label_selector))
     }
 
     fn list(

@@ -476,18 +476,20 @@ async fn report(
                 )
             };
         }
-        if status.failures.unwrap_or(0) > before.failures.unwrap_or(0) {
+        let uid = obj.metadata.uid.as_deref().unwrap_or_default();
+        let fell_back = status.phase.as_deref() == Some("Failed")
+            && status.active_module != before.active_module;
+        if fell_back {
+            // Reported apart from the failure that caused it: the two may reach
+            // this loop in separate rounds.
+            let message = status.message.clone().unwrap_or_default();
+            plugin_event(client, &p.name, uid, "PluginFellBack", &message).await;
+        } else if status.failures.unwrap_or(0) > before.failures.unwrap_or(0) {
             let message = p
                 .last_error
                 .clone()
                 .unwrap_or_else(|| "the plugin failed".into());
-            let reason = if status.phase.as_deref() == Some("Failed") {
-                "PluginFellBack"
-            } else {
-                "PluginFailed"
-            };
-            let uid = obj.metadata.uid.as_deref().unwrap_or_default();
-            plugin_event(client, &p.name, uid, reason, &message).await;
+            plugin_event(client, &p.name, uid, "PluginFailed", &message).await;
         }
         if status != before {
             write_status(client, &p.name, &status).await;

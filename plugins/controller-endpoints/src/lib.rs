@@ -11,8 +11,8 @@ use k8s_openapi::api::core::v1::{
     ServicePort,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use wharf_controller_sdk::ownership::skip_lost_race;
+use wharf_controller_sdk::pods::{is_ready, target_port};
 use wharf_controller_sdk::{
     Context, Error, ErrorReason, Key, Mapping, Outcome, Reconciler, Registration, registration,
     watch,
@@ -88,30 +88,6 @@ impl Reconciler for EndpointsController {
     }
 }
 
-fn is_ready(pod: &Pod) -> bool {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-}
-
-/// The port a Service port reaches in one pod: a number as is; a name through
-/// the pod's container ports (none if the pod has no port of that name).
-fn resolve(port: &ServicePort, pod: &Pod) -> Option<i32> {
-    match &port.target_port {
-        None => Some(port.port),
-        Some(IntOrString::Int(n)) => Some(*n),
-        Some(IntOrString::String(name)) => pod
-            .spec
-            .as_ref()?
-            .containers
-            .iter()
-            .flat_map(|c| c.ports.iter().flatten())
-            .find(|p| p.name.as_deref() == Some(name.as_str()))
-            .map(|p| p.container_port),
-    }
-}
-
 /// A Service port as it resolved in one pod: (name, number, protocol).
 type ResolvedPort = (String, i32, String);
 
@@ -139,7 +115,7 @@ pub fn subsets(
         }
         let mut resolved = Vec::new();
         for p in ports {
-            if let Some(n) = resolve(p, pod) {
+            if let Some(n) = target_port(p, pod) {
                 resolved.push((
                     p.name.clone().unwrap_or_default(),
                     n,

@@ -1,12 +1,13 @@
 //! The Namespace controller: a namespace being deleted (`Terminating`) has
-//! everything in it deleted, and once nothing is left its `kubernetes` finalizer
+//! everything in it deleted (the built-in kinds, and the objects of every
+//! namespaced custom resource), and once nothing is left its `kubernetes` finalizer
 //! is removed, which lets the API server remove the namespace itself.
 
 use serde_json::{Value, json};
 use wharf_controller_sdk::ownership::skip_lost_race;
 use wharf_controller_sdk::{
-    Context, DeleteRequest, Error, Key, KindRef, Mapping, Outcome, Reconciler, Registration,
-    SubresourceUpdate, Trigger, Watch, Write,
+    Context, DeleteRequest, Error, ErrorReason, Key, KindRef, Mapping, Outcome, Reconciler,
+    Registration, SubresourceUpdate, Trigger, Watch, Write,
 };
 
 /// The namespaced kinds emptied, in this order (owners before what they own, so
@@ -17,6 +18,7 @@ pub const KINDS: &[(&str, &str)] = &[
     ("v1", "Pod"),
     ("v1", "Service"),
     ("v1", "Endpoints"),
+    ("discovery.k8s.io/v1", "EndpointSlice"),
     ("v1", "ConfigMap"),
     ("v1", "Secret"),
     ("v1", "ServiceAccount"),
@@ -25,6 +27,30 @@ pub const KINDS: &[(&str, &str)] = &[
 ];
 
 const FINALIZER: &str = "kubernetes";
+
+const CRD: (&str, &str) = ("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+
+/// The kind a namespaced CustomResourceDefinition serves, at its storage version;
+/// none for a cluster-scoped one.
+fn custom_kind(crd: &Value) -> Option<KindRef> {
+    let spec = crd.get("spec")?;
+    if spec.get("scope").and_then(Value::as_str) != Some("Namespaced") {
+        return None;
+    }
+    let group = spec.get("group").and_then(Value::as_str)?;
+    let kind = spec.pointer("/names/kind").and_then(Value::as_str)?;
+    let versions = spec.get("versions").and_then(Value::as_array)?;
+    let version = versions
+        .iter()
+        .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        .or_else(|| versions.first())?
+        .get("name")
+        .and_then(Value::as_str)?;
+    Some(KindRef {
+        api_version: format!("{group}/{version}"),
+        kind: kind.into(),
+    })
+}
 
 fn kind(k: &(&str, &str)) -> KindRef {
     KindRef {
@@ -49,8 +75,11 @@ impl Reconciler for NamespaceController {
             primary_trigger: Trigger::AnyChange,
             // Read to empty a terminating namespace; their changes wake nothing
             // (a terminating namespace is looked at again every two seconds).
+            // The definitions are read to find the custom kinds to empty, whose
+            // objects are then listed from the API server.
             watches: KINDS
                 .iter()
+                .chain([&CRD])
                 .map(|k| Watch {
                     kind: kind(k),
                     mapping: Mapping::None,
@@ -76,8 +105,23 @@ impl Reconciler for NamespaceController {
         }
         let mut remaining = 0usize;
         let mut deletes = Vec::new();
+        let mut contents: Vec<(KindRef, Vec<Value>)> = Vec::new();
+        for crd in ctx.list_json(&kind(&CRD), "", "")? {
+            let Some(custom) = custom_kind(&crd) else {
+                continue;
+            };
+            match ctx.fetch_list_json(&custom, &key.name, "") {
+                Ok(objects) => contents.push((custom, objects)),
+                // The definition went away meanwhile, and its objects with it.
+                Err(e) if e.reason() == Some(ErrorReason::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
         for k in KINDS {
-            for obj in ctx.list_json(&kind(k), &key.name, "")? {
+            contents.push((kind(k), ctx.list_json(&kind(k), &key.name, "")?));
+        }
+        for (k, objects) in contents {
+            for obj in objects {
                 remaining += 1;
                 if obj
                     .pointer("/metadata/deletionTimestamp")
@@ -87,7 +131,7 @@ impl Reconciler for NamespaceController {
                 }
                 let s = |p: &str| obj.pointer(p).and_then(Value::as_str).map(str::to_string);
                 deletes.push(Write::Delete(DeleteRequest {
-                    kind: kind(k),
+                    kind: k.clone(),
                     key: Key {
                         namespace: key.name.clone(),
                         name: s("/metadata/name").unwrap_or_default(),

@@ -14,6 +14,12 @@ use crate::{
 pub trait Api {
     fn get(&self, kind: &KindRef, key: &Key) -> Option<String>;
     fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError>;
+    fn fetch_list(
+        &self,
+        kind: &KindRef,
+        namespace: &str,
+        selector: &str,
+    ) -> Result<Vec<String>, ApiError>;
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String>;
     fn list_owned(&self, kind: &KindRef, namespace: &str, owner_uid: &str) -> Vec<String>;
     fn apply(&self, op: Write) -> Result<String, ApiError>;
@@ -31,6 +37,14 @@ impl Api for HostApi {
     }
     fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError> {
         cluster::fetch(kind, key)
+    }
+    fn fetch_list(
+        &self,
+        kind: &KindRef,
+        namespace: &str,
+        selector: &str,
+    ) -> Result<Vec<String>, ApiError> {
+        cluster::fetch_list(kind, namespace, selector)
     }
     fn list(&self, kind: &KindRef, namespace: &str, selector: &str) -> Result<Vec<String>, String> {
         cluster::list(kind, namespace, selector)
@@ -214,6 +228,22 @@ impl<'a> Context<'a> {
             Some(json) => decode(&format!("{} {namespace}/{name}", kind.kind), &json).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Objects read from the API server itself, bypassing the cache, as JSON: for
+    /// a kind known only at run time, which no registration could name.
+    pub fn fetch_list_json(
+        &self,
+        kind: &KindRef,
+        namespace: &str,
+        selector: &str,
+    ) -> Result<Vec<serde_json::Value>, Error> {
+        let what = format!("a {} in {namespace}", kind.kind);
+        self.api
+            .fetch_list(kind, namespace, selector)?
+            .iter()
+            .map(|j| decode(&what, j))
+            .collect()
     }
 
     /// Like [`Context::list`], for any kind, as JSON.

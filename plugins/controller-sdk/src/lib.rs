@@ -30,6 +30,7 @@
 
 mod context;
 pub mod ownership;
+pub mod pods;
 pub mod selector;
 
 /// Bindings generated from `wit/plugin` for the `controller-plugin` world.

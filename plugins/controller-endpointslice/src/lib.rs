@@ -1,0 +1,313 @@
+//! The EndpointSlice controller: for each Service with a selector, the
+//! `discovery.k8s.io/v1` EndpointSlices that list its pods, as Kubernetes'
+//! endpointslice controller keeps them (and as `kubectl describe service` and
+//! kube-proxy read them).
+//!
+//! Every slice carries the `kubernetes.io/service-name` label, is marked as
+//! managed by this controller and is owned by its Service. Endpoints are grouped
+//! by address family and by the ports the Service's ports resolve to in each pod,
+//! at most [`MAX_ENDPOINTS`] per slice. Each endpoint reports Kubernetes'
+//! conditions: `ready` (Ready and not terminating, or the Service publishes
+//! not-ready addresses), `serving` (Ready) and `terminating`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{ObjectReference, Pod, Service, ServicePort};
+use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use wharf_controller_sdk::ownership::{controller_reference, skip_lost_race};
+use wharf_controller_sdk::pods::{is_ready, target_port};
+use wharf_controller_sdk::{
+    Context, Error, Key, Mapping, Outcome, Reconciler, Registration, registration, watch,
+};
+
+/// The label naming a slice's Service.
+pub const SERVICE_NAME: &str = "kubernetes.io/service-name";
+/// The label naming the controller that manages a slice; slices of another
+/// manager (mirrored or hand-made ones) are left alone.
+pub const MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
+pub const MANAGER: &str = "endpointslice-controller.k8s.io";
+/// Kubernetes' default `--max-endpoints-per-slice`.
+pub const MAX_ENDPOINTS: usize = 100;
+
+pub struct EndpointSliceController;
+
+impl Reconciler for EndpointSliceController {
+    fn configure(_config: &str) -> Result<Self, String> {
+        Ok(EndpointSliceController)
+    }
+
+    fn registration(&self) -> Registration {
+        registration::<Service>(vec![
+            watch::<Pod>(Mapping::Selector("spec.selector".into())),
+            watch::<EndpointSlice>(Mapping::Owner),
+        ])
+    }
+
+    fn reconcile(&self, ctx: &Context<'_>, key: &Key) -> Result<Outcome, Error> {
+        let existing: Vec<EndpointSlice> = ctx.list(
+            &key.namespace,
+            &format!("{SERVICE_NAME}={},{MANAGED_BY}={MANAGER}", key.name),
+        )?;
+        let svc = ctx.get::<Service>(&key.namespace, &key.name)?;
+        let selector = svc
+            .as_ref()
+            .and_then(|s| s.spec.as_ref())
+            .and_then(|s| s.selector.clone())
+            .filter(|s| !s.is_empty());
+        let (Some(svc), Some(selector)) = (svc, selector) else {
+            // No Service, or one whose endpoints are its user's: no managed slices.
+            for slice in &existing {
+                let name = slice.metadata.name.as_deref().unwrap_or_default();
+                let uid = slice.metadata.uid.as_deref();
+                skip_lost_race(ctx.delete::<EndpointSlice>(&key.namespace, name, uid))?;
+            }
+            return Ok(Outcome::Done);
+        };
+        let spec = svc.spec.clone().unwrap_or_default();
+        let query: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let pods: Vec<Pod> = ctx.list(&key.namespace, &query.join(","))?;
+        let groups = groups(
+            &pods,
+            spec.ports.as_deref().unwrap_or_default(),
+            spec.publish_not_ready_addresses.unwrap_or(false),
+        );
+
+        let mut labels = svc.metadata.labels.clone().unwrap_or_default();
+        labels.insert(SERVICE_NAME.into(), key.name.clone());
+        labels.insert(MANAGED_BY.into(), MANAGER.into());
+        let owner = controller_reference(&svc);
+        let slice = |address_type: &str, endpoints: Vec<Endpoint>, ports| EndpointSlice {
+            metadata: ObjectMeta {
+                namespace: Some(key.namespace.clone()),
+                generate_name: Some(format!("{}-", key.name)),
+                labels: Some(labels.clone()),
+                owner_references: Some(vec![owner.clone()]),
+                ..Default::default()
+            },
+            address_type: address_type.into(),
+            endpoints,
+            ports,
+        };
+        let mut wanted: Vec<EndpointSlice> = Vec::new();
+        for ((address_type, ports), endpoints) in groups {
+            for chunk in endpoints.chunks(MAX_ENDPOINTS) {
+                wanted.push(slice(&address_type, chunk.to_vec(), Some(ports.clone())));
+            }
+        }
+        // A selecting Service with no endpoints still has one (empty) slice, as
+        // in Kubernetes, so readers can tell "none ready" from "not managed".
+        if wanted.is_empty() {
+            wanted.push(slice("IPv4", Vec::new(), None));
+        }
+
+        // Reuse existing slices in name order (the same input keeps the same
+        // names), update those that differ, create what is missing and delete
+        // what is left over.
+        let mut existing = existing;
+        existing.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        let mut existing = existing.into_iter();
+        for want in wanted {
+            match existing.next() {
+                Some(current) => {
+                    let same = current.address_type == want.address_type
+                        && current.endpoints == want.endpoints
+                        && current.ports == want.ports
+                        && current.metadata.labels == want.metadata.labels;
+                    if !same {
+                        let mut updated = current.clone();
+                        updated.address_type = want.address_type;
+                        updated.endpoints = want.endpoints;
+                        updated.ports = want.ports;
+                        updated.metadata.labels = want.metadata.labels;
+                        skip_lost_race(ctx.update(&updated).map(|_| ()))?;
+                    }
+                }
+                None => {
+                    ctx.create(&want)?;
+                }
+            }
+        }
+        for extra in existing {
+            let name = extra.metadata.name.as_deref().unwrap_or_default();
+            let uid = extra.metadata.uid.as_deref();
+            skip_lost_race(ctx.delete::<EndpointSlice>(&key.namespace, name, uid))?;
+        }
+        Ok(Outcome::Done)
+    }
+}
+
+/// (address type, resolved ports): what the endpoints of one slice share.
+type Group = ((String, Vec<EndpointPort>), Vec<Endpoint>);
+
+/// A Service port as it resolved in one pod: (name, number, protocol).
+type ResolvedPort = (String, i32, String);
+
+/// The Service's endpoints grouped as slices hold them, each group sorted by
+/// address (and the groups by family and ports) so that equal inputs give equal
+/// slices.
+pub fn groups(pods: &[Pod], ports: &[ServicePort], publish_not_ready: bool) -> Vec<Group> {
+    let mut groups: BTreeMap<(String, Vec<ResolvedPort>), Vec<Endpoint>> = BTreeMap::new();
+    for pod in pods {
+        let status = pod.status.clone().unwrap_or_default();
+        let Some(ip) = status.pod_ip.clone().filter(|ip| !ip.is_empty()) else {
+            continue;
+        };
+        let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone()) else {
+            continue;
+        };
+        if matches!(status.phase.as_deref(), Some("Succeeded" | "Failed")) {
+            continue;
+        }
+        let mut resolved = Vec::new();
+        for p in ports {
+            if let Some(n) = target_port(p, pod) {
+                resolved.push((
+                    p.name.clone().unwrap_or_default(),
+                    n,
+                    p.protocol.clone().unwrap_or_else(|| "TCP".into()),
+                ));
+            }
+        }
+        if resolved.is_empty() && !ports.is_empty() {
+            continue;
+        }
+        let terminating = pod.metadata.deletion_timestamp.is_some();
+        let serving = is_ready(pod);
+        let family = if ip.contains(':') { "IPv6" } else { "IPv4" };
+        groups
+            .entry((family.to_string(), resolved))
+            .or_default()
+            .push(Endpoint {
+                addresses: vec![ip],
+                conditions: Some(EndpointConditions {
+                    ready: Some(publish_not_ready || (serving && !terminating)),
+                    serving: Some(serving),
+                    terminating: Some(terminating),
+                }),
+                node_name: Some(node),
+                target_ref: Some(ObjectReference {
+                    kind: Some("Pod".into()),
+                    name: pod.metadata.name.clone(),
+                    namespace: pod.metadata.namespace.clone(),
+                    uid: pod.metadata.uid.clone(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+    }
+    groups
+        .into_iter()
+        .map(|((family, ports), mut endpoints)| {
+            endpoints.sort_by(|a, b| a.addresses.cmp(&b.addresses));
+            let ports = ports
+                .into_iter()
+                .map(|(name, port, protocol)| EndpointPort {
+                    name: (!name.is_empty()).then_some(name),
+                    port: Some(port),
+                    protocol: Some(protocol),
+                    app_protocol: None,
+                })
+                .collect();
+            ((family, ports), endpoints)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{PodCondition, PodSpec, PodStatus, ServicePort};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+    fn pod(name: &str, ip: &str, ready: bool) -> Pod {
+        Pod {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            spec: Some(PodSpec {
+                node_name: Some("n1".into()),
+                ..Default::default()
+            }),
+            status: Some(PodStatus {
+                pod_ip: Some(ip.into()),
+                phase: Some("Running".into()),
+                conditions: Some(vec![PodCondition {
+                    type_: "Ready".into(),
+                    status: if ready { "True" } else { "False" }.into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn http() -> Vec<ServicePort> {
+        vec![ServicePort {
+            name: Some("http".into()),
+            port: 80,
+            target_port: Some(IntOrString::Int(8080)),
+            ..Default::default()
+        }]
+    }
+
+    #[test]
+    fn conditions_follow_readiness_and_termination() {
+        let mut going = pod("c", "10.0.0.3", true);
+        going.metadata.deletion_timestamp = Some(Time(Default::default()));
+        let pods = [
+            pod("b", "10.0.0.2", false),
+            pod("a", "10.0.0.1", true),
+            going,
+        ];
+        let groups = groups(&pods, &http(), false);
+        assert_eq!(groups.len(), 1);
+        let ((family, ports), endpoints) = groups.into_iter().next().unwrap();
+        assert_eq!(family, "IPv4");
+        assert_eq!(ports[0].port, Some(8080));
+        let seen: Vec<(&str, bool, bool, bool)> = endpoints
+            .iter()
+            .map(|e| {
+                let c = e.conditions.as_ref().unwrap();
+                (
+                    e.addresses[0].as_str(),
+                    c.ready.unwrap(),
+                    c.serving.unwrap(),
+                    c.terminating.unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("10.0.0.1", true, true, false),
+                ("10.0.0.2", false, false, false),
+                ("10.0.0.3", false, true, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn families_and_unresolvable_ports_are_kept_apart() {
+        let mut named = http();
+        named[0].target_port = Some(IntOrString::String("web".into()));
+        let pods = [pod("a", "10.0.0.1", true), pod("b", "fd00::1", true)];
+        // No pod has a port named "web": nothing to list.
+        assert!(groups(&pods, &named, false).is_empty());
+        let groups = groups(&pods, &http(), false);
+        let families: Vec<&str> = groups.iter().map(|((f, _), _)| f.as_str()).collect();
+        assert_eq!(families, vec!["IPv4", "IPv6"]);
+    }
+
+    #[test]
+    fn publishing_not_ready_addresses_makes_them_ready() {
+        let groups = groups(&[pod("a", "10.0.0.1", false)], &http(), true);
+        let endpoint = &groups[0].1[0];
+        assert_eq!(endpoint.conditions.as_ref().unwrap().ready, Some(true));
+    }
+}
+
+wharf_controller_sdk::export_controller!(EndpointSliceController);
