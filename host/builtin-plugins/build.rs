@@ -36,6 +36,12 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
+    // Cargo fingerprints path packages relative to their workspace, so two
+    // checkouts sharing one target directory (CI's clean clones, a developer's
+    // worktrees) share this script's last run, and its paths above name the other
+    // checkout's files. The directory cargo is run from tells them apart, so a
+    // build in another checkout runs this script again and embeds its own plugins.
+    println!("cargo:rerun-if-env-changed=PWD");
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let target_dir = guest_target_dir(&out_dir, &root);

@@ -38,7 +38,23 @@ pub struct PrinterColumn {
     pub type_: String,
     pub json_path: String,
     pub priority: i64,
+    pub format: String,
     pub description: String,
+}
+
+impl PrinterColumn {
+    /// The column a CRD version without `additionalPrinterColumns` is printed
+    /// with, after the name, as in Kubernetes.
+    fn age() -> Self {
+        PrinterColumn {
+            name: "Age".into(),
+            type_: "date".into(),
+            json_path: ".metadata.creationTimestamp".into(),
+            priority: 0,
+            format: String::new(),
+            description: String::new(),
+        }
+    }
 }
 
 static REGISTERED: RwLock<Vec<CustomKind>> = RwLock::new(Vec::new());
@@ -155,9 +171,15 @@ fn kinds_of(crd: &Value) -> Result<Vec<CustomKind>, String> {
                 type_: c["type"].as_str().unwrap_or("string").to_string(),
                 json_path: c["jsonPath"].as_str().unwrap_or("").to_string(),
                 priority: c["priority"].as_i64().unwrap_or(0),
+                format: c["format"].as_str().unwrap_or("").to_string(),
                 description: c["description"].as_str().unwrap_or("").to_string(),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let printer_columns = if printer_columns.is_empty() {
+            vec![PrinterColumn::age()]
+        } else {
+            printer_columns
+        };
         out.push(CustomKind {
             info,
             crd: crd_name(crd),

@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use wharf_api_types::ResourceInfo;
+use wharf_api_types::custom::{self, PrinterColumn};
 
 use crate::error::ApiError;
 use crate::request::{IncludeObject, Representation};
@@ -31,38 +32,64 @@ pub fn partial_metadata(obj: &Value) -> Value {
     })
 }
 
-/// One Table row for `obj`.
-pub fn table_row(kind: &str, obj: &Value, include: IncludeObject, now: jiff::Timestamp) -> Value {
-    let mut row = json!({"cells": table::cells(kind, obj, now)});
-    match include {
-        IncludeObject::None => {}
-        IncludeObject::Metadata => row["object"] = partial_metadata(obj),
-        IncludeObject::Object => row["object"] = obj.clone(),
+/// How the rows of one kind are printed: a built-in printer, by kind, or a
+/// custom kind's printer columns (those of the CRD version served).
+enum Printer<'a> {
+    Builtin(&'a str),
+    Custom(Vec<PrinterColumn>),
+}
+
+impl<'a> Printer<'a> {
+    fn of(api_version: &str, kind: &'a str) -> Self {
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        match custom::lookup(group, version, kind) {
+            Some(c) => Printer::Custom(c.printer_columns),
+            None => Printer::Builtin(kind),
+        }
     }
-    row
+
+    fn cells(&self, obj: &Value, now: jiff::Timestamp) -> Vec<Value> {
+        match self {
+            Printer::Builtin(kind) => table::cells(kind, obj, now),
+            Printer::Custom(columns) => table::custom_cells(columns, obj, now),
+        }
+    }
+
+    fn column_definitions(&self) -> Value {
+        match self {
+            Printer::Builtin(kind) => Value::from(
+                table::columns(kind)
+                    .iter()
+                    .map(|c| c.to_json())
+                    .collect::<Vec<_>>(),
+            ),
+            Printer::Custom(columns) => Value::from(table::custom_columns(columns)),
+        }
+    }
 }
 
-pub fn column_definitions(kind: &str) -> Value {
-    Value::from(
-        table::columns(kind)
-            .iter()
-            .map(|c| c.to_json())
-            .collect::<Vec<_>>(),
-    )
-}
-
-/// A Table of `rows` objects of `kind`.
+/// A Table of `rows` objects of `kind` (in `api_version`).
 pub fn table(
+    api_version: &str,
     kind: &str,
     rows: &[Value],
     include: IncludeObject,
     metadata: Value,
     with_columns: bool,
 ) -> Value {
+    let printer = Printer::of(api_version, kind);
     let now = jiff::Timestamp::now();
     let rows: Vec<Value> = rows
         .iter()
-        .map(|o| table_row(kind, o, include, now))
+        .map(|obj| {
+            let mut row = json!({"cells": printer.cells(obj, now)});
+            match include {
+                IncludeObject::None => {}
+                IncludeObject::Metadata => row["object"] = partial_metadata(obj),
+                IncludeObject::Object => row["object"] = obj.clone(),
+            }
+            row
+        })
         .collect();
     let mut t = json!({
         "kind": "Table",
@@ -71,7 +98,7 @@ pub fn table(
         "rows": rows,
     });
     if with_columns {
-        t["columnDefinitions"] = column_definitions(kind);
+        t["columnDefinitions"] = printer.column_definitions();
     }
     t
 }
@@ -81,16 +108,14 @@ pub fn encode(repr: Representation, body: Body<'_>) -> Value {
     match (repr, body) {
         (_, Body::Plain(v)) => v,
         (Representation::Table { include_object }, Body::Object(obj)) => {
-            let kind = obj
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+            let s = |f: &str| obj.get(f).and_then(Value::as_str).unwrap_or("").to_string();
+            let (api_version, kind) = (s("apiVersion"), s("kind"));
             let rv = obj
                 .pointer("/metadata/resourceVersion")
                 .cloned()
                 .unwrap_or(Value::Null);
             table(
+                &api_version,
                 &kind,
                 &[obj],
                 include_object,
@@ -107,6 +132,7 @@ pub fn encode(repr: Representation, body: Body<'_>) -> Value {
                 continue_token,
             },
         ) => table(
+            &info.api_version(),
             info.kind,
             &items,
             include_object,

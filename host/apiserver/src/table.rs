@@ -38,6 +38,7 @@ use std::collections::BTreeSet;
 
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
+use wharf_api_types::custom::PrinterColumn;
 
 /// One column of a Table, as `meta.k8s.io/v1 TableColumnDefinition`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1385,6 +1386,105 @@ fn is_valid_label_value(s: &str) -> bool {
 // Kinds without a printer (k8s.io/apiserver default table convertor).
 // ---------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------
+// Custom resources: the CRD version's `additionalPrinterColumns`, as the
+// apiextensions server's table convertor prints them.
+// ---------------------------------------------------------------------------
+
+/// Name, then each printer column (a CRD that names none gets `Age`, as in
+/// Kubernetes).
+pub fn custom_columns(columns: &[PrinterColumn]) -> Vec<Value> {
+    let mut out = vec![NAME_COLUMN.to_json()];
+    for c in columns {
+        out.push(json!({
+            "name": c.name,
+            "type": c.type_,
+            "format": c.format,
+            "description": c.description,
+            "priority": c.priority,
+        }));
+    }
+    out
+}
+
+pub fn custom_cells(columns: &[PrinterColumn], obj: &Value, now: Timestamp) -> Vec<Value> {
+    let mut out = vec![name_of(obj)];
+    for c in columns {
+        let cell = match json_path(obj, &c.json_path) {
+            None | Some(Value::Null) => Value::Null,
+            Some(v) => custom_cell(&c.type_, v, now),
+        };
+        out.push(cell);
+    }
+    out
+}
+
+/// The apiextensions server's `cellForJSONValue`: a value of the column's type,
+/// a date as an age, anything else nothing.
+fn custom_cell(type_: &str, v: &Value, now: Timestamp) -> Value {
+    match (type_, v) {
+        ("integer", Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .map(Value::from)
+            .unwrap_or(Value::Null),
+        ("number", Value::Number(n)) => n.as_f64().map(Value::from).unwrap_or(Value::Null),
+        ("boolean", Value::Bool(b)) => Value::from(*b),
+        ("date", Value::String(s)) => match s.parse::<Timestamp>() {
+            Ok(ts) => Value::from(translate_timestamp_since(Some(ts), now)),
+            Err(_) => Value::from("<invalid>"),
+        },
+        // A string column prints whatever the path holds, as JSONPath would.
+        ("string", Value::String(s)) => Value::from(s.as_str()),
+        ("string", other) => Value::from(other.to_string()),
+        _ => Value::Null,
+    }
+}
+
+/// The simple JSONPath subset CRD printer columns use: `.a.b`, `.a[0].b`, and
+/// filters `.a[?(@.type=="Ready")].status`; none when nothing matches.
+fn json_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = obj;
+    let mut rest = path.trim();
+    rest = rest
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(rest);
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let field = &r[..end];
+            if !field.is_empty() {
+                cur = cur.get(field)?;
+            }
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let inner = &r[..end];
+            rest = &r[end + 1..];
+            if let Ok(i) = inner.parse::<usize>() {
+                cur = cur.get(i)?;
+            } else if let Some(filter) =
+                inner.strip_prefix("?(@.").and_then(|f| f.strip_suffix(')'))
+            {
+                let (field, want) = filter.split_once("==")?;
+                let want = want.trim().trim_matches(['"', '\'']);
+                cur = cur.as_array()?.iter().find(|item| {
+                    item.get(field.trim()).is_some_and(|v| match v {
+                        Value::String(s) => s == want,
+                        other => serde_json::from_str::<Value>(want).ok().as_ref() == Some(other),
+                    })
+                })?;
+            } else {
+                return None;
+            }
+        } else {
+            return None;
+        }
+    }
+    Some(cur)
+}
+
 fn default_cells(obj: &Value) -> Vec<Value> {
     let created = match time_at(obj, &["metadata", "creationTimestamp"]) {
         Some(ts) => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -1397,6 +1497,54 @@ fn default_cells(obj: &Value) -> Vec<Value> {
 mod tests {
     use super::*;
     use jiff::SignedDuration;
+
+    #[test]
+    fn printer_columns_follow_their_json_paths_and_types() {
+        let now: Timestamp = "2026-01-01T00:10:00Z".parse().unwrap();
+        let obj = json!({
+            "metadata": {"name": "db", "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "spec": {"replicas": 3, "ports": [{"port": 5432}]},
+            "status": {"conditions": [
+                {"type": "Synced", "status": "False"},
+                {"type": "Ready", "status": "True"}
+            ]}
+        });
+        let column = |name: &str, type_: &str, path: &str| PrinterColumn {
+            name: name.into(),
+            type_: type_.into(),
+            json_path: path.into(),
+            priority: 0,
+            format: String::new(),
+            description: String::new(),
+        };
+        let columns = [
+            column("Replicas", "integer", ".spec.replicas"),
+            column("Port", "string", ".spec.ports[0].port"),
+            column(
+                "Ready",
+                "string",
+                r#".status.conditions[?(@.type=="Ready")].status"#,
+            ),
+            column("Missing", "string", ".status.nothing"),
+            column("Wrong", "boolean", ".spec.replicas"),
+            column("Age", "date", ".metadata.creationTimestamp"),
+        ];
+        assert_eq!(
+            custom_cells(&columns, &obj, now),
+            vec![
+                json!("db"),
+                json!(3),
+                json!("5432"),
+                json!("True"),
+                Value::Null,
+                Value::Null,
+                json!("10m"),
+            ]
+        );
+        let definitions = custom_columns(&columns);
+        assert_eq!(definitions[0]["name"], "Name");
+        assert_eq!(definitions[6]["type"], "date");
+    }
 
     const KINDS: [&str; 13] = [
         "Pod",

@@ -51,6 +51,7 @@ impl Encoder {
                     .cloned()
                     .unwrap_or(Value::Null);
                 let t = render::table(
+                    &self.info.api_version(),
                     self.info.kind,
                     std::slice::from_ref(obj),
                     include_object,

@@ -203,7 +203,9 @@ pub fn groups(pods: &[Pod], ports: &[ServicePort], publish_not_ready: bool) -> V
             let ports = ports
                 .into_iter()
                 .map(|(name, port, protocol)| EndpointPort {
-                    name: (!name.is_empty()).then_some(name),
+                    // Always set, to "" for an unnamed port, as Kubernetes'
+                    // controller does: readers (kubectl describe) dereference it.
+                    name: Some(name),
                     port: Some(port),
                     protocol: Some(protocol),
                     app_protocol: None,
@@ -300,6 +302,14 @@ mod tests {
         let groups = groups(&pods, &http(), false);
         let families: Vec<&str> = groups.iter().map(|((f, _), _)| f.as_str()).collect();
         assert_eq!(families, vec!["IPv4", "IPv6"]);
+    }
+
+    #[test]
+    fn an_unnamed_port_is_named_empty() {
+        let mut unnamed = http();
+        unnamed[0].name = None;
+        let groups = groups(&[pod("a", "10.0.0.1", true)], &unnamed, false);
+        assert_eq!(groups[0].0.1[0].name.as_deref(), Some(""));
     }
 
     #[test]
