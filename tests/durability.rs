@@ -57,8 +57,14 @@ fn acknowledged_writes_survive_kill_9() {
                 }
             }));
         }
-        // Let the stream run, then kill at a point the writers cannot anticipate.
-        let until = Instant::now() + Duration::from_millis(800 + 300 * round as u64);
+        // Let the stream get going (a fresh server may first be busy compiling its
+        // plugins on a shared machine), run a while longer, then kill at a point
+        // the writers cannot anticipate.
+        let going = Instant::now() + Duration::from_secs(60);
+        while acked.lock().unwrap().len() <= 20 && Instant::now() < going {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let until = Instant::now() + Duration::from_millis(300 + 300 * round as u64);
         while Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
