@@ -495,6 +495,88 @@ fn stale_update_is_a_conflict() {
     assert_eq!(now["metadata"]["labels"]["moved"], "on");
 }
 
+const WIDGET_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.wharf.dev
+spec:
+  group: example.wharf.dev
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        description: A widget someone ordered.
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size:
+                type: integer
+                description: How many centimetres across the widget is.
+"#;
+
+/// `kubectl explain` reads the kinds' schemas from the OpenAPI documents:
+/// Kubernetes' own descriptions for the built-in kinds, the definition's schema
+/// for a custom kind.
+#[test]
+fn explain_describes_kinds_and_their_fields() {
+    let s = Server::start();
+    let pod = s.ok(&["explain", "pods"]);
+    assert!(pod.contains("KIND:       Pod"), "{pod}");
+    // As Kubernetes publishes it: the server fills metadata in.
+    assert!(pod.contains("metadata\t<ObjectMeta>\n"), "{pod}");
+    assert!(pod.contains("VERSION:    v1"), "{pod}");
+    assert!(
+        pod.contains("Pod is a collection of containers that can run on a host"),
+        "{pod}"
+    );
+    assert!(pod.contains("spec\t<PodSpec>"), "{pod}");
+
+    let field = s.ok(&["explain", "deployment.spec.replicas"]);
+    assert!(field.contains("GROUP:      apps"), "{field}");
+    assert!(field.contains("FIELD: replicas <integer>"), "{field}");
+    assert!(field.contains("Number of desired pods"), "{field}");
+
+    let nested = s.ok(&["explain", "pod.spec.containers.resources.requests"]);
+    assert!(
+        nested.contains("FIELD: requests <map[string]Quantity>"),
+        "{nested}"
+    );
+
+    let recursive = s.ok(&["explain", "services", "--recursive"]);
+    assert!(recursive.contains("clusterIP\t<string>"), "{recursive}");
+
+    let plugin = s.ok(&["explain", "plugins.spec"]);
+    assert!(plugin.contains("module\t<string> -required-"), "{plugin}");
+    assert!(
+        plugin.contains("Digest of the active module's blob"),
+        "{plugin}"
+    );
+
+    s.apply(WIDGET_CRD);
+    support::wait_for(Duration::from_secs(20), "the Widget kind served", || {
+        s.kubectl(&["get", "widgets"]).status.success()
+    });
+    let widget = s.ok(&["explain", "widgets.spec.size"]);
+    assert!(widget.contains("FIELD: size <integer>"), "{widget}");
+    assert!(
+        widget.contains("How many centimetres across the widget is."),
+        "{widget}"
+    );
+    let top = s.ok(&["explain", "widgets"]);
+    assert!(top.contains("A widget someone ordered."), "{top}");
+    assert!(top.contains("metadata\t<ObjectMeta>"), "{top}");
+
+    let missing = s.fails(&["explain", "pods.spec.nosuchfield"]);
+    assert!(missing.contains("nosuchfield"), "{missing}");
+}
+
 #[test]
 fn bad_manifests_get_clear_errors() {
     let s = Server::start();

@@ -160,6 +160,7 @@ fn kinds_of(crd: &Value) -> Result<Vec<CustomKind>, String> {
             field_labels: &[],
             tracks_generation: true,
             decode,
+            schema: None,
         }));
         let printer_columns = v
             .get("additionalPrinterColumns")

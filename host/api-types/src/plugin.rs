@@ -8,6 +8,7 @@
 //! built-in policies of those names.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -25,8 +26,11 @@ pub fn blob_key(digest: &str) -> String {
     format!("/registry/wharf.dev/blobs/{digest}")
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// A WebAssembly component installed into the cluster: a scheduling policy or a
+/// controller, its configuration and which version of it runs.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "dev.wharf.v1alpha1.Plugin")]
 pub struct Plugin {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
@@ -34,14 +38,19 @@ pub struct Plugin {
     pub kind: Option<String>,
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// Which module to run and with what configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<PluginSpec>,
+    /// What runs now, as the scheduler or controller manager reports it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<PluginStatus>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// The desired state of a Plugin: a module (a blob uploaded before) and its
+/// configuration. Changing either installs a new version.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "dev.wharf.v1alpha1.PluginSpec")]
 pub struct PluginSpec {
     /// `scheduler-policy` or `controller`.
     pub kind: String,
@@ -56,16 +65,20 @@ pub struct PluginSpec {
     pub shadow: Option<ModuleRef>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// A module and the configuration it runs with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "dev.wharf.v1alpha1.ModuleRef")]
 pub struct ModuleRef {
     pub module: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// What the role running a Plugin observed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "dev.wharf.v1alpha1.PluginStatus")]
 pub struct PluginStatus {
     /// `Loaded` (the spec's module is running), `Failed` (it was refused or failed
     /// repeatedly; the previous version runs) or `Pending`.
@@ -89,8 +102,10 @@ pub struct PluginStatus {
     pub shadow: Option<ShadowStatus>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+/// How often a shadow candidate chose the node the active module chose.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "dev.wharf.v1alpha1.ShadowStatus")]
 pub struct ShadowStatus {
     pub module: String,
     pub cycles: u64,

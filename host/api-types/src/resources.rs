@@ -2,6 +2,7 @@
 //! them. Discovery, routing, storage keys and printing are all derived from this one
 //! table, so adding a kind is adding a row.
 
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -40,6 +41,14 @@ impl Subresource {
 /// Borrows the input, so callers can compare it with the result.
 pub type Decoder = fn(&Value) -> Result<Value, DecodeError>;
 
+/// Registers a kind's schema, and every schema it refers to, with an OpenAPI
+/// generator, and returns a reference to it: what `kubectl explain` reads.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct DecodeError {
@@ -66,6 +75,9 @@ pub struct ResourceInfo {
     /// `metadata.generation` counts changes to the desired state.
     pub tracks_generation: bool,
     pub decode: Decoder,
+    /// The OpenAPI schema of the kind's objects; a custom kind's comes from its
+    /// definition instead.
+    pub schema: Option<SchemaFn>,
 }
 
 impl ResourceInfo {
@@ -174,6 +186,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["status.phase"],
         tracks_generation: false,
         decode: typed::<core::Namespace>,
+        schema: Some(schema_of::<core::Namespace>),
     },
     ResourceInfo {
         group: "",
@@ -188,6 +201,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: POD_FIELDS,
         tracks_generation: false,
         decode: typed::<core::Pod>,
+        schema: Some(schema_of::<core::Pod>),
     },
     ResourceInfo {
         group: "",
@@ -202,6 +216,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["spec.clusterIP", "spec.type"],
         tracks_generation: false,
         decode: typed::<core::Service>,
+        schema: Some(schema_of::<core::Service>),
     },
     ResourceInfo {
         group: "",
@@ -216,6 +231,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<core::Endpoints>,
+        schema: Some(schema_of::<core::Endpoints>),
     },
     ResourceInfo {
         group: "",
@@ -230,6 +246,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["spec.unschedulable"],
         tracks_generation: false,
         decode: typed::<core::Node>,
+        schema: Some(schema_of::<core::Node>),
     },
     ResourceInfo {
         group: "",
@@ -244,6 +261,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<core::ConfigMap>,
+        schema: Some(schema_of::<core::ConfigMap>),
     },
     ResourceInfo {
         group: "",
@@ -258,6 +276,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["type"],
         tracks_generation: false,
         decode: typed::<core::Secret>,
+        schema: Some(schema_of::<core::Secret>),
     },
     ResourceInfo {
         group: "",
@@ -272,6 +291,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<core::ServiceAccount>,
+        schema: Some(schema_of::<core::ServiceAccount>),
     },
     ResourceInfo {
         group: "",
@@ -286,6 +306,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: EVENT_FIELDS,
         tracks_generation: false,
         decode: typed::<core::Event>,
+        schema: Some(schema_of::<core::Event>),
     },
     ResourceInfo {
         group: "apps",
@@ -300,6 +321,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: true,
         decode: typed::<apps::Deployment>,
+        schema: Some(schema_of::<apps::Deployment>),
     },
     ResourceInfo {
         group: "apps",
@@ -314,6 +336,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["status.replicas"],
         tracks_generation: true,
         decode: typed::<apps::ReplicaSet>,
+        schema: Some(schema_of::<apps::ReplicaSet>),
     },
     ResourceInfo {
         group: "discovery.k8s.io",
@@ -328,6 +351,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<discovery::EndpointSlice>,
+        schema: Some(schema_of::<discovery::EndpointSlice>),
     },
     ResourceInfo {
         group: "coordination.k8s.io",
@@ -342,6 +366,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<coordination::Lease>,
+        schema: Some(schema_of::<coordination::Lease>),
     },
     ResourceInfo {
         group: crate::custom::CRD_GROUP,
@@ -356,6 +381,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: true,
         decode: typed::<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>,
+        schema: Some(schema_of::<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>),
     },
     ResourceInfo {
         group: crate::plugin::GROUP,
@@ -370,6 +396,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["spec.kind"],
         tracks_generation: true,
         decode: typed::<crate::plugin::Plugin>,
+        schema: Some(schema_of::<crate::plugin::Plugin>),
     },
 ];
 
