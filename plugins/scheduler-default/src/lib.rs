@@ -8,11 +8,15 @@ use wharf_plugin_sdk::scheduling::{NodeInfo, Pod, Policy, Rejection, View, filte
 #[derive(Default)]
 pub struct DefaultPolicy;
 
+// Inlined into the cycle's per-node loops: a call per node costs more than the
+// checks themselves, and more in WebAssembly than natively.
 impl Policy for DefaultPolicy {
+    #[inline]
     fn filter(&self, view: &View, pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
         filters::standard(view, pod, node)
     }
 
+    #[inline]
     fn score(&self, _view: &View, pod: &Pod, node: &NodeInfo) -> i64 {
         scores::least_allocated(pod, node)
             + scores::balanced_allocation(pod, node)

@@ -12,6 +12,7 @@ pub const UNSCHEDULABLE_TAINT: &str = "node.kubernetes.io/unschedulable";
 
 /// NodeName, NodeUnschedulable, NodeAffinity (nodeSelector and required affinity),
 /// TaintToleration, NodePorts and NodeResourcesFit, in kube-scheduler's order.
+#[inline]
 pub fn standard(_view: &View, pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     node_name(pod, node)?;
     node_unschedulable(pod, node)?;
@@ -21,6 +22,7 @@ pub fn standard(_view: &View, pod: &Pod, node: &NodeInfo) -> Result<(), Rejectio
     resources_fit(pod, node)
 }
 
+#[inline]
 pub fn node_name(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     match &pod.node_name {
         Some(name) if *name != node.node.name => {
@@ -30,6 +32,7 @@ pub fn node_name(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     }
 }
 
+#[inline]
 pub fn node_unschedulable(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     if !node.node.unschedulable {
         return Ok(());
@@ -46,6 +49,7 @@ pub fn node_unschedulable(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     }
 }
 
+#[inline]
 pub fn node_affinity(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     let selector_ok = pod
         .node_selector
@@ -61,21 +65,31 @@ pub fn node_affinity(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
 }
 
 /// Only NoSchedule and NoExecute taints keep a pod off a node.
+#[inline]
 pub fn taint_toleration(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     for taint in &node.node.taints {
         if taint.effect == TaintEffect::PreferNoSchedule {
             continue;
         }
         if !pod.tolerations.iter().any(|t| tolerates(t, taint)) {
-            return Err(Cow::Owned(format!(
-                "node(s) had untolerated taint {{{}: {}}}",
-                taint.key, taint.value
-            )));
+            return Err(untolerated(taint));
         }
     }
     Ok(())
 }
 
+/// Kept out of line: formatting is the slow, rare path of a filter that runs for
+/// every node.
+#[cold]
+#[inline(never)]
+fn untolerated(taint: &Taint) -> Rejection {
+    Cow::Owned(format!(
+        "node(s) had untolerated taint {{{}: {}}}",
+        taint.key, taint.value
+    ))
+}
+
+#[inline]
 pub fn node_ports(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     for want in &pod.host_ports {
         if want.port == 0 {
@@ -95,35 +109,47 @@ pub fn node_ports(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     Ok(())
 }
 
+#[inline]
 fn is_wildcard(ip: &str) -> bool {
     ip.is_empty() || ip == "0.0.0.0" || ip == "::"
 }
 
 /// Every shortfall is reported, one per line, as Kubernetes counts each separately.
+#[inline]
 pub fn resources_fit(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     let alloc = &node.node.allocatable;
     let used = &node.usage.requested;
-    let mut reasons: Vec<&'static str> = Vec::new();
-    if used.pods.saturating_add(1) > alloc.pods {
-        reasons.push("Too many pods");
-    }
     let req = &pod.requests;
-    if req.milli_cpu > 0 && req.milli_cpu > alloc.milli_cpu.saturating_sub(used.milli_cpu) {
-        reasons.push("Insufficient cpu");
+    let pods = used.pods.saturating_add(1) > alloc.pods;
+    let cpu = req.milli_cpu > 0 && req.milli_cpu > alloc.milli_cpu.saturating_sub(used.milli_cpu);
+    let memory = req.memory_bytes > 0
+        && req.memory_bytes > alloc.memory_bytes.saturating_sub(used.memory_bytes);
+    if pods || cpu || memory {
+        Err(shortfalls(pods, cpu, memory))
+    } else {
+        Ok(())
     }
-    if req.memory_bytes > 0
-        && req.memory_bytes > alloc.memory_bytes.saturating_sub(used.memory_bytes)
-    {
-        reasons.push("Insufficient memory");
-    }
-    match reasons.len() {
-        0 => Ok(()),
-        1 => Err(Cow::Borrowed(reasons[0])),
-        _ => Err(Cow::Owned(reasons.join("\n"))),
+}
+
+#[cold]
+#[inline(never)]
+fn shortfalls(pods: bool, cpu: bool, memory: bool) -> Rejection {
+    let reasons: Vec<&'static str> = [
+        (pods, "Too many pods"),
+        (cpu, "Insufficient cpu"),
+        (memory, "Insufficient memory"),
+    ]
+    .into_iter()
+    .filter_map(|(short, reason)| short.then_some(reason))
+    .collect();
+    match reasons.as_slice() {
+        [one] => Cow::Borrowed(one),
+        _ => Cow::Owned(reasons.join("\n")),
     }
 }
 
 /// Kubernetes' `Toleration.ToleratesTaint`.
+#[inline]
 pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
     if let Some(effect) = t.effect
         && effect != taint.effect
@@ -141,6 +167,7 @@ pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
 
 /// A node selector term: all expressions on labels and all fields must hold. An
 /// empty term matches nothing, as in Kubernetes.
+#[inline]
 pub fn term_matches(term: &SelectorTerm, node: &NodeInfo) -> bool {
     if term.match_expressions.is_empty() && term.match_fields.is_empty() {
         return false;
@@ -153,6 +180,7 @@ pub fn term_matches(term: &SelectorTerm, node: &NodeInfo) -> bool {
         })
 }
 
+#[inline]
 pub fn requirement_matches(r: &SelectorRequirement, value: Option<&str>) -> bool {
     match r.operator {
         SelectorOperator::In => value.is_some_and(|v| r.values.iter().any(|w| w == v)),

@@ -78,7 +78,9 @@ pub struct Instance<P: Policy> {
     percentage: Option<u32>,
     /// Cycles run, for rotating among tied nodes.
     cycles: u64,
+    // Kept from cycle to cycle so that a cycle does not allocate them again.
     feasible: Vec<usize>,
+    rejections: Vec<(usize, Rejection)>,
     scores: Vec<i64>,
 }
 
@@ -106,10 +108,15 @@ impl<P: Policy> Instance<P> {
         let want = feasible_nodes_to_find(n, self.percentage);
         let start = self.next_start % n;
         self.feasible.clear();
-        let mut rejections: Vec<(usize, Rejection)> = Vec::new();
+        self.rejections.clear();
         let mut examined = 0;
         for i in 0..n {
-            let idx = (start + i) % n;
+            // (start + i) % n, without a division per node.
+            let idx = if start + i < n {
+                start + i
+            } else {
+                start + i - n
+            };
             examined = i + 1;
             match self.policy.filter(&self.view, pod, &self.view.nodes()[idx]) {
                 Ok(()) => {
@@ -118,15 +125,15 @@ impl<P: Policy> Instance<P> {
                         break;
                     }
                 }
-                Err(reason) => rejections.push((idx, reason)),
+                Err(reason) => self.rejections.push((idx, reason)),
             }
         }
         self.next_start = (start + examined) % n;
         if self.feasible.is_empty() {
             let nodes = self.view.nodes();
             return Decision::Unschedulable(
-                rejections
-                    .into_iter()
+                self.rejections
+                    .drain(..)
                     .map(|(idx, reason)| WitRejection {
                         node: nodes[idx].node.name.clone(),
                         reason: reason.into_owned(),

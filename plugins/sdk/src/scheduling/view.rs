@@ -63,6 +63,7 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
+    #[inline]
     pub fn label(&self, key: &str) -> Option<&str> {
         self.node
             .labels
@@ -71,11 +72,13 @@ impl NodeInfo {
             .map(|l| l.value.as_str())
     }
 
+    #[inline]
     pub fn pod_count(&self) -> u32 {
         self.usage.requested.pods
     }
 
     /// Pods of the controller `owner_uid` placed here.
+    #[inline]
     pub fn owned_by(&self, owner_uid: &str) -> u32 {
         self.usage.by_owner.get(owner_uid).copied().unwrap_or(0)
     }
