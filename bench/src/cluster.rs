@@ -78,10 +78,26 @@ impl SimCluster {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        let registered_in = registered.elapsed();
+        // A fresh data directory has no compiled plugins yet: the server compiles
+        // its built-in policies and controllers in its first seconds. Measure the
+        // cluster once that is done, not its first start.
+        let plugins = format!("{base}/apis/wharf.dev/v1alpha1/plugins");
+        loop {
+            let list: serde_json::Value = http.get(&plugins).send().await?.json().await?;
+            let items = list["items"].as_array().cloned().unwrap_or_default();
+            if !items.is_empty() && items.iter().all(|p| p["status"]["phase"] == "Loaded") {
+                break;
+            }
+            if registered.elapsed() > Duration::from_secs(300) {
+                bail!("built-in plugins not loaded after 300 s: {list}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         Ok(SimCluster {
             base,
             http,
-            registered_in: registered.elapsed(),
+            registered_in,
             _sim: sim,
             _server: server,
             _scratch: scratch,

@@ -8,6 +8,7 @@
 
 mod cluster;
 mod controllers;
+mod raw_http;
 mod schedule;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
+
+use raw_http::RawHttp;
 
 #[derive(Parser)]
 #[command(about = "Benchmarks of Wharf against the systems it replaces")]
@@ -70,6 +73,10 @@ enum Bench {
         /// Only the wasm-vs-native decision cost (no server, no sim).
         #[arg(long)]
         decisions_only: bool,
+        /// Write `/tmp/perf-<pid>.map` so that `perf report` names the wasm
+        /// policy's compiled functions.
+        #[arg(long)]
+        perf_map: bool,
     },
     /// The controller manager: a Deployment scaled from 0 to M replicas on N
     /// simulated nodes, reconciles per controller, and the hot-swap pause.
@@ -105,6 +112,7 @@ fn main() -> anyhow::Result<()> {
             decisions,
             wharf,
             decisions_only,
+            perf_map,
         } => runtime.block_on(schedule::run(schedule::Options {
             nodes,
             pods,
@@ -112,6 +120,7 @@ fn main() -> anyhow::Result<()> {
             decisions,
             wharf,
             decisions_only,
+            perf_map,
         })),
         Bench::Controllers {
             nodes,
@@ -207,61 +216,6 @@ where
         elapsed: start.elapsed(),
         latencies,
         errors: errors.load(Ordering::Relaxed),
-    }
-}
-
-/// A minimal keep-alive HTTP/1.1 client over one connection, as load generators
-/// such as wrk use: the load generator shares the two cores with the server, so its
-/// own cost per request must be small (reqwest costs several times more).
-struct RawHttp {
-    stream: tokio::io::BufStream<tokio::net::TcpStream>,
-}
-
-impl RawHttp {
-    async fn connect(addr: &str) -> anyhow::Result<Self> {
-        let stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Self {
-            stream: tokio::io::BufStream::new(stream),
-        })
-    }
-
-    /// POSTs a JSON body; returns the status code.
-    async fn post(&mut self, host: &str, path: &str, body: &[u8]) -> anyhow::Result<u16> {
-        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        self.stream.write_all(head.as_bytes()).await?;
-        self.stream.write_all(body).await?;
-        self.stream.flush().await?;
-        let mut line = String::new();
-        self.stream.read_line(&mut line).await?;
-        let code: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .context("malformed status line")?;
-        let mut length = 0usize;
-        loop {
-            line.clear();
-            if self.stream.read_line(&mut line).await? == 0 {
-                bail!("connection closed");
-            }
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = l.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = value.trim().parse()?;
-            }
-        }
-        let mut body = vec![0u8; length];
-        self.stream.read_exact(&mut body).await?;
-        Ok(code)
     }
 }
 

@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
+use crate::raw_http::RawHttp;
+
 pub struct Options {
     pub nodes: usize,
     pub pods: usize,
@@ -29,6 +31,8 @@ pub struct Options {
     pub wharf: Option<PathBuf>,
     /// Measure the decision cost only (no server, no sim).
     pub decisions_only: bool,
+    /// Name the wasm policy's functions for `perf` (see `HostConfig::perf_map`).
+    pub perf_map: bool,
 }
 
 pub async fn run(o: Options) -> anyhow::Result<()> {
@@ -42,7 +46,7 @@ pub async fn run(o: Options) -> anyhow::Result<()> {
         std::thread::available_parallelism()?.get()
     );
     println!();
-    decision_cost(o.nodes, o.decisions)?;
+    decision_cost(o.nodes, o.decisions, o.perf_map)?;
     if o.decisions_only {
         return Ok(());
     }
@@ -136,7 +140,12 @@ macro_rules! build_types {
     }};
 }
 
-fn decision_cost(nodes: usize, decisions: usize) -> anyhow::Result<()> {
+/// Decisions per round of the wasm/native comparison. The two builds take turns
+/// round by round (alternating which goes first), so a slow moment of this
+/// shared machine falls on both rather than on whichever happened to run then.
+const ROUND: usize = 100;
+
+fn decision_cost(nodes: usize, decisions: usize, perf_map: bool) -> anyhow::Result<()> {
     use wharf_plugin_host::scheduler_policy as w;
     use wharf_plugin_sdk::scheduling as n;
 
@@ -145,8 +154,11 @@ fn decision_cost(nodes: usize, decisions: usize) -> anyhow::Result<()> {
     let warm = nodes;
 
     // --- wasm, through the plugin host ---
-    let host = wharf_plugin_host::PluginHost::new(Default::default())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let host = wharf_plugin_host::PluginHost::new(wharf_plugin_host::HostConfig {
+        perf_map,
+        ..Default::default()
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let module = wharf_builtin_plugins::scheduler_policy("default").context("built-in default")?;
     let plugin = host.load("default", module.wasm)?;
     let limits = wharf_plugin_host::Limits {
@@ -172,19 +184,6 @@ fn decision_cost(nodes: usize, decisions: usize) -> anyhow::Result<()> {
     if let w::Decision::Place(c) = &first {
         wasm.sync(&[w::Change::PodPlaced(wplace(&wpod(0), &c.node))])?;
     }
-    let started = Instant::now();
-    let mut wasm_choices = Vec::with_capacity(decisions);
-    for i in 1..=decisions {
-        let p = wpod(i);
-        match wasm.schedule(&p)? {
-            w::Decision::Place(c) => {
-                wasm.sync(&[w::Change::PodPlaced(wplace(&p, &c.node))])?;
-                wasm_choices.push(c.node);
-            }
-            w::Decision::Unschedulable(_) => bail!("wasm: pod {i} unschedulable"),
-        }
-    }
-    let wasm_time = started.elapsed();
 
     // --- native, the same crate compiled for this machine ---
     let (nnode, npod, nplace) = build_types!(wharf_plugin_sdk::scheduling);
@@ -204,21 +203,64 @@ fn decision_cost(nodes: usize, decisions: usize) -> anyhow::Result<()> {
     if let n::Decision::Place(c) = native.schedule(&npod(0)) {
         native.sync(vec![n::Change::PodPlaced(nplace(&npod(0), &c.node))]);
     }
-    let started = Instant::now();
-    let mut agree = 0;
-    for i in 1..=decisions {
-        let p = npod(i);
-        match native.schedule(&p) {
-            n::Decision::Place(c) => {
-                if wasm_choices.get(i - 1) == Some(&c.node) {
-                    agree += 1;
+
+    // Each decides pods 1..=decisions and is told each placement, as the scheduler
+    // does; the clock covers building the pod, deciding and the placement sync.
+    let mut wasm_round =
+        |from: usize, to: usize, chosen: &mut Vec<String>| -> anyhow::Result<Duration> {
+            let started = Instant::now();
+            for i in from..to {
+                let p = wpod(i);
+                match wasm.schedule(&p)? {
+                    w::Decision::Place(c) => {
+                        wasm.sync(&[w::Change::PodPlaced(wplace(&p, &c.node))])?;
+                        chosen.push(c.node);
+                    }
+                    w::Decision::Unschedulable(_) => bail!("wasm: pod {i} unschedulable"),
                 }
-                native.sync(vec![n::Change::PodPlaced(nplace(&p, &c.node))]);
             }
-            n::Decision::Unschedulable(_) => bail!("native: pod {i} unschedulable"),
-        }
+            Ok(started.elapsed())
+        };
+    let mut native_round =
+        |from: usize, to: usize, chosen: &mut Vec<String>| -> anyhow::Result<Duration> {
+            let started = Instant::now();
+            for i in from..to {
+                let p = npod(i);
+                match native.schedule(&p) {
+                    n::Decision::Place(c) => {
+                        native.sync(vec![n::Change::PodPlaced(nplace(&p, &c.node))]);
+                        chosen.push(c.node);
+                    }
+                    n::Decision::Unschedulable(_) => bail!("native: pod {i} unschedulable"),
+                }
+            }
+            Ok(started.elapsed())
+        };
+    let (mut wasm_choices, mut native_choices) = (Vec::new(), Vec::new());
+    let (mut wasm_time, mut native_time) = (Duration::ZERO, Duration::ZERO);
+    let mut ratios = Vec::new();
+    let mut from = 1;
+    while from <= decisions {
+        let to = (from + ROUND).min(decisions + 1);
+        let (wt, nt) = if (from / ROUND).is_multiple_of(2) {
+            let wt = wasm_round(from, to, &mut wasm_choices)?;
+            (wt, native_round(from, to, &mut native_choices)?)
+        } else {
+            let nt = native_round(from, to, &mut native_choices)?;
+            (wasm_round(from, to, &mut wasm_choices)?, nt)
+        };
+        wasm_time += wt;
+        native_time += nt;
+        ratios.push(wt.as_secs_f64() / nt.as_secs_f64());
+        from = to;
     }
-    let native_time = started.elapsed();
+    let agree = wasm_choices
+        .iter()
+        .zip(&native_choices)
+        .filter(|(a, b)| a == b)
+        .count();
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
 
     let per = |d: Duration| d.as_secs_f64() * 1e6 / decisions as f64;
     println!(
@@ -239,8 +281,12 @@ fn decision_cost(nodes: usize, decisions: usize) -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "wasm / native = {:.2}×; same node chosen in {agree}/{decisions} decisions",
-        wasm_time.as_secs_f64() / native_time.as_secs_f64()
+        "wasm / native = {:.2}× overall, {median:.2}× median of {} alternating rounds of {ROUND} \
+         (fastest round {:.2}×, slowest {:.2}×); same node chosen in {agree}/{decisions} decisions",
+        wasm_time.as_secs_f64() / native_time.as_secs_f64(),
+        ratios.len(),
+        ratios[0],
+        ratios[ratios.len() - 1],
     );
     println!(
         "hot-swap pause (new instance + seeding {nodes} nodes and {warm} placements + first decision): {:.1} ms",
@@ -262,29 +308,38 @@ fn bench_pod(i: usize) -> Value {
     })
 }
 
-/// Creates pods `0..count` through the API from `clients` concurrent clients.
+/// Creates pods `0..count` through the API from `clients` concurrent keep-alive
+/// connections. The load generator shares the cores with the cluster it measures,
+/// so it sends pre-rendered bytes over a minimal client (see `raw_http`) rather
+/// than building JSON and going through reqwest for each pod.
 async fn create_pods(
-    http: &reqwest::Client,
     base: &str,
     count: usize,
     clients: usize,
     make: fn(usize) -> Value,
 ) -> anyhow::Result<()> {
+    let host = base.trim_start_matches("http://").to_string();
+    let bodies: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..count)
+            .map(|i| serde_json::to_vec(&make(i)))
+            .collect::<Result<_, _>>()?,
+    );
     let next = Arc::new(AtomicUsize::new(0));
     let mut creators = Vec::new();
     for _ in 0..clients.max(1) {
-        let http = http.clone();
-        let url = format!("{base}/api/v1/namespaces/default/pods");
-        let next = next.clone();
+        let mut conn = RawHttp::connect(&host).await?;
+        let (host, bodies, next) = (host.clone(), bodies.clone(), next.clone());
         creators.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
+                let Some(body) = bodies.get(i) else {
                     return Ok::<_, anyhow::Error>(());
-                }
-                let resp = http.post(&url).json(&make(i)).send().await?;
-                if resp.status().as_u16() != 201 {
-                    bail!("create answered {}", resp.status());
+                };
+                let code = conn
+                    .post(&host, "/api/v1/namespaces/default/pods", body)
+                    .await?;
+                if code != 201 {
+                    bail!("create of pod {i} answered {code}");
                 }
             }
         }));
@@ -337,7 +392,7 @@ async fn end_to_end(wharf: &std::path::Path, o: &Options) -> anyhow::Result<()> 
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     let started = Instant::now();
-    create_pods(&http, &base, o.pods, o.clients, bench_pod).await?;
+    create_pods(&base, o.pods, o.clients, bench_pod).await?;
     let created = started.elapsed();
     let text = loop {
         let text = http
@@ -421,7 +476,7 @@ async fn end_to_end(wharf: &std::path::Path, o: &Options) -> anyhow::Result<()> 
 /// installed and the clock runs until the last is bound.
 async fn backlog(http: &reqwest::Client, base: &str, o: &Options) -> anyhow::Result<()> {
     const PROFILE: &str = "backlog";
-    create_pods(http, base, o.pods, o.clients, |i| {
+    create_pods(base, o.pods, o.clients, |i| {
         let mut pod = bench_pod(i);
         pod["metadata"]["name"] = json!(format!("backlog-{i:06}"));
         pod["spec"]["schedulerName"] = json!(PROFILE);

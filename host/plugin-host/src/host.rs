@@ -22,6 +22,9 @@ pub struct HostConfig {
     pub cache_dir: Option<PathBuf>,
     /// Granularity of deadlines: the engine's epoch advances this often.
     pub epoch_tick: Duration,
+    /// Writes `/tmp/perf-<pid>.map` so that `perf report` names the plugins'
+    /// compiled functions instead of showing anonymous addresses.
+    pub perf_map: bool,
 }
 
 impl Default for HostConfig {
@@ -29,6 +32,7 @@ impl Default for HostConfig {
         HostConfig {
             cache_dir: None,
             epoch_tick: Duration::from_millis(2),
+            perf_map: false,
         }
     }
 }
@@ -81,6 +85,9 @@ impl PluginHost {
         let mut wasm = Config::new();
         wasm.wasm_component_model(true);
         wasm.epoch_interruption(true);
+        if config.perf_map {
+            wasm.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine =
             Engine::new(&wasm).map_err(|e| anyhow::anyhow!("configuring wasmtime: {e:#}"))?;
 
