@@ -119,6 +119,12 @@ pub fn keys_for(mapping: &Mapping, primary: &Informer, change: &Change<'_>) -> B
         Change::Deleted(e) => (None, e),
     };
     let mut keys = BTreeSet::new();
+    // Dependents care about an owner's existence and deletion, not its spec or
+    // status: a ReplicaSet's status updates during a scale-up would otherwise
+    // enqueue all its pods each time (and scan the namespace to find them).
+    if matches!(mapping, Mapping::Dependents) && !ownership_changed(change) {
+        return keys;
+    }
     // An update can move an object between owners or out of a selector: both the
     // old and the new state are mapped.
     for e in old.into_iter().chain(std::iter::once(new)) {
