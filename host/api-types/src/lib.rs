@@ -15,6 +15,7 @@ pub mod defaults;
 pub mod event;
 pub mod meta;
 pub mod plugin;
+pub mod projection;
 pub mod quantity;
 pub mod resources;
 pub mod selector;

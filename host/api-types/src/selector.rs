@@ -353,15 +353,20 @@ impl FieldSelector {
     }
 }
 
-/// The string value of a field label on an object: strings as they are, numbers and
-/// booleans in their JSON form, absent fields as "" (as Kubernetes' field sets do).
-pub fn field_value(object: &Value, field: &str) -> String {
+/// The dotted path in the object that a field label names.
+pub fn field_path(field: &str) -> &str {
     // `source` on events is the reporting component, not the whole struct.
-    let field = if field == "source" {
+    if field == "source" {
         "source.component"
     } else {
         field
-    };
+    }
+}
+
+/// The string value of a field label on an object: strings as they are, numbers and
+/// booleans in their JSON form, absent fields as "" (as Kubernetes' field sets do).
+pub fn field_value(object: &Value, field: &str) -> String {
+    let field = field_path(field);
     // Kubernetes' field sets print these from typed structs, where absent means
     // false or zero.
     let absent = match field {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
+use wharf_api_types::projection::Projection;
 use wharf_api_types::resources::{self, ResourceInfo, Subresource};
 use wharf_api_types::selector::{FieldSelector, LabelSelector};
 
@@ -150,6 +151,9 @@ pub enum FieldValidation {
 pub struct Options {
     pub labels: LabelSelector,
     pub fields: FieldSelector,
+    /// What the selectors read of an object, to test stored JSON without decoding
+    /// all of it.
+    pub projection: Projection,
     pub limit: usize,
     pub continue_token: Option<String>,
     pub resource_version: Option<String>,
@@ -166,6 +170,19 @@ pub struct Options {
 }
 
 impl Options {
+    /// Whether the selectors select `json`, a stored object, decoding only what
+    /// they read.
+    pub fn selects_json(&self, json: &[u8]) -> Result<bool, ApiError> {
+        if self.projection.is_empty() {
+            return Ok(true);
+        }
+        let sparse = self
+            .projection
+            .decode(json)
+            .map_err(|e| ApiError::internal(format!("stored object is not valid JSON: {e}")))?;
+        Ok(self.labels.matches(&sparse) && self.fields.matches(&sparse))
+    }
+
     pub fn parse(q: &HashMap<String, String>, info: &ResourceInfo) -> Result<Self, ApiError> {
         let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -213,6 +230,7 @@ impl Options {
             }
         };
         Ok(Self {
+            projection: Projection::for_selectors(&labels, &fields),
             labels,
             fields,
             limit: number("limit")?.unwrap_or(0) as usize,

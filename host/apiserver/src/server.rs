@@ -253,12 +253,7 @@ async fn list(
     repr: Representation,
 ) -> Result<Response, ApiError> {
     options.check_list_semantics()?;
-    let metadata_selectors_only = options
-        .fields
-        .requirements
-        .iter()
-        .all(|r| r.field.starts_with("metadata."));
-    if repr == Representation::Json && metadata_selectors_only {
+    if repr == Representation::Json {
         let listed = server
             .objects
             .list_json(target.info, target.namespace.as_deref(), options)

@@ -119,8 +119,10 @@ impl Objects {
         options: &Options,
     ) -> Result<Listed, ApiError> {
         self.list_with(info, namespace, options, |kv| {
-            let obj = Self::decode_kv(kv)?;
-            Ok(selected(&obj, options).then_some(obj))
+            if !options.selects_json(&kv.value)? {
+                return Ok(None);
+            }
+            Self::decode_kv(kv).map(Some)
         })
         .await
     }
@@ -128,18 +130,18 @@ impl Objects {
     /// Like [`list`](Self::list), but each selected object comes back as JSON bytes
     /// with its `resourceVersion` spliced in, without decoding the whole object:
     /// listing thousands of objects is mostly decoding and re-encoding otherwise.
-    /// Only for selectors that look at metadata alone.
+    /// Selectors read only the fields they name (see [`Options::selects_json`]).
     pub async fn list_json(
         &self,
         info: &ResourceInfo,
         namespace: Option<&str>,
         options: &Options,
     ) -> Result<Listed<Vec<u8>>, ApiError> {
-        let everything = options.labels.is_empty() && options.fields.is_empty();
         self.list_with(info, namespace, options, |kv| {
-            raw_with_revision(&kv.value, kv.mod_revision, |metadata| {
-                everything || selected(&serde_json::json!({"metadata": metadata}), options)
-            })
+            if !options.selects_json(&kv.value)? {
+                return Ok(None);
+            }
+            raw_with_revision(&kv.value, kv.mod_revision).map(Some)
         })
         .await
     }
@@ -371,12 +373,8 @@ pub fn with_revision(mut obj: Value, rev: Revision) -> Value {
 }
 
 /// Stored JSON with `metadata.resourceVersion` set, decoding only the top level and
-/// `metadata`; `None` when `keep` (shown the metadata) rejects the object.
-pub(crate) fn raw_with_revision(
-    bytes: &[u8],
-    revision: Revision,
-    keep: impl Fn(&Value) -> bool,
-) -> Result<Option<Vec<u8>>, ApiError> {
+/// `metadata`.
+pub(crate) fn raw_with_revision(bytes: &[u8], revision: Revision) -> Result<Vec<u8>, ApiError> {
     use serde_json::value::RawValue;
     let corrupt =
         |e: serde_json::Error| ApiError::internal(format!("stored object is not valid JSON: {e}"));
@@ -386,9 +384,6 @@ pub(crate) fn raw_with_revision(
         Some(raw) => serde_json::from_str(raw.get()).map_err(corrupt)?,
         None => Value::Object(Default::default()),
     };
-    if !keep(&metadata) {
-        return Ok(None);
-    }
     if let Some(m) = metadata.as_object_mut() {
         m.insert("resourceVersion".into(), Value::from(revision.to_string()));
     }
@@ -419,11 +414,7 @@ pub(crate) fn raw_with_revision(
         out.extend_from_slice(metadata.as_bytes());
     }
     out.push(b'}');
-    Ok(Some(out))
-}
-
-pub fn selected(obj: &Value, options: &Options) -> bool {
-    options.labels.matches(obj) && options.fields.matches(obj)
+    Ok(out)
 }
 
 /// Continue tokens carry the last key returned and the listing's revision, as
@@ -460,17 +451,12 @@ mod tests {
     #[test]
     fn raw_listing_splices_the_revision_and_keeps_the_rest() {
         let stored = br#"{"apiVersion":"v1","data":{"k":"\"metadata\":{"},"kind":"ConfigMap","metadata":{"labels":{"a":"b"},"name":"c"}}"#;
-        let out = raw_with_revision(stored, 42, |_| true).unwrap().unwrap();
+        let out = raw_with_revision(stored, 42).unwrap();
         let v: Value = serde_json::from_slice(&out).unwrap();
         let mut want: Value = serde_json::from_slice(stored).unwrap();
         want["metadata"]["resourceVersion"] = Value::from("42");
         assert_eq!(v, want);
-        assert!(
-            raw_with_revision(stored, 1, |m| m["labels"]["a"] == "x")
-                .unwrap()
-                .is_none()
-        );
-        assert!(raw_with_revision(b"{not json", 1, |_| true).is_err());
+        assert!(raw_with_revision(b"{not json", 1).is_err());
     }
 
     #[test]

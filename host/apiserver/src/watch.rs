@@ -26,7 +26,7 @@ use crate::error::ApiError;
 use crate::render::{self, partial_metadata};
 use crate::request::{Options, Representation, Target};
 use crate::server::ApiServer;
-use crate::storage::{Objects, selected};
+use crate::storage::Objects;
 
 /// The longest a watch may be asked to last (a week).
 const MAX_WATCH_SECONDS: u64 = 7 * 24 * 3600;
@@ -75,6 +75,24 @@ impl Encoder {
         line(&json!({"type": "BOOKMARK", "object": {
             "kind": self.info.kind, "apiVersion": self.info.api_version(), "metadata": metadata}}))
     }
+
+    /// A store change as a watch event of type `kind`. JSON (what every client but
+    /// kubectl's table printer asks for) is spliced from the stored bytes: only the
+    /// top level and `metadata` are decoded, to set the revision.
+    fn change(&mut self, kind: &str, event: &Event) -> Result<Bytes, ApiError> {
+        if self.repr != Representation::Json {
+            let obj = Objects::decode(&event.value, event.revision)?;
+            return Ok(self.event(kind, &obj));
+        }
+        let object = crate::storage::raw_with_revision(&event.value, event.revision)?;
+        let mut out = Vec::with_capacity(object.len() + 32);
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(kind.as_bytes());
+        out.extend_from_slice(b"\",\"object\":");
+        out.extend_from_slice(&object);
+        out.extend_from_slice(b"}\n");
+        Ok(Bytes::from(out))
+    }
 }
 
 fn line(v: &Value) -> Bytes {
@@ -83,53 +101,25 @@ fn line(v: &Value) -> Bytes {
     Bytes::from(bytes)
 }
 
-/// The common case — a JSON watch without selectors — spliced from the stored
-/// bytes: only the top level and `metadata` are decoded (to set the revision),
-/// not the whole object, once per watcher. None when the general path is needed.
-fn raw_event(encoder: &Encoder, event: &Event, options: &Options) -> Option<Bytes> {
-    if encoder.repr != Representation::Json
-        || !options.labels.is_empty()
-        || !options.fields.is_empty()
-    {
-        return None;
-    }
-    let kind = match event.kind {
-        EventKind::Created => "ADDED",
-        EventKind::Updated => "MODIFIED",
-        EventKind::Deleted => "DELETED",
-    };
-    let object =
-        crate::storage::raw_with_revision(&event.value, event.revision, |_| true).ok()??;
-    let mut out = Vec::with_capacity(object.len() + 32);
-    out.extend_from_slice(b"{\"type\":\"");
-    out.extend_from_slice(kind.as_bytes());
-    out.extend_from_slice(b"\",\"object\":");
-    out.extend_from_slice(&object);
-    out.extend_from_slice(b"}\n");
-    Some(Bytes::from(out))
-}
-
 fn error_event(e: &ApiError) -> Bytes {
     line(&json!({"type": "ERROR", "object": e.status()}))
 }
 
-/// What one store event means to a watcher with `options`' selectors.
-fn translate(event: &Event, options: &Options) -> Result<Option<(&'static str, Value)>, ApiError> {
-    let new = Objects::decode(&event.value, event.revision)?;
-    // Without selectors every previous state matched: no need to decode it.
-    let everything = options.labels.is_empty() && options.fields.is_empty();
+/// The type of watch event a store change is to a watcher with `options`'
+/// selectors, if it is one at all. Selectors see both the new and the previous
+/// state, reading only the fields they name.
+fn event_type(event: &Event, options: &Options) -> Result<Option<&'static str>, ApiError> {
     let old_matches = match &event.prev_value {
-        Some(_) if everything => true,
-        Some(prev) => selected(&Objects::decode(prev, event.revision)?, options),
+        Some(prev) => options.selects_json(prev)?,
         None => false,
     };
     Ok(match event.kind {
-        EventKind::Created => selected(&new, options).then_some(("ADDED", new)),
-        EventKind::Deleted => old_matches.then_some(("DELETED", new)),
-        EventKind::Updated => match (old_matches, selected(&new, options)) {
-            (true, true) => Some(("MODIFIED", new)),
-            (false, true) => Some(("ADDED", new)),
-            (true, false) => Some(("DELETED", new)),
+        EventKind::Created => options.selects_json(&event.value)?.then_some("ADDED"),
+        EventKind::Deleted => old_matches.then_some("DELETED"),
+        EventKind::Updated => match (old_matches, options.selects_json(&event.value)?) {
+            (true, true) => Some("MODIFIED"),
+            (false, true) => Some("ADDED"),
+            (true, false) => Some("DELETED"),
             (false, false) => None,
         },
     })
@@ -241,14 +231,12 @@ async fn pump(
             next = stream.recv() => match next {
                 Some(Ok(event)) => {
                     last = event.revision;
-                    if let Some(bytes) = raw_event(&encoder, &event, &options) {
-                        bytes
-                    } else {
-                    match translate(&event, &options) {
-                        Ok(Some((kind, obj))) => encoder.event(kind, &obj),
+                    match event_type(&event, &options) {
+                        Ok(Some(kind)) => encoder
+                            .change(kind, &event)
+                            .unwrap_or_else(|e| error_event(&e)),
                         Ok(None) => continue,
                         Err(e) => error_event(&e),
-                    }
                     }
                 }
                 Some(Err(e)) => {
