@@ -36,18 +36,12 @@ pub use error::ApiError;
 pub use server::{ApiServer, MetricsSource};
 use wharf_store::Store;
 
-/// Serves the API on `listener` until `shutdown` resolves. Creates the bootstrap
-/// objects first; `/readyz` reports ready once they exist.
-pub async fn serve(
-    store: Arc<dyn Store>,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    extra_metrics: Vec<MetricsSource>,
-) -> std::io::Result<()> {
+/// Readies a new API server on `store`: creates the bootstrap objects (which need
+/// the port the API is served on) and serves the kinds of stored custom resource
+/// definitions. `/readyz` reports ready afterwards.
+pub async fn prepare(store: Arc<dyn Store>, port: u16) -> std::io::Result<Arc<ApiServer>> {
     let server = ApiServer::new(store);
-    server.add_metrics(extra_metrics);
-    let addr: SocketAddr = listener.local_addr()?;
-    bootstrap::run(&server.objects, addr.port())
+    bootstrap::run(&server.objects, port)
         .await
         .map_err(|e| std::io::Error::other(format!("bootstrapping the cluster: {e}")))?;
     let crds = server
@@ -62,6 +56,16 @@ pub async fn serve(
         );
     }
     server.ready.store(true, Ordering::Release);
+    Ok(server)
+}
+
+/// Serves `server` (see [`prepare`]) on `listener` until `shutdown` resolves.
+pub async fn serve(
+    server: Arc<ApiServer>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "API server listening");
     // Graceful shutdown waits for open responses, and a watch is a response that
     // never ends on its own: give connections a few seconds, then stop anyway.

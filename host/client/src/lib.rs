@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 
 pub use reflector::{Reflected, reflect};
 
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tower::ServiceExt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -33,6 +35,9 @@ pub enum ClientError {
     },
     #[error("request to {url} failed: {source}")]
     Http { url: String, source: reqwest::Error },
+    /// A request to the API server in this process could not be made or answered.
+    #[error("request to {url} failed: {message}")]
+    Local { url: String, message: String },
     #[error("{url} answered {code}: {message}")]
     Api {
         url: String,
@@ -230,12 +235,68 @@ pub const WATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30
 /// How long an ordinary request may take before it is abandoned.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// JSON over HTTP to one API server.
+/// JSON over HTTP to one API server, or straight into one in this process.
 #[derive(Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    transport: Transport,
     base: String,
     token: Option<String>,
+}
+
+/// An API server in this process, called as a service: the request goes through
+/// the same router and handlers a request from the network does.
+pub type LocalService = tower::util::BoxCloneSyncService<
+    axum::http::Request<axum::body::Body>,
+    axum::http::Response<axum::body::Body>,
+    std::convert::Infallible,
+>;
+
+/// The chunks of a streamed answer (a watch).
+pub type ByteStream = futures::stream::BoxStream<'static, Result<bytes::Bytes, ClientError>>;
+
+#[derive(Clone)]
+enum Transport {
+    Http(reqwest::Client),
+    /// The scheduler and controller manager inside `wharf server` reach their own
+    /// API server this way: no socket, no HTTP framing, no second JSON client.
+    /// Under load the HTTP round trip cost the server as much CPU as the handler.
+    InProcess(LocalService),
+}
+
+/// A request before it is sent, whatever carries it.
+struct Outgoing<'a> {
+    method: reqwest::Method,
+    path: &'a str,
+    content_type: Option<&'a str>,
+    body: Vec<u8>,
+    /// Bounded by [`REQUEST_TIMEOUT`] (everything but a watch), so a hung
+    /// connection cannot hold a caller (a binding, say) forever.
+    bounded: bool,
+}
+
+impl<'a> Outgoing<'a> {
+    fn new(method: reqwest::Method, path: &'a str) -> Self {
+        Self {
+            method,
+            path,
+            content_type: None,
+            body: Vec::new(),
+            bounded: true,
+        }
+    }
+
+    fn json(self, body: &Value) -> Self {
+        self.with_body(
+            "application/json",
+            serde_json::to_vec(body).unwrap_or_default(),
+        )
+    }
+
+    fn with_body(mut self, content_type: &'a str, body: Vec<u8>) -> Self {
+        self.content_type = Some(content_type);
+        self.body = body;
+        self
+    }
 }
 
 impl Client {
@@ -248,9 +309,19 @@ impl Client {
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         Self {
-            http,
+            transport: Transport::Http(http),
             base: base.trim_end_matches('/').to_string(),
             token,
+        }
+    }
+
+    /// A client of the API server `service` in this process. `base` names it in
+    /// messages (the address it also serves the network on).
+    pub fn in_process(base: &str, service: LocalService) -> Self {
+        Self {
+            transport: Transport::InProcess(service),
+            base: base.trim_end_matches('/').to_string(),
+            token: None,
         }
     }
 
@@ -266,45 +337,93 @@ impl Client {
         &self.base
     }
 
-    /// An ordinary request: bounded by [`REQUEST_TIMEOUT`], so a hung connection
-    /// cannot hold a caller (a binding, say) forever.
-    fn request(&self, method: reqwest::Method, path: &str) -> (String, reqwest::RequestBuilder) {
-        let (url, req) = self.streaming_request(method, path);
-        (url, req.timeout(REQUEST_TIMEOUT))
-    }
-
-    /// A request whose response may stream for as long as the server likes (a watch).
-    fn streaming_request(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-    ) -> (String, reqwest::RequestBuilder) {
-        let url = format!("{}{path}", self.base);
-        let mut req = self.http.request(method, &url);
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
+    /// Sends a request; answers its status code and its body as a stream.
+    async fn open(&self, out: Outgoing<'_>) -> Result<(u16, ByteStream), ClientError> {
+        let url = format!("{}{}", self.base, out.path);
+        match &self.transport {
+            Transport::Http(http) => {
+                let mut req = http.request(out.method, &url);
+                if out.bounded {
+                    req = req.timeout(REQUEST_TIMEOUT);
+                }
+                if let Some(t) = &self.token {
+                    req = req.bearer_auth(t);
+                }
+                if let Some(ct) = out.content_type {
+                    req = req.header("content-type", ct).body(out.body);
+                }
+                let resp = req.send().await.map_err(|source| ClientError::Http {
+                    url: url.clone(),
+                    source,
+                })?;
+                let code = resp.status().as_u16();
+                let stream = resp.bytes_stream().map(move |chunk| {
+                    chunk.map_err(|source| ClientError::Http {
+                        url: url.clone(),
+                        source,
+                    })
+                });
+                Ok((code, stream.boxed()))
+            }
+            Transport::InProcess(service) => {
+                let mut req = axum::http::Request::builder()
+                    .method(out.method.as_str())
+                    .uri(out.path);
+                if let Some(ct) = out.content_type {
+                    req = req.header("content-type", ct);
+                }
+                let req =
+                    req.body(axum::body::Body::from(out.body))
+                        .map_err(|e| ClientError::Local {
+                            url: url.clone(),
+                            message: e.to_string(),
+                        })?;
+                let resp = match service.clone().oneshot(req).await {
+                    Ok(resp) => resp,
+                    Err(never) => match never {},
+                };
+                let code = resp.status().as_u16();
+                let stream = resp.into_body().into_data_stream().map(move |chunk| {
+                    chunk.map_err(|e| ClientError::Local {
+                        url: url.clone(),
+                        message: e.to_string(),
+                    })
+                });
+                Ok((code, stream.boxed()))
+            }
         }
-        (url, req)
     }
 
     /// Sends a request and reads the whole answer: its status code and body.
-    async fn exchange(
-        url: &str,
-        req: reqwest::RequestBuilder,
-    ) -> Result<(u16, bytes::Bytes), ClientError> {
-        let http = |source| ClientError::Http {
-            url: url.to_string(),
-            source,
+    async fn exchange(&self, out: Outgoing<'_>) -> Result<(u16, Vec<u8>), ClientError> {
+        // reqwest bounds an HTTP exchange itself.
+        let deadline = out.bounded && matches!(self.transport, Transport::InProcess(_));
+        let url = format!("{}{}", self.base, out.path);
+        let whole = async {
+            let (code, mut stream) = self.open(out).await?;
+            let mut body = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                body.extend_from_slice(&chunk?);
+            }
+            Ok((code, body))
         };
-        let resp = req.send().await.map_err(http)?;
-        let code = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(http)?;
-        Ok((code, body))
+        if !deadline {
+            return whole.await;
+        }
+        tokio::time::timeout(REQUEST_TIMEOUT, whole)
+            .await
+            .unwrap_or_else(|_| {
+                Err(ClientError::Local {
+                    url,
+                    message: format!("no answer within {} s", REQUEST_TIMEOUT.as_secs()),
+                })
+            })
     }
 
     /// A JSON answer, or the error a 4xx/5xx carries.
-    async fn send(url: String, req: reqwest::RequestBuilder) -> Result<Value, ClientError> {
-        let (code, body) = Self::exchange(&url, req).await?;
+    async fn send(&self, out: Outgoing<'_>) -> Result<Value, ClientError> {
+        let url = format!("{}{}", self.base, out.path);
+        let (code, body) = self.exchange(out).await?;
         if code >= 400 {
             return Err(api_error(url, code, &body));
         }
@@ -313,18 +432,17 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
-        let (url, req) = self.request(reqwest::Method::GET, path);
-        Self::send(url, req).await
+        self.send(Outgoing::new(reqwest::Method::GET, path)).await
     }
 
     pub async fn create(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
-        let (url, req) = self.request(reqwest::Method::POST, path);
-        Self::send(url, req.json(body)).await
+        self.send(Outgoing::new(reqwest::Method::POST, path).json(body))
+            .await
     }
 
     pub async fn replace(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
-        let (url, req) = self.request(reqwest::Method::PUT, path);
-        Self::send(url, req.json(body)).await
+        self.send(Outgoing::new(reqwest::Method::PUT, path).json(body))
+            .await
     }
 
     /// A JSON merge patch (RFC 7386).
@@ -350,19 +468,21 @@ impl Client {
         content_type: &str,
         body: String,
     ) -> Result<Value, ClientError> {
-        let (url, req) = self.request(reqwest::Method::PATCH, path);
-        Self::send(url, req.header("content-type", content_type).body(body)).await
+        self.send(
+            Outgoing::new(reqwest::Method::PATCH, path).with_body(content_type, body.into_bytes()),
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str) -> Result<Value, ClientError> {
-        let (url, req) = self.request(reqwest::Method::DELETE, path);
-        Self::send(url, req).await
+        self.send(Outgoing::new(reqwest::Method::DELETE, path))
+            .await
     }
 
     /// A delete with `DeleteOptions` (preconditions, propagationPolicy).
     pub async fn delete_with(&self, path: &str, options: &Value) -> Result<Value, ClientError> {
-        let (url, req) = self.request(reqwest::Method::DELETE, path);
-        Self::send(url, req.json(options)).await
+        self.send(Outgoing::new(reqwest::Method::DELETE, path).json(options))
+            .await
     }
 
     /// Uploads raw bytes (a plugin module, say) with the given content type.
@@ -372,48 +492,51 @@ impl Client {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<Value, ClientError> {
-        let (url, req) = self.request(reqwest::Method::POST, path);
-        Self::send(url, req.header("content-type", content_type).body(body)).await
+        self.send(Outgoing::new(reqwest::Method::POST, path).with_body(content_type, body))
+            .await
     }
 
     /// Raw bytes of a non-JSON resource.
     pub async fn get_bytes(&self, path: &str) -> Result<Vec<u8>, ClientError> {
-        let (url, req) = self.request(reqwest::Method::GET, path);
-        let (code, body) = Self::exchange(&url, req).await?;
+        let url = format!("{}{path}", self.base);
+        let (code, body) = self
+            .exchange(Outgoing::new(reqwest::Method::GET, path))
+            .await?;
         if code >= 400 {
             return Err(api_error(url, code, &body));
         }
-        Ok(body.to_vec())
+        Ok(body)
     }
 
-    /// Opens a watch and returns the streaming response; [`reflect`] reads it.
+    /// Opens a watch and returns its stream of bytes; [`reflect`] reads it.
     pub(crate) async fn open_watch(
         &self,
         path: &str,
         resource_version: &str,
-    ) -> Result<reqwest::Response, ClientError> {
+    ) -> Result<ByteStream, ClientError> {
         let sep = if path.contains('?') { '&' } else { '?' };
         let full = format!(
             "{path}{sep}watch=1&allowWatchBookmarks=true&resourceVersion={resource_version}&timeoutSeconds={}",
             WATCH_TIMEOUT.as_secs()
         );
-        let (url, req) = self.streaming_request(reqwest::Method::GET, &full);
-        let resp = req.send().await.map_err(|source| ClientError::Http {
-            url: url.clone(),
-            source,
-        })?;
-        let code = resp.status().as_u16();
+        let mut out = Outgoing::new(reqwest::Method::GET, &full);
+        out.bounded = false;
+        let (code, mut stream) = self.open(out).await?;
         if code >= 400 {
-            let body = resp.bytes().await.unwrap_or_default();
-            return Err(api_error(url, code, &body));
+            let mut body = Vec::new();
+            while let Some(Ok(chunk)) = stream.next().await {
+                body.extend_from_slice(&chunk);
+            }
+            return Err(api_error(format!("{}{full}", self.base), code, &body));
         }
-        Ok(resp)
+        Ok(stream)
     }
 
     /// A plain-text endpoint such as `/readyz`.
     pub async fn get_text(&self, path: &str) -> Result<(u16, String), ClientError> {
-        let (url, req) = self.request(reqwest::Method::GET, path);
-        let (code, body) = Self::exchange(&url, req).await?;
+        let (code, body) = self
+            .exchange(Outgoing::new(reqwest::Method::GET, path))
+            .await?;
         Ok((code, String::from_utf8_lossy(&body).into_owned()))
     }
 }

@@ -21,6 +21,15 @@ pub enum Reflected {
     Deleted(Value),
 }
 
+/// One line of a watch.
+#[derive(serde::Deserialize)]
+struct WatchEvent {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    object: Value,
+}
+
 /// Runs until `tx` is closed. `path` is a collection path, with a query if needed
 /// (`/api/v1/pods?fieldSelector=spec.nodeName=`).
 pub async fn reflect(client: Client, path: String, tx: mpsc::UnboundedSender<Reflected>) {
@@ -60,8 +69,7 @@ async fn list_and_watch(
         return Ok(());
     }
     loop {
-        let resp = client.open_watch(path, &rv).await?;
-        let mut body = resp.bytes_stream();
+        let mut body = client.open_watch(path, &rv).await?;
         let mut buf: Vec<u8> = Vec::new();
         // A connection that went silent past the timeout the server was given
         // (half-open after a network fault) is abandoned and the watch resumed.
@@ -77,17 +85,13 @@ async fn list_and_watch(
                 });
             }
         } {
-            let chunk = chunk.map_err(|source| ClientError::Http {
-                url: path.to_string(),
-                source,
-            })?;
-            buf.extend_from_slice(&chunk);
+            buf.extend_from_slice(&chunk?);
             while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
                 let line: Vec<u8> = buf.drain(..=nl).collect();
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                let event = match serde_json::from_slice::<Value>(&line) {
+                let event = match serde_json::from_slice::<WatchEvent>(&line) {
                     Ok(event) => event,
                     // Skipping it would lose a change: start over with a list.
                     Err(e) => {
@@ -99,8 +103,8 @@ async fn list_and_watch(
                         });
                     }
                 };
-                let kind = event.get("type").and_then(Value::as_str).unwrap_or("");
-                let object = event.get("object").cloned().unwrap_or(Value::Null);
+                let WatchEvent { kind, object } = event;
+                let kind = kind.as_str();
                 if kind == "ERROR" {
                     // 410 Gone and its kin: start over with a fresh list.
                     let code = object.get("code").and_then(Value::as_u64).unwrap_or(0);

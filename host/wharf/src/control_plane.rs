@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use wharf_apiserver::MetricsSource;
-use wharf_client::{Client, Kubeconfig};
+use wharf_client::{Client, Kubeconfig, LocalService};
 use wharf_controller_manager::{ControllerManager, ControllerManagerConfig};
 use wharf_plugin_host::{HostConfig, Limits, PluginHost};
 use wharf_scheduler::{Scheduler, SchedulerConfig};
@@ -56,8 +56,11 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         .write(&kubeconfig)
         .context("writing the admin kubeconfig")?;
 
-    // The scheduler and the controller manager talk to the API like any client;
-    // they retry until the server below is serving.
+    let server = wharf_apiserver::prepare(store, addr.port())
+        .await
+        .context("preparing the API server")?;
+    // The scheduler and the controller manager talk to the API like any client
+    // does, through the same handlers, but in process rather than over a socket.
     let plugins = PluginHost::new(HostConfig {
         cache_dir: Some(
             args.plugin_cache_dir
@@ -67,7 +70,10 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         ..HostConfig::default()
     })
     .context("starting the plugin host")?;
-    let client = Client::new(&format!("http://{addr}"), None);
+    let client = Client::in_process(
+        &format!("http://{addr}"),
+        LocalService::new(server.router()),
+    );
     let mut metrics: Vec<MetricsSource> = Vec::new();
     let scheduler = if args.no_scheduler {
         None
@@ -131,7 +137,8 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
             );
         }
     }
-    let served = wharf_apiserver::serve(store, listener, shutdown_signal(), metrics).await;
+    server.add_metrics(metrics);
+    let served = wharf_apiserver::serve(server, listener, shutdown_signal()).await;
     if let Some(s) = &scheduler {
         s.stop();
     }

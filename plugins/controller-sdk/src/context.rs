@@ -230,6 +230,17 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// One object read from the API server itself, bypassing the cache, as the JSON
+    /// text the host sent, undecoded.
+    pub fn fetch_raw(
+        &self,
+        kind: &KindRef,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<String>, Error> {
+        Ok(self.api.fetch(kind, &key(namespace, name))?)
+    }
+
     /// Objects read from the API server itself, bypassing the cache, as JSON: for
     /// a kind known only at run time, which no registration could name.
     pub fn fetch_list_json(
