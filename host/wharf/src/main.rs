@@ -13,7 +13,9 @@ use clap::Parser;
 
 // glibc's allocator was the largest single cost on the write path (measured with
 // perf: `_int_malloc` at ~30% of the API server's CPU under load); mimalloc's
-// per-thread free lists avoid its arena contention.
+// per-thread free lists avoid its arena contention. Its v2 line, because v3 spent
+// more time re-initialising pages under the same load (fewer pod creates/s and
+// pods scheduled/s, measured side by side; see docs/benchmarks.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
