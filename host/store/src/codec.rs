@@ -40,22 +40,21 @@ pub fn decode_u64(bytes: &[u8]) -> Result<u64, StoreError> {
 }
 
 /// `kind (1) ++ key ++ value ++ prev`, each variable part length-prefixed (u32 BE);
-/// a missing `prev` has length `u32::MAX`.
-pub fn encode_event(event: &Event) -> Vec<u8> {
+/// a missing `prev` has length `u32::MAX`. Appended to `out`.
+pub fn encode_event_into(out: &mut Vec<u8>, event: &Event) {
     let prev_len = event.prev_value.as_ref().map_or(0, |p| p.len());
-    let mut out = Vec::with_capacity(13 + event.key.len() + event.value.len() + prev_len);
+    out.reserve(13 + event.key.len() + event.value.len() + prev_len);
     out.push(match event.kind {
         EventKind::Created => 0,
         EventKind::Updated => 1,
         EventKind::Deleted => 2,
     });
-    put_bytes(&mut out, event.key.as_bytes());
-    put_bytes(&mut out, &event.value);
+    put_bytes(out, event.key.as_bytes());
+    put_bytes(out, &event.value);
     match &event.prev_value {
-        Some(prev) => put_bytes(&mut out, prev),
+        Some(prev) => put_bytes(out, prev),
         None => out.extend_from_slice(&u32::MAX.to_be_bytes()),
     }
-    out
 }
 
 pub fn decode_event(revision: Revision, bytes: &[u8]) -> Result<Event, StoreError> {
@@ -117,6 +116,12 @@ fn corrupt(what: &str) -> StoreError {
 mod tests {
     use super::*;
 
+    fn encoded(event: &Event) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_event_into(&mut out, event);
+        out
+    }
+
     #[test]
     fn events_round_trip() {
         for (kind, prev) in [
@@ -131,7 +136,7 @@ mod tests {
                 value: bytes::Bytes::from_static(b"{}"),
                 prev_value: prev.map(bytes::Bytes::from),
             };
-            assert_eq!(decode_event(7, &encode_event(&event)).unwrap(), event);
+            assert_eq!(decode_event(7, &encoded(&event)).unwrap(), event);
         }
     }
 
@@ -144,7 +149,7 @@ mod tests {
             value: bytes::Bytes::from_static(b"value"),
             prev_value: Some(bytes::Bytes::from_static(b"p")),
         };
-        let bytes = encode_event(&event);
+        let bytes = encoded(&event);
         for cut in 0..bytes.len() {
             assert!(decode_event(1, &bytes[..cut]).is_err(), "cut at {cut}");
         }

@@ -59,17 +59,19 @@ fn segments(dir: &Path) -> Result<Vec<(Revision, PathBuf)>, StoreError> {
     Ok(out)
 }
 
-/// Encodes one record for appending.
-pub fn record(event: &Event) -> Vec<u8> {
-    let mut payload = Vec::with_capacity(64 + event.value.len());
-    payload.extend_from_slice(&event.revision.to_be_bytes());
-    payload.extend_from_slice(&codec::encode_event(event));
-    let mut out = Vec::with_capacity(payload.len() + 8);
+/// Appends `event`'s record to `out`, encoding it in place: the write path builds
+/// a group commit's records in one buffer, without a copy per record.
+pub fn append_record(out: &mut Vec<u8>, event: &Event) {
+    let start = out.len();
+    // Length and checksum, filled in once the payload is there.
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&event.revision.to_be_bytes());
+    codec::encode_event_into(out, event);
+    let payload = &out[start + 8..];
     let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&checksum(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out
+    let crc = checksum(payload);
+    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
 /// Reads the valid records of one segment; returns them and the length of the valid
@@ -218,6 +220,12 @@ fn checksum(data: &[u8]) -> u32 {
 mod tests {
     use super::*;
     use crate::EventKind;
+
+    fn record(event: &Event) -> Vec<u8> {
+        let mut out = Vec::new();
+        append_record(&mut out, event);
+        out
+    }
 
     fn event(revision: Revision) -> Event {
         Event {
