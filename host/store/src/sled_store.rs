@@ -79,6 +79,10 @@ struct WriteState {
     /// (`None`: deleted). Writers check preconditions against it; readers never see
     /// it: `objects` only ever holds durable state.
     overlay: std::collections::HashMap<String, (Revision, Option<Bytes>)>,
+    /// The flusher is waiting for writes: only then does a writer wake it. (A
+    /// condvar's notify is a system call even with nobody waiting; under load the
+    /// flusher is mostly busy syncing and picks up new writes when it is done.)
+    flusher_waiting: bool,
 }
 
 /// The newest changes, oldest first, with consecutive revisions.
@@ -298,6 +302,7 @@ impl SledStore {
                 pending: Vec::new(),
                 wal_buffer: Vec::new(),
                 overlay: Default::default(),
+                flusher_waiting: false,
             }),
             flush_wanted: Condvar::new(),
             durable,
@@ -342,7 +347,7 @@ impl SledStore {
         decide: impl FnOnce(Option<KeyValue>) -> Result<Write, StoreError>,
     ) -> Result<(Revision, Option<KeyValue>), StoreError> {
         self.check_healthy()?;
-        let (revision, prev) = {
+        let (revision, prev, wake_flusher) = {
             let mut state = lock(&self.inner.writer);
             let current = match state.overlay.get(key) {
                 Some((mod_revision, value)) => value.as_ref().map(|v| KeyValue {
@@ -386,9 +391,11 @@ impl SledStore {
             wal::append_record(&mut state.wal_buffer, &event);
             state.revision = revision;
             state.pending.push(Arc::new(event));
-            (revision, current)
+            (revision, current, state.flusher_waiting)
         };
-        self.inner.flush_wanted.notify_one();
+        if wake_flusher {
+            self.inner.flush_wanted.notify_one();
+        }
         self.wait_durable(revision).await?;
         Ok((revision, prev))
     }
@@ -517,7 +524,8 @@ fn flusher(inner: Weak<Inner>) {
             return;
         };
         let (batch, records) = {
-            let state = lock(&strong.writer);
+            let mut state = lock(&strong.writer);
+            state.flusher_waiting = true;
             // Wake periodically so the thread notices the store being dropped.
             let (mut state, _) = strong
                 .flush_wanted
@@ -525,6 +533,7 @@ fn flusher(inner: Weak<Inner>) {
                     s.pending.is_empty() && !strong.is_closed()
                 })
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.flusher_waiting = false;
             if state.pending.is_empty() && strong.is_closed() {
                 return;
             }
