@@ -372,9 +372,49 @@ pub fn with_revision(mut obj: Value, rev: Revision) -> Value {
     obj
 }
 
-/// Stored JSON with `metadata.resourceVersion` set, decoding only the top level and
-/// `metadata`.
+/// Stored JSON with `metadata.resourceVersion` set. Every object of a JSON list
+/// and every JSON watch event goes through here.
 pub(crate) fn raw_with_revision(bytes: &[u8], revision: Revision) -> Result<Vec<u8>, ApiError> {
+    match splice_revision(bytes, revision) {
+        Some(out) => Ok(out),
+        None => rebuild_with_revision(bytes, revision),
+    }
+}
+
+/// The common case, without decoding anything: find the top-level `metadata`
+/// object and insert `"resourceVersion":"N"` as its first member. Stored objects
+/// carry no resourceVersion (see [`Objects::encode`]); `None` if this one does, or
+/// its metadata is not an object, and the caller decodes it instead.
+fn splice_revision(bytes: &[u8], revision: Revision) -> Option<Vec<u8>> {
+    use serde_json::value::RawValue;
+    #[derive(serde::Deserialize)]
+    struct Top<'a> {
+        #[serde(borrow)]
+        metadata: Option<&'a RawValue>,
+    }
+    let top: Top<'_> = serde_json::from_slice(bytes).ok()?;
+    let metadata = top.metadata?.get();
+    if !metadata.starts_with('{') || metadata.contains("\"resourceVersion\"") {
+        return None;
+    }
+    // The raw value borrows from `bytes`: its offset there is where it starts.
+    let start = (metadata.as_ptr() as usize).checked_sub(bytes.as_ptr() as usize)?;
+    let empty = metadata[1..].trim_start().starts_with('}');
+    let mut out = Vec::with_capacity(bytes.len() + 48);
+    out.extend_from_slice(bytes.get(..=start)?);
+    out.extend_from_slice(b"\"resourceVersion\":\"");
+    out.extend_from_slice(revision.to_string().as_bytes());
+    out.push(b'"');
+    if !empty {
+        out.push(b',');
+    }
+    out.extend_from_slice(bytes.get(start + 1..)?);
+    Some(out)
+}
+
+/// The general case: decode the top level and `metadata`, set the revision, and
+/// encode them again around the other members' raw text.
+fn rebuild_with_revision(bytes: &[u8], revision: Revision) -> Result<Vec<u8>, ApiError> {
     use serde_json::value::RawValue;
     let corrupt =
         |e: serde_json::Error| ApiError::internal(format!("stored object is not valid JSON: {e}"));
@@ -451,12 +491,40 @@ mod tests {
     #[test]
     fn raw_listing_splices_the_revision_and_keeps_the_rest() {
         let stored = br#"{"apiVersion":"v1","data":{"k":"\"metadata\":{"},"kind":"ConfigMap","metadata":{"labels":{"a":"b"},"name":"c"}}"#;
+        let with_rv = |stored: &[u8]| {
+            let mut want: Value = serde_json::from_slice(stored).unwrap();
+            want["metadata"]["resourceVersion"] = Value::from("42");
+            want
+        };
+        // (stored, spliced without decoding)
+        let cases: [(&[u8], bool); 7] = [
+            (stored, true),
+            (br#"{"kind":"ConfigMap","metadata":{}}"#, true),
+            (br#"{"kind":"ConfigMap","metadata":  { } }"#, true),
+            // Decoded instead: no metadata, or one that may name a revision.
+            (br#"{"kind":"ConfigMap"}"#, false),
+            (br#"{"metadata":{"resourceVersion":"7","name":"c"}}"#, false),
+            (
+                br#"{"metadata":{"annotations":{"resourceVersion":"x"}}}"#,
+                false,
+            ),
+            // An escaped quote in a value is not a key.
+            (
+                br#"{"metadata":{"annotations":{"a":"\"resourceVersion\""}}}"#,
+                true,
+            ),
+        ];
+        for (stored, spliced) in cases {
+            let shown = String::from_utf8_lossy(stored);
+            let out = raw_with_revision(stored, 42).unwrap();
+            let v: Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v, with_rv(stored), "{shown}");
+            assert_eq!(splice_revision(stored, 42).is_some(), spliced, "{shown}");
+        }
+        // Splicing keeps the stored order of members.
         let out = raw_with_revision(stored, 42).unwrap();
-        let v: Value = serde_json::from_slice(&out).unwrap();
-        let mut want: Value = serde_json::from_slice(stored).unwrap();
-        want["metadata"]["resourceVersion"] = Value::from("42");
-        assert_eq!(v, want);
-        assert!(raw_with_revision(b"{not json", 1).is_err());
+        assert!(out.starts_with(br#"{"apiVersion":"v1","data":"#));
+        assert!(splice_revision(br#"{"metadata":[1]}"#, 1).is_none());
     }
 
     #[test]
