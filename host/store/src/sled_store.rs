@@ -41,7 +41,10 @@ use crate::{
 pub struct SledStoreOptions {
     /// How many of the newest changes watches can resume from.
     pub history_window: u64,
-    /// sled's page cache size in bytes.
+    /// sled's page cache size in bytes. Reads are served from the in-memory table,
+    /// never from sled, so its cache only holds what it is writing: a large one
+    /// kept a second copy of every object in memory, and growing it cost ~5% of
+    /// create throughput in fresh-page faults (measured with 512 MiB).
     pub cache_capacity: u64,
     /// How often sled is flushed so the write-ahead log can be trimmed.
     pub checkpoint_interval: Duration,
@@ -51,7 +54,7 @@ impl Default for SledStoreOptions {
     fn default() -> Self {
         Self {
             history_window: 100_000,
-            cache_capacity: 512 * 1024 * 1024,
+            cache_capacity: 64 * 1024 * 1024,
             checkpoint_interval: Duration::from_secs(30),
         }
     }
