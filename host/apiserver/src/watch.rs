@@ -77,8 +77,8 @@ impl Encoder {
     }
 
     /// A store change as a watch event of type `kind`. JSON (what every client but
-    /// kubectl's table printer asks for) is spliced from the stored bytes: only the
-    /// top level and `metadata` are decoded, to set the revision.
+    /// kubectl's table printer asks for) is the stored bytes with the revision
+    /// spliced in (see `raw_with_revision`); nothing else is decoded.
     fn change(&mut self, kind: &str, event: &Event) -> Result<Bytes, ApiError> {
         if self.repr != Representation::Json {
             let obj = Objects::decode(&event.value, event.revision)?;
