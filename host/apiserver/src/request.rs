@@ -152,8 +152,8 @@ pub struct Options {
     pub labels: LabelSelector,
     pub fields: FieldSelector,
     /// What the selectors read of an object, to test stored JSON without decoding
-    /// all of it.
-    pub projection: Projection,
+    /// all of it (derived from them at parse; see [`Options::selects_json`]).
+    projection: Projection,
     pub limit: usize,
     pub continue_token: Option<String>,
     pub resource_version: Option<String>,

@@ -564,16 +564,18 @@ fn flusher(inner: Weak<Inner>) {
                 .write()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             for event in &batch {
+                if event.kind == EventKind::Deleted {
+                    objects.remove(&event.key);
+                    continue;
+                }
                 let entry = Entry {
                     mod_revision: event.revision,
                     value: event.value.clone(),
                 };
-                match (event.kind, objects.get_mut(&event.key)) {
-                    (EventKind::Deleted, _) => {
-                        objects.remove(&event.key);
-                    }
-                    (_, Some(existing)) => *existing = entry,
-                    (_, None) => {
+                // An update replaces the entry in place, without cloning its key.
+                match objects.get_mut(&event.key) {
+                    Some(existing) => *existing = entry,
+                    None => {
                         objects.insert(event.key.clone(), entry);
                     }
                 }

@@ -90,7 +90,8 @@ impl Reconciler for Faulty {
                 .and_then(|m| m.parse().ok())
                 .unwrap_or(2000);
             // The reads are left undecoded, so that nearly all of the reconcile's
-            // time is the host's (an in-process read takes tens of microseconds).
+            // time is the host's however fast a read is (decoding each one made
+            // the guest's share pass the deadline once reads went in process).
             let until = Instant::now() + Duration::from_millis(millis);
             let kind = kind_of::<ConfigMap>();
             let mut reads = 0u64;
