@@ -224,7 +224,7 @@ impl Cluster for ClusterAccess {
         let informer = self.informer(kind)?;
         informer
             .get(&key.namespace, &key.name)
-            .map(|e| e.json.to_string())
+            .map(|e| e.json().to_string())
     }
 
     fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError> {
@@ -286,7 +286,7 @@ impl Cluster for ClusterAccess {
             .list(namespace)
             .iter()
             .filter(|e| selector.matches(&e.value))
-            .map(|e| e.json.to_string())
+            .map(|e| e.json().to_string())
             .collect())
     }
 
@@ -298,7 +298,7 @@ impl Cluster for ClusterAccess {
             .list(namespace)
             .iter()
             .filter(|e| crate::mapping::owned_by(&e.value, owner_uid))
-            .map(|e| e.json.to_string())
+            .map(|e| e.json().to_string())
             .collect()
     }
 
