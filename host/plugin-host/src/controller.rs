@@ -5,7 +5,7 @@
 //! time the guest itself runs: the epoch callback subtracts the time spent inside
 //! host calls before deciding that a call has overrun.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{HasSelf, Linker};
@@ -54,8 +54,31 @@ pub(crate) struct ControllerState {
     base: HostState,
     plugin: Arc<str>,
     cluster: Arc<dyn Cluster>,
-    call_started: Instant,
+    /// [`guest_clock`] when the current call began, and the part of it since
+    /// spent in host calls.
+    call_started: Duration,
     in_host: Duration,
+}
+
+/// The clock a controller's deadline runs on: the calling thread's CPU time. A
+/// guest that waits for a core on a busy machine is not charged for the wait (on a
+/// loaded machine, wall time made a short reconcile pass a 250 ms deadline), and a
+/// guest stuck in a loop still reaches its deadline, since wasm code only runs on
+/// a core. Wall time where the platform has no thread clock.
+fn guest_clock() -> Duration {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime only writes the timespec it is handed.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+            return Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+        }
+    }
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
 }
 
 impl WasiView for ControllerState {
@@ -67,9 +90,9 @@ impl WasiView for ControllerState {
 impl ControllerState {
     /// Runs a host call, adding its duration to the time the deadline ignores.
     fn timed<R>(&mut self, f: impl FnOnce(&dyn Cluster) -> R) -> R {
-        let started = Instant::now();
+        let started = guest_clock();
         let r = f(&*self.cluster);
-        self.in_host += started.elapsed();
+        self.in_host += guest_clock().saturating_sub(started);
         r
     }
 }
@@ -186,7 +209,7 @@ impl ControllerInstance {
             base: HostState::new(&plugin.name, limits),
             plugin: plugin.name.as_str().into(),
             cluster,
-            call_started: Instant::now(),
+            call_started: guest_clock(),
             in_host: Duration::ZERO,
         };
         let mut store = Store::new(host.engine(), state);
@@ -194,10 +217,13 @@ impl ControllerInstance {
         let deadline = limits.deadline;
         let tick = host.ticks(Duration::from_millis(1)).max(1);
         // Reached on every epoch deadline: the guest is interrupted only once its
-        // own running time (wall time less host calls) passes the deadline.
+        // own running time (its thread's CPU time less host calls) passes the
+        // deadline.
         store.epoch_deadline_callback(move |ctx| {
             let s = ctx.data();
-            let guest = s.call_started.elapsed().saturating_sub(s.in_host);
+            let guest = guest_clock()
+                .saturating_sub(s.call_started)
+                .saturating_sub(s.in_host);
             if guest >= deadline {
                 return Err(Trap::Interrupt.into());
             }
@@ -262,7 +288,7 @@ impl ControllerInstance {
         {
             let s = self.store.data_mut();
             s.base.limiter.refused = false;
-            s.call_started = Instant::now();
+            s.call_started = guest_clock();
             s.in_host = Duration::ZERO;
         }
         self.store
