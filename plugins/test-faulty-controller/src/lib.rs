@@ -92,9 +92,7 @@ impl Reconciler for Faulty {
             // Each read lists the namespace's ConfigMaps through the API server
             // with a selector that matches none: the server does the work and the
             // guest receives an empty list, so nearly all of the reconcile's time is
-            // the host's however fast the server answers. (Reading one object and
-            // copying it into the guest left the guest a fifth of the time once
-            // reads went in process, which passed the deadline on a loaded machine.)
+            // the host's however fast the server answers.
             let until = Instant::now() + Duration::from_millis(millis);
             let kind = kind_of::<ConfigMap>();
             let mut reads = 0u64;
