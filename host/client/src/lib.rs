@@ -432,12 +432,31 @@ impl Client {
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned())))
     }
 
+    /// Sends a request whose answer the caller does not read: the status code is
+    /// checked, the body is dropped. Decoding a whole object only to drop it costs
+    /// more than a small write itself; callers that post Events or report status
+    /// at a high rate use the `_unread` forms.
+    async fn send_unread(&self, out: Outgoing<'_>) -> Result<(), ClientError> {
+        let path = out.path;
+        let (code, body) = self.exchange(out).await?;
+        if code >= 400 {
+            return Err(api_error(format!("{}{path}", self.base), code, &body));
+        }
+        Ok(())
+    }
+
     pub async fn get(&self, path: &str) -> Result<Value, ClientError> {
         self.send(Outgoing::new(reqwest::Method::GET, path)).await
     }
 
     pub async fn create(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
         self.send(Outgoing::new(reqwest::Method::POST, path).json(body))
+            .await
+    }
+
+    /// [`Client::create`] without reading the created object back.
+    pub async fn create_unread(&self, path: &str, body: &Value) -> Result<(), ClientError> {
+        self.send_unread(Outgoing::new(reqwest::Method::POST, path).json(body))
             .await
     }
 
@@ -450,6 +469,15 @@ impl Client {
     pub async fn merge_patch(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
         self.patch(path, "application/merge-patch+json", body.to_string())
             .await
+    }
+
+    /// [`Client::merge_patch`] without reading the patched object back.
+    pub async fn merge_patch_unread(&self, path: &str, body: &Value) -> Result<(), ClientError> {
+        self.send_unread(Outgoing::new(reqwest::Method::PATCH, path).with_body(
+            "application/merge-patch+json",
+            body.to_string().into_bytes(),
+        ))
+        .await
     }
 
     /// A strategic merge patch, as kubectl sends for built-in kinds.

@@ -337,7 +337,7 @@ impl Cluster for ClusterAccess {
         let client = self.client.clone();
         let path = format!("/api/v1/namespaces/{namespace}/events");
         self.runtime.spawn(async move {
-            if let Err(e) = client.create(&path, &event).await {
+            if let Err(e) = client.create_unread(&path, &event).await {
                 tracing::debug!(error = %e, "could not record an event");
             }
         });

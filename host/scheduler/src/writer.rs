@@ -103,7 +103,7 @@ pub async fn run_notes(client: Client, mut notes: mpsc::Receiver<Note>) {
                     let involved = json!({"apiVersion": "v1", "kind": "Pod", "name": pod, "namespace": namespace, "uid": uid});
                     let body = event(&namespace, involved, warning, reason, &message);
                     client
-                        .create(&format!("/api/v1/namespaces/{namespace}/events"), &body)
+                        .create_unread(&format!("/api/v1/namespaces/{namespace}/events"), &body)
                         .await
                 }
                 Note::Unschedulable {
@@ -125,6 +125,7 @@ pub async fn run_notes(client: Client, mut notes: mpsc::Receiver<Note>) {
                             &patch,
                         )
                         .await
+                        .map(drop)
                 }
             };
             if let Err(e) = result {

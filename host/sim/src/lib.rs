@@ -274,7 +274,7 @@ async fn heartbeat(client: Client, names: Vec<String>, every: Duration) {
                 let patch =
                     json!({"spec": {"renewTime": now_micro_rfc3339(), "holderIdentity": name}});
                 if let Err(e) = client
-                    .merge_patch(
+                    .merge_patch_unread(
                         &format!(
                             "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{name}"
                         ),
@@ -406,7 +406,7 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
                 let body = json!({"status": status});
                 // A few tries: nothing else would make this pod report Running.
                 for attempt in 0..5u32 {
-                    match client.merge_patch(&path, &body).await {
+                    match client.merge_patch_unread(&path, &body).await {
                         Ok(_) | Err(ClientError::Api { code: 404, .. }) => break,
                         Err(e) => {
                             tracing::debug!(pod = name, error = %e, attempt, "reporting a pod running failed");
