@@ -5,8 +5,8 @@
 //! time the guest itself runs: the epoch callback subtracts the time spent inside
 //! host calls before deciding that a call has overrun.
 
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Store, Trap, UpdateDeadline};
@@ -14,7 +14,9 @@ use wasmtime_wasi::{WasiCtxView, WasiView};
 
 use crate::artifact::PluginKind;
 use crate::host::{LoadedPlugin, PluginHost};
-use crate::sandbox::{CallError, HostState, Limits, classify, instantiation_failed, poisoned};
+use crate::sandbox::{
+    CallError, HostState, Limits, classify, guest_clock, instantiation_failed, poisoned,
+};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -54,31 +56,9 @@ pub(crate) struct ControllerState {
     base: HostState,
     plugin: Arc<str>,
     cluster: Arc<dyn Cluster>,
-    /// [`guest_clock`] when the current call began, and the part of it since
-    /// spent in host calls.
-    call_started: Duration,
+    /// The part of the current call (since `base.call_started`) spent in host
+    /// calls.
     in_host: Duration,
-}
-
-/// The clock a controller's deadline runs on: the calling thread's CPU time. A
-/// guest that waits for a core on a busy machine is not charged for the wait (on a
-/// loaded machine, wall time made a short reconcile pass a 250 ms deadline), and a
-/// guest stuck in a loop still reaches its deadline, since wasm code only runs on
-/// a core. Wall time where the platform has no thread clock.
-fn guest_clock() -> Duration {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: clock_gettime only writes the timespec it is handed.
-        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
-            return Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
-        }
-    }
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed()
 }
 
 impl WasiView for ControllerState {
@@ -209,7 +189,6 @@ impl ControllerInstance {
             base: HostState::new(&plugin.name, limits),
             plugin: plugin.name.as_str().into(),
             cluster,
-            call_started: guest_clock(),
             in_host: Duration::ZERO,
         };
         let mut store = Store::new(host.engine(), state);
@@ -222,7 +201,7 @@ impl ControllerInstance {
         store.epoch_deadline_callback(move |ctx| {
             let s = ctx.data();
             let guest = guest_clock()
-                .saturating_sub(s.call_started)
+                .saturating_sub(s.base.call_started)
                 .saturating_sub(s.in_host);
             if guest >= deadline {
                 return Err(Trap::Interrupt.into());
@@ -288,7 +267,7 @@ impl ControllerInstance {
         {
             let s = self.store.data_mut();
             s.base.limiter.refused = false;
-            s.call_started = guest_clock();
+            s.base.call_started = guest_clock();
             s.in_host = Duration::ZERO;
         }
         self.store

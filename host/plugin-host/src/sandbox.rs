@@ -2,8 +2,8 @@
 //! a memory limiter that remembers why it refused, a deadline, and the
 //! classification of what went wrong when a call fails.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use wasmtime::component::ResourceTable;
@@ -15,7 +15,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 /// Bounds on one plugin instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Wall-clock budget of one call; a guest still running is interrupted.
+    /// Budget of one call on the guest's clock ([`guest_clock`]); a guest still
+    /// running past it is interrupted.
     pub deadline: Duration,
     /// Linear memory an instance may grow to, in bytes.
     pub memory_bytes: usize,
@@ -83,6 +84,29 @@ pub(crate) struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
+    /// [`guest_clock`] when the current call began.
+    pub(crate) call_started: Duration,
+}
+
+/// The clock a plugin's deadline runs on: the calling thread's CPU time. A guest
+/// that waits for a core on a busy machine is not charged for the wait (on a loaded
+/// machine, wall time made a short call pass a deadline it never used), and a guest
+/// stuck in a loop still reaches its deadline, since wasm code only runs on a core.
+/// Wall time where the platform has no thread clock.
+pub(crate) fn guest_clock() -> Duration {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime only writes the timespec it is handed.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+            return Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+        }
+    }
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
 }
 
 impl WasiView for HostState {
@@ -110,6 +134,7 @@ impl HostState {
                 cap: limits.memory_bytes,
                 refused: false,
             },
+            call_started: guest_clock(),
         }
     }
 }

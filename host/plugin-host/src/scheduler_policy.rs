@@ -1,10 +1,14 @@
 //! The host side of the `scheduler` world (`wit/plugin/scheduler.wit`).
 
-use wasmtime::Store;
+use std::time::Duration;
+
+use wasmtime::{Store, Trap, UpdateDeadline};
 
 use crate::artifact::PluginKind;
 use crate::host::{LoadedPlugin, PluginHost};
-use crate::sandbox::{CallError, HostState, Limits, classify, instantiation_failed, poisoned};
+use crate::sandbox::{
+    CallError, HostState, Limits, classify, guest_clock, instantiation_failed, poisoned,
+};
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -58,6 +62,18 @@ impl PolicyInstance {
         };
         let mut store = Store::new(host.engine(), HostState::new(&plugin.name, limits));
         store.limiter(|s| &mut s.limiter);
+        // Reached on every epoch deadline: the guest is interrupted only once its
+        // thread's CPU time since the call began passes the deadline, so a policy
+        // seeding a big cluster on a busy machine is not failed for waiting for a
+        // core.
+        let deadline = limits.deadline;
+        let tick = host.ticks(Duration::from_millis(1)).max(1);
+        store.epoch_deadline_callback(move |ctx| {
+            if guest_clock().saturating_sub(ctx.data().call_started) >= deadline {
+                return Err(Trap::Interrupt.into());
+            }
+            Ok(UpdateDeadline::Continue(tick))
+        });
         store.set_epoch_deadline(host.ticks(limits.deadline));
         let bindings = match pre.instantiate(&mut store) {
             Ok(b) => b,
@@ -121,7 +137,11 @@ impl PolicyInstance {
         if self.poisoned {
             return Err(poisoned(&self.plugin.name, what));
         }
-        self.store.data_mut().limiter.refused = false;
+        {
+            let s = self.store.data_mut();
+            s.limiter.refused = false;
+            s.call_started = guest_clock();
+        }
         self.store
             .set_epoch_deadline(self.host.ticks(self.limits.deadline));
         match f(&self.bindings, &mut self.store) {

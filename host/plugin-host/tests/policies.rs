@@ -144,6 +144,85 @@ fn a_runaway_guest_is_interrupted_at_its_deadline() {
     ));
 }
 
+/// Pins the calling thread to one CPU.
+#[cfg(target_os = "linux")]
+fn pin_to(cpu: usize) {
+    // SAFETY: the set is a plain bit mask, initialised before use; the call only
+    // reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        let done = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        assert_eq!(
+            done,
+            0,
+            "sched_setaffinity: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// The deadline counts the guest's time on a core, not its wait for one: sharing a
+/// core with busy threads, a call that needs a small part of its deadline in CPU
+/// time takes longer than the deadline by the clock on the wall, and completes.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_guest_waiting_for_a_core_is_not_charged_for_the_wait() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let host = host();
+    let plugin = host.load("default", builtin("default")).unwrap();
+    let limits = short_limits();
+    let mut inst = PolicyInstance::new(&host, &plugin, limits, "{}").unwrap();
+    let nodes: Vec<Change> = (0..500)
+        .map(|i| Change::NodeUpserted(node(&format!("n{i}"), 4000, vec![])))
+        .collect();
+
+    // SAFETY: sched_getcpu has no arguments and no preconditions.
+    let cpu = usize::try_from(unsafe { libc::sched_getcpu() }).expect("sched_getcpu");
+    pin_to(cpu);
+    let stop = Arc::new(AtomicBool::new(false));
+    let hogs: Vec<_> = (0..15)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                pin_to(cpu);
+                while !stop.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+
+    // Each round re-sends the same nodes (the same work). Stop at the first call
+    // that waited past the deadline; every call before it must have succeeded too.
+    let mut waited = None;
+    let mut outcome = Ok(());
+    for _ in 0..40 {
+        let started = Instant::now();
+        outcome = inst.sync(&nodes);
+        let wall = started.elapsed();
+        if outcome.is_err() || wall > limits.deadline {
+            waited = Some(wall);
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for h in hogs {
+        h.join().unwrap();
+    }
+    if let Err(e) = outcome {
+        panic!("a call that only waited for a core was interrupted: {e}");
+    }
+    let wall = waited.expect("no call waited past the deadline beside 15 busy threads");
+    assert!(wall > limits.deadline);
+    assert!(matches!(
+        inst.schedule(&pod("after", 100)).unwrap(),
+        Decision::Place(_)
+    ));
+}
+
 #[test]
 fn panics_and_memory_bombs_are_contained_and_named() {
     let host = host();

@@ -135,8 +135,9 @@ pub struct ServerArgs {
     /// Revisions of change history kept for watches to resume from.
     #[arg(long, default_value_t = 100_000)]
     pub history_window: u64,
-    /// Wall-clock budget of one call into a plugin, in milliseconds; a plugin
-    /// still running is interrupted.
+    /// CPU-time budget of one call into a scheduling policy, in milliseconds; a
+    /// policy still running is interrupted. Time spent waiting for a core is not
+    /// counted.
     #[arg(long, default_value_t = 100)]
     pub plugin_deadline_ms: u64,
     /// Memory each plugin instance may use, in MiB.
