@@ -8,14 +8,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use wasmtime::Store;
 use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{WasiCtxView, WasiView};
 
 use crate::artifact::PluginKind;
 use crate::host::{LoadedPlugin, PluginHost};
 use crate::sandbox::{
-    CallError, HostState, Limits, classify, guest_clock, instantiation_failed, poisoned,
+    CallError, HostState, Limits, classify, guest_clock, instantiation_failed, past_deadline,
+    poisoned,
 };
 
 mod bindings {
@@ -200,13 +201,7 @@ impl ControllerInstance {
         // deadline.
         store.epoch_deadline_callback(move |ctx| {
             let s = ctx.data();
-            let guest = guest_clock()
-                .saturating_sub(s.base.call_started)
-                .saturating_sub(s.in_host);
-            if guest >= deadline {
-                return Err(Trap::Interrupt.into());
-            }
-            Ok(UpdateDeadline::Continue(tick))
+            past_deadline(s.base.call_started, s.in_host, deadline, tick)
         });
         store.set_epoch_deadline(host.ticks(limits.deadline));
         let bindings = match pre.instantiate(&mut store) {

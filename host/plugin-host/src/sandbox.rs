@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use wasmtime::component::ResourceTable;
-use wasmtime::{ResourceLimiter, Trap};
+use wasmtime::{ResourceLimiter, Trap, UpdateDeadline};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -107,6 +107,24 @@ pub(crate) fn guest_clock() -> Duration {
     }
     static START: OnceLock<Instant> = OnceLock::new();
     START.get_or_init(Instant::now).elapsed()
+}
+
+/// The epoch callback's decision once a call's ticks have run out: interrupt the
+/// guest if it has spent `deadline` of [`guest_clock`] since `started`, not counting
+/// `excluded` (a controller's host calls), or look again a `tick` later.
+pub(crate) fn past_deadline(
+    started: Duration,
+    excluded: Duration,
+    deadline: Duration,
+    tick: u64,
+) -> wasmtime::Result<UpdateDeadline> {
+    let spent = guest_clock()
+        .saturating_sub(started)
+        .saturating_sub(excluded);
+    if spent >= deadline {
+        return Err(Trap::Interrupt.into());
+    }
+    Ok(UpdateDeadline::Continue(tick))
 }
 
 impl WasiView for HostState {

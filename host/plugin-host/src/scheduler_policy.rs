@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::Store;
 
 use crate::artifact::PluginKind;
 use crate::host::{LoadedPlugin, PluginHost};
 use crate::sandbox::{
-    CallError, HostState, Limits, classify, guest_clock, instantiation_failed, poisoned,
+    CallError, HostState, Limits, classify, guest_clock, instantiation_failed, past_deadline,
+    poisoned,
 };
 
 mod bindings {
@@ -69,10 +70,7 @@ impl PolicyInstance {
         let deadline = limits.deadline;
         let tick = host.ticks(Duration::from_millis(1)).max(1);
         store.epoch_deadline_callback(move |ctx| {
-            if guest_clock().saturating_sub(ctx.data().call_started) >= deadline {
-                return Err(Trap::Interrupt.into());
-            }
-            Ok(UpdateDeadline::Continue(tick))
+            past_deadline(ctx.data().call_started, Duration::ZERO, deadline, tick)
         });
         store.set_epoch_deadline(host.ticks(limits.deadline));
         let bindings = match pre.instantiate(&mut store) {

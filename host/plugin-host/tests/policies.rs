@@ -215,8 +215,10 @@ fn a_guest_waiting_for_a_core_is_not_charged_for_the_wait() {
     if let Err(e) = outcome {
         panic!("a call that only waited for a core was interrupted: {e}");
     }
-    let wall = waited.expect("no call waited past the deadline beside 15 busy threads");
-    assert!(wall > limits.deadline);
+    assert!(
+        waited.is_some(),
+        "no call waited past the deadline beside 15 busy threads"
+    );
     assert!(matches!(
         inst.schedule(&pod("after", 100)).unwrap(),
         Decision::Place(_)
