@@ -261,8 +261,7 @@ impl ControllerInstance {
         }
         {
             let s = self.store.data_mut();
-            s.base.limiter.refused = false;
-            s.base.call_started = guest_clock();
+            s.base.begin_call();
             s.in_host = Duration::ZERO;
         }
         self.store

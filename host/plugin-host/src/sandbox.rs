@@ -155,6 +155,13 @@ impl HostState {
             call_started: guest_clock(),
         }
     }
+
+    /// Starts a call afresh: no refusal recorded yet, and its deadline counted
+    /// from now.
+    pub(crate) fn begin_call(&mut self) {
+        self.limiter.refused = false;
+        self.call_started = guest_clock();
+    }
 }
 
 /// Caps linear memory and remembers refusing, so a trap that follows is reported as

@@ -7,8 +7,7 @@ use wasmtime::Store;
 use crate::artifact::PluginKind;
 use crate::host::{LoadedPlugin, PluginHost};
 use crate::sandbox::{
-    CallError, HostState, Limits, classify, guest_clock, instantiation_failed, past_deadline,
-    poisoned,
+    CallError, HostState, Limits, classify, instantiation_failed, past_deadline, poisoned,
 };
 
 mod bindings {
@@ -135,11 +134,7 @@ impl PolicyInstance {
         if self.poisoned {
             return Err(poisoned(&self.plugin.name, what));
         }
-        {
-            let s = self.store.data_mut();
-            s.limiter.refused = false;
-            s.call_started = guest_clock();
-        }
+        self.store.data_mut().begin_call();
         self.store
             .set_epoch_deadline(self.host.ticks(self.limits.deadline));
         match f(&self.bindings, &mut self.store) {
