@@ -15,7 +15,7 @@ pub fn json_with_duplicates(bytes: &[u8]) -> Result<(Value, Vec<String>), serde_
     let mut dups = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = Seed {
-        path: String::new(),
+        path: Path::Root,
         dups: &mut dups,
     }
     .deserialize(&mut de)?;
@@ -23,27 +23,55 @@ pub fn json_with_duplicates(bytes: &[u8]) -> Result<(Value, Vec<String>), serde_
     Ok((value, dups))
 }
 
-struct Seed<'a> {
-    path: String,
-    dups: &'a mut Vec<String>,
+/// Where a value sits in the document, as a chain of borrowed steps on the stack.
+/// It is rendered ("spec.containers[0].name") only when a field is reported, so
+/// that a body without problems costs no string per key.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Root,
+    Key(&'p Path<'p>, &'p str),
+    Index(&'p Path<'p>, usize),
 }
 
-fn child(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
+impl Path<'_> {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out);
+        out
+    }
+
+    fn render_into(&self, out: &mut String) {
+        match self {
+            Path::Root => {}
+            Path::Key(parent, key) => {
+                parent.render_into(out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Path::Index(parent, n) => {
+                use std::fmt::Write;
+                parent.render_into(out);
+                let _ = write!(out, "[{n}]");
+            }
+        }
     }
 }
 
-impl<'de> DeserializeSeed<'de> for Seed<'_> {
+struct Seed<'a, 'p> {
+    path: Path<'p>,
+    dups: &'a mut Vec<String>,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_, '_> {
     type Value = Value;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Seed<'_> {
+impl<'de> Visitor<'de> for Seed<'_, '_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -76,9 +104,8 @@ impl<'de> Visitor<'de> for Seed<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         loop {
-            let path = format!("{}[{}]", self.path, out.len());
             match seq.next_element_seed(Seed {
-                path,
+                path: Path::Index(&self.path, out.len()),
                 dups: &mut *self.dups,
             })? {
                 Some(v) => out.push(v),
@@ -89,14 +116,14 @@ impl<'de> Visitor<'de> for Seed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let path = child(&self.path, &key);
             let value = map.next_value_seed(Seed {
-                path: path.clone(),
+                path: Path::Key(&self.path, &key),
                 dups: &mut *self.dups,
             })?;
-            if out.insert(key, value).is_some() {
-                self.dups.push(path);
+            if out.contains_key(&key) {
+                self.dups.push(Path::Key(&self.path, &key).render());
             }
+            out.insert(key, value);
         }
         Ok(Value::Object(out))
     }
@@ -106,27 +133,27 @@ impl<'de> Visitor<'de> for Seed<'_> {
 /// typed decode did not know. Arrays are compared element by element.
 pub fn unknown_fields(input: &Value, decoded: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    walk(input, decoded, "", &mut out);
+    walk(input, decoded, Path::Root, &mut out);
     out
 }
 
-fn walk(input: &Value, decoded: &Value, path: &str, out: &mut Vec<String>) {
+fn walk(input: &Value, decoded: &Value, path: Path<'_>, out: &mut Vec<String>) {
     match (input, decoded) {
         (Value::Object(i), Value::Object(d)) => {
             for (k, v) in i {
                 if v.is_null() {
                     continue;
                 }
-                let p = child(path, k);
+                let p = Path::Key(&path, k);
                 match d.get(k) {
-                    Some(dv) => walk(v, dv, &p, out),
-                    None => out.push(p),
+                    Some(dv) => walk(v, dv, p, out),
+                    None => out.push(p.render()),
                 }
             }
         }
         (Value::Array(i), Value::Array(d)) => {
             for (n, (iv, dv)) in i.iter().zip(d).enumerate() {
-                walk(iv, dv, &format!("{path}[{n}]"), out);
+                walk(iv, dv, Path::Index(&path, n), out);
             }
         }
         // Free-form values (maps of strings, raw extensions) decode as they are;
