@@ -128,6 +128,54 @@ fn each_kind_of_bad_request_gets_its_status() {
     assert_eq!(names, ["twice"], "no rejected request wrote anything");
 }
 
+/// A create is answered with the object exactly as a read returns it afterwards
+/// (the answer is made from the stored bytes), and a namespace being deleted takes
+/// no new objects.
+#[test]
+fn creates_answer_what_was_stored_and_respect_terminating_namespaces() {
+    let s = Server::start();
+    let http = s.http();
+    let (code, created) = http.post_json(PODS, &pod("answered"));
+    assert_eq!(code, 201, "{created}");
+    let rv = created["metadata"]["resourceVersion"].as_str().unwrap();
+    assert!(rv.parse::<u64>().unwrap() > 0, "{created}");
+    assert!(
+        created["metadata"]["uid"]
+            .as_str()
+            .is_some_and(|u| !u.is_empty())
+    );
+    assert_eq!(
+        created["spec"]["restartPolicy"], "Always",
+        "defaults applied"
+    );
+    let (code, read) = http.get(&format!("{PODS}/answered"));
+    assert_eq!(code, 200);
+    assert_eq!(created, read, "the create's answer is the stored object");
+
+    // A finalizer of its own keeps the namespace in Terminating once deleted.
+    let (code, body) = http.post_json(
+        "/api/v1/namespaces",
+        &json!({"metadata": {"name": "closing", "finalizers": ["example.com/hold"]}}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = http.send(
+        "DELETE",
+        "/api/v1/namespaces/closing",
+        "application/json",
+        Vec::new(),
+    );
+    assert_eq!(code, 200, "{body}");
+    let (code, body) = http.post_json("/api/v1/namespaces/closing/pods", &pod("late"));
+    assert_status(code, &body, 403, "Forbidden");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("because it is being terminated"),
+        "{body}"
+    );
+}
+
 #[test]
 fn watch_past_the_history_window_is_gone() {
     let temp = tempfile::tempdir().unwrap();

@@ -14,6 +14,8 @@ use crate::table;
 /// A successful response body before encoding.
 pub enum Body<'a> {
     Object(Value),
+    /// An object just written, whose JSON is made from the stored bytes.
+    Written(crate::storage::Written),
     List {
         info: &'a ResourceInfo,
         items: Vec<Value>,
@@ -107,6 +109,7 @@ pub fn table(
 pub fn encode(repr: Representation, body: Body<'_>) -> Value {
     match (repr, body) {
         (_, Body::Plain(v)) => v,
+        (_, Body::Written(w)) => encode(repr, Body::Object(w.object)),
         (Representation::Table { include_object }, Body::Object(obj)) => {
             let s = |f: &str| obj.get(f).and_then(Value::as_str).unwrap_or("").to_string();
             let (api_version, kind) = (s("apiVersion"), s("kind"));
@@ -210,14 +213,17 @@ pub fn json_list(info: &ResourceInfo, listed: crate::storage::Listed<Vec<u8>>) -
 
 /// The full response: status code, content type, warnings.
 pub fn respond(code: u16, repr: Representation, body: Body<'_>, warnings: &[String]) -> Response {
-    let value = encode(repr, body);
-    let (bytes, content_type) = match repr {
-        Representation::Yaml => match serde_yaml_ng::to_string(&value) {
+    let (bytes, content_type) = match (repr, body) {
+        (Representation::Json, Body::Written(w)) => match w.json() {
+            Ok(json) => (json, "application/json"),
+            Err(e) => return e.into_response(),
+        },
+        (Representation::Yaml, body) => match serde_yaml_ng::to_string(&encode(repr, body)) {
             Ok(s) => (s.into_bytes(), "application/yaml"),
             Err(e) => return ApiError::internal(format!("encoding YAML: {e}")).into_response(),
         },
-        _ => (
-            serde_json::to_vec(&value).unwrap_or_default(),
+        (_, body) => (
+            serde_json::to_vec(&encode(repr, body)).unwrap_or_default(),
             "application/json",
         ),
     };

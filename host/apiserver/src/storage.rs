@@ -255,15 +255,51 @@ impl Objects {
         namespace: Option<&str>,
         name: &str,
         mut obj: Value,
-    ) -> Result<Value, ApiError> {
-        let rev = self
+    ) -> Result<Written, ApiError> {
+        let stored = Self::encode(&mut obj);
+        let revision = self
             .store
-            .create(&info.key(namespace, name), Self::encode(&mut obj))
+            .create(&info.key(namespace, name), stored.clone())
             .await
             .map_err(|e| ApiError::from_store(info, name, e))?;
-        let obj = with_revision(obj, rev);
-        Self::serve_custom_kinds(info, &obj);
-        Ok(obj)
+        let object = with_revision(obj, revision);
+        Self::serve_custom_kinds(info, &object);
+        Ok(Written {
+            object,
+            stored,
+            revision,
+        })
+    }
+
+    /// Whether `namespace` exists, and if so whether it is being deleted, reading
+    /// only its `deletionTimestamp` (every namespaced create asks this).
+    pub async fn namespace_state(&self, namespace: &str) -> Result<NamespaceState, ApiError> {
+        #[derive(serde::Deserialize, Default)]
+        struct Meta {
+            #[serde(rename = "deletionTimestamp")]
+            deletion_timestamp: Option<serde::de::IgnoredAny>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Probe {
+            #[serde(default)]
+            metadata: Meta,
+        }
+        let info = wharf_api_types::resources::find("", "v1", "namespaces")
+            .ok_or_else(|| ApiError::internal("no namespace kind"))?;
+        let Some(kv) = self
+            .store
+            .get(&info.key(None, namespace))
+            .await
+            .map_err(|e| ApiError::from_store(info, namespace, e))?
+        else {
+            return Ok(NamespaceState::Missing);
+        };
+        let probe: Probe = serde_json::from_slice(&kv.value)
+            .map_err(|e| ApiError::internal(format!("stored object is not valid JSON: {e}")))?;
+        Ok(match probe.metadata.deletion_timestamp {
+            Some(_) => NamespaceState::Terminating,
+            None => NamespaceState::Active,
+        })
     }
 
     fn is_crd(info: &ResourceInfo) -> bool {
@@ -365,6 +401,29 @@ impl Objects {
         }
         Ok(obj)
     }
+}
+
+/// An object just written: as the handlers go on to use it, and the bytes stored,
+/// from which its JSON is made without encoding the object again.
+pub struct Written {
+    pub object: Value,
+    stored: Vec<u8>,
+    revision: Revision,
+}
+
+impl Written {
+    /// The object as JSON, `resourceVersion` included.
+    pub fn json(&self) -> Result<Vec<u8>, ApiError> {
+        raw_with_revision(&self.stored, self.revision)
+    }
+}
+
+/// What a namespaced create needs to know of its namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespaceState {
+    Missing,
+    Active,
+    Terminating,
 }
 
 pub fn with_revision(mut obj: Value, rev: Revision) -> Value {

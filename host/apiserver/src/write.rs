@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::render::{Body, respond};
 use crate::request::{self, Options, Representation, Target};
 use crate::server::ApiServer;
-use crate::storage::with_revision;
+use crate::storage::{NamespaceState, with_revision};
 
 /// How many times a read-modify-write retries after losing a race.
 const MAX_RETRIES: usize = 32;
@@ -117,19 +117,21 @@ async fn check_namespace(server: &ApiServer, target: &Target, name: &str) -> Res
     else {
         return Ok(());
     };
-    let namespaces = resources::find("", "v1", "namespaces")
-        .ok_or_else(|| ApiError::internal("no namespace kind"))?;
-    let (namespace, _) = server.objects.get(namespaces, None, ns).await?;
-    if meta::is_deleting(&namespace) {
-        return Err(ApiError::forbidden(
+    match server.objects.namespace_state(ns).await? {
+        NamespaceState::Active => Ok(()),
+        NamespaceState::Missing => {
+            let namespaces = resources::find("", "v1", "namespaces")
+                .ok_or_else(|| ApiError::internal("no namespace kind"))?;
+            Err(ApiError::not_found(namespaces, ns))
+        }
+        NamespaceState::Terminating => Err(ApiError::forbidden(
             target.info,
             name,
             &format!(
                 "unable to create new content in namespace {ns} because it is being terminated"
             ),
-        ));
+        )),
     }
-    Ok(())
 }
 
 async fn create(
@@ -157,7 +159,7 @@ async fn create(
     } else {
         store_create(server, info, ns, &name, obj, options.dry_run).await?
     };
-    Ok(respond(201, repr, Body::Object(created), &warnings))
+    Ok(respond(201, repr, created, &warnings))
 }
 
 async fn store_create(
@@ -167,14 +169,16 @@ async fn store_create(
     name: &str,
     obj: Value,
     dry_run: bool,
-) -> Result<Value, ApiError> {
+) -> Result<Body<'static>, ApiError> {
     if dry_run {
         if server.objects.try_get(info, ns, name).await?.is_some() {
             return Err(ApiError::already_exists(info, name));
         }
-        return Ok(obj);
+        return Ok(Body::Object(obj));
     }
-    server.objects.create(info, ns, name, obj).await
+    Ok(Body::Written(
+        server.objects.create(info, ns, name, obj).await?,
+    ))
 }
 
 /// What an update of one object must keep unique across objects: for a Service's
