@@ -160,6 +160,7 @@ fn kinds_of(crd: &Value) -> Result<Vec<CustomKind>, String> {
             field_labels: &[],
             tracks_generation: true,
             decode,
+            decode_json: None,
             schema: None,
         }));
         let printer_columns = v

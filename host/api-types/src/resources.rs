@@ -41,6 +41,12 @@ impl Subresource {
 /// Borrows the input, so callers can compare it with the result.
 pub type Decoder = fn(&Value) -> Result<Value, DecodeError>;
 
+/// The fast way for the common, clean body: decodes JSON text straight into the
+/// typed struct and encodes that, without building the body's own tree first.
+/// `None` when the text does not decode or has a field the kind does not know;
+/// the caller then takes the [`Decoder`] path, which explains what is wrong.
+pub type JsonDecoder = fn(&[u8]) -> Option<Value>;
+
 /// Registers a kind's schema, and every schema it refers to, with an OpenAPI
 /// generator, and returns a reference to it: what `kubectl explain` reads.
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
@@ -75,6 +81,8 @@ pub struct ResourceInfo {
     /// `metadata.generation` counts changes to the desired state.
     pub tracks_generation: bool,
     pub decode: Decoder,
+    /// Built-in kinds only; custom kinds have no typed struct.
+    pub decode_json: Option<JsonDecoder>,
     /// The OpenAPI schema of the kind's objects; a custom kind's comes from its
     /// definition instead.
     pub schema: Option<SchemaFn>,
@@ -147,6 +155,17 @@ fn typed<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, Decode
     })
 }
 
+fn typed_json<T: DeserializeOwned + Serialize>(bytes: &[u8]) -> Option<Value> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut clean = true;
+    let typed: T = serde_ignored::deserialize(&mut de, |_| clean = false).ok()?;
+    de.end().ok()?;
+    if !clean {
+        return None;
+    }
+    serde_json::to_value(typed).ok()
+}
+
 const POD_FIELDS: &[&str] = &[
     "spec.nodeName",
     "spec.restartPolicy",
@@ -186,6 +205,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["status.phase"],
         tracks_generation: false,
         decode: typed::<core::Namespace>,
+        decode_json: Some(typed_json::<core::Namespace>),
         schema: Some(schema_of::<core::Namespace>),
     },
     ResourceInfo {
@@ -201,6 +221,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: POD_FIELDS,
         tracks_generation: false,
         decode: typed::<core::Pod>,
+        decode_json: Some(typed_json::<core::Pod>),
         schema: Some(schema_of::<core::Pod>),
     },
     ResourceInfo {
@@ -216,6 +237,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["spec.clusterIP", "spec.type"],
         tracks_generation: false,
         decode: typed::<core::Service>,
+        decode_json: Some(typed_json::<core::Service>),
         schema: Some(schema_of::<core::Service>),
     },
     ResourceInfo {
@@ -231,6 +253,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<core::Endpoints>,
+        decode_json: Some(typed_json::<core::Endpoints>),
         schema: Some(schema_of::<core::Endpoints>),
     },
     ResourceInfo {
@@ -246,6 +269,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["spec.unschedulable"],
         tracks_generation: false,
         decode: typed::<core::Node>,
+        decode_json: Some(typed_json::<core::Node>),
         schema: Some(schema_of::<core::Node>),
     },
     ResourceInfo {
@@ -261,6 +285,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<core::ConfigMap>,
+        decode_json: Some(typed_json::<core::ConfigMap>),
         schema: Some(schema_of::<core::ConfigMap>),
     },
     ResourceInfo {
@@ -276,6 +301,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["type"],
         tracks_generation: false,
         decode: typed::<core::Secret>,
+        decode_json: Some(typed_json::<core::Secret>),
         schema: Some(schema_of::<core::Secret>),
     },
     ResourceInfo {
@@ -291,6 +317,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<core::ServiceAccount>,
+        decode_json: Some(typed_json::<core::ServiceAccount>),
         schema: Some(schema_of::<core::ServiceAccount>),
     },
     ResourceInfo {
@@ -306,6 +333,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: EVENT_FIELDS,
         tracks_generation: false,
         decode: typed::<core::Event>,
+        decode_json: Some(typed_json::<core::Event>),
         schema: Some(schema_of::<core::Event>),
     },
     ResourceInfo {
@@ -321,6 +349,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: true,
         decode: typed::<apps::Deployment>,
+        decode_json: Some(typed_json::<apps::Deployment>),
         schema: Some(schema_of::<apps::Deployment>),
     },
     ResourceInfo {
@@ -336,6 +365,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["status.replicas"],
         tracks_generation: true,
         decode: typed::<apps::ReplicaSet>,
+        decode_json: Some(typed_json::<apps::ReplicaSet>),
         schema: Some(schema_of::<apps::ReplicaSet>),
     },
     ResourceInfo {
@@ -351,6 +381,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<discovery::EndpointSlice>,
+        decode_json: Some(typed_json::<discovery::EndpointSlice>),
         schema: Some(schema_of::<discovery::EndpointSlice>),
     },
     ResourceInfo {
@@ -366,6 +397,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: false,
         decode: typed::<coordination::Lease>,
+        decode_json: Some(typed_json::<coordination::Lease>),
         schema: Some(schema_of::<coordination::Lease>),
     },
     ResourceInfo {
@@ -381,6 +413,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &[],
         tracks_generation: true,
         decode: typed::<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>,
+        decode_json: Some(typed_json::<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>),
         schema: Some(schema_of::<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>),
     },
     ResourceInfo {
@@ -396,6 +429,7 @@ pub static RESOURCES: &[ResourceInfo] = &[
         field_labels: &["spec.kind"],
         tracks_generation: true,
         decode: typed::<crate::plugin::Plugin>,
+        decode_json: Some(typed_json::<crate::plugin::Plugin>),
         schema: Some(schema_of::<crate::plugin::Plugin>),
     },
 ];

@@ -14,6 +14,27 @@ use crate::decode;
 use crate::error::ApiError;
 use crate::request::FieldValidation;
 
+/// Decodes a request body of `content_type` as an object of `info`'s kind (see
+/// [`decode_body`]). A JSON body that decodes cleanly, with no field unknown or
+/// repeated, goes straight into the kind's type; anything else takes the path that
+/// finds and reports what is wrong.
+pub fn decode_request(
+    info: &ResourceInfo,
+    content_type: Option<&str>,
+    body: &[u8],
+    validation: FieldValidation,
+) -> Result<(Value, Vec<String>), ApiError> {
+    if crate::request::is_json(content_type)
+        && let Some(fast) = info.decode_json
+        && let Some(decoded) = fast(body)
+        && !decode::has_duplicate_keys(body)
+    {
+        return Ok((decoded, Vec::new()));
+    }
+    let (value, duplicates) = crate::request::parse_body(content_type, body)?;
+    decode_body(info, value, duplicates, validation)
+}
+
 /// Decodes a request body as an object of `info`'s kind. Returns the canonical object
 /// (unknown fields dropped) and warnings for what `Warn` validation noticed.
 pub fn decode_body(
@@ -504,6 +525,81 @@ mod tests {
         assert!(
             obj["spec"].get("bogus").is_none(),
             "unknown fields are never stored"
+        );
+    }
+
+    /// The fast path for clean JSON bodies decides exactly as the path that reports
+    /// problems: the same object for a clean body, the same error or warnings
+    /// otherwise.
+    #[test]
+    fn clean_json_takes_the_fast_path_to_the_same_object() {
+        let deployments = find("apps", "v1", "deployments").unwrap();
+        let services = find("", "v1", "services").unwrap();
+        let rich_pod = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "labels": {"a": "b"}, "annotations": {"x": "y"},
+                         "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                             "name": "rs", "uid": "u", "controller": true}]},
+            "spec": {"containers": [{"name": "c", "image": "busybox:1", "args": ["sleep", "1"],
+                        "ports": [{"containerPort": 80, "hostPort": 8080}],
+                        "resources": {"requests": {"cpu": "100m", "memory": 1048576}},
+                        "env": [{"name": "E", "value": "v"}],
+                        "readinessProbe": {"httpGet": {"path": "/", "port": "http"}}}],
+                     "tolerations": [{"key": "k", "operator": "Exists", "tolerationSeconds": 30}],
+                     "nodeSelector": {"zone": "a"}, "priority": 5, "hostNetwork": null}});
+        let cases: Vec<(&ResourceInfo, Value)> = vec![
+            (pods(), pod()),
+            (pods(), rich_pod.clone()),
+            (
+                pods(),
+                json!({"metadata": {"name": "no-type-meta"},
+                            "spec": {"containers": [{"name": "c", "image": "i"}]}}),
+            ),
+            (
+                deployments,
+                json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "d"}, "spec": {"replicas": 2,
+                "selector": {"matchLabels": {"a": "b"}},
+                "template": {"metadata": {"labels": {"a": "b"}},
+                             "spec": {"containers": [{"name": "c", "image": "i"}]}}}}),
+            ),
+            (
+                services,
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                "spec": {"ports": [{"port": 80, "targetPort": "web"}]}}),
+            ),
+        ];
+        for (info, body) in cases {
+            let text = serde_json::to_vec(&body).unwrap();
+            assert!(
+                (info.decode_json.unwrap())(&text).is_some(),
+                "fast path taken for {body}"
+            );
+            let fast = decode_request(info, None, &text, FieldValidation::Strict).unwrap();
+            let slow = decode_body(info, body.clone(), vec![], FieldValidation::Strict).unwrap();
+            assert_eq!(fast, slow, "{body}");
+        }
+
+        // Whatever is not clean goes the slow way and is reported as before.
+        let mut unknown = rich_pod.clone();
+        unknown["spec"]["containers"][0]["bogus"] = json!(1);
+        let text = serde_json::to_vec(&unknown).unwrap();
+        assert!((pods().decode_json.unwrap())(&text).is_none());
+        let (_, warnings) = decode_request(pods(), None, &text, FieldValidation::Warn).unwrap();
+        assert_eq!(warnings, ["unknown field \"spec.containers[0].bogus\""]);
+        let dup = br#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","name":"b"},"spec":{"containers":[{"name":"c","image":"i"}]}}"#;
+        let err = decode_request(pods(), None, dup, FieldValidation::Strict).unwrap_err();
+        assert!(
+            err.message.contains("duplicate field \"metadata.name\""),
+            "{}",
+            err.message
+        );
+        let wrong = br#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"a"}}"#;
+        let err = decode_request(pods(), None, wrong, FieldValidation::Strict).unwrap_err();
+        assert_eq!(err.code, 400);
+        assert!(
+            err.message.contains("must be of type Pod"),
+            "{}",
+            err.message
         );
     }
 

@@ -5,6 +5,7 @@
 //! silently drops unknown fields; `fieldValidation=Strict` (kubectl's default) must
 //! reject both, and `Warn` must report them.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
@@ -129,6 +130,99 @@ impl<'de> Visitor<'de> for Seed<'_, '_> {
     }
 }
 
+/// Whether some object in the JSON text has a key twice; also true when the text is
+/// not JSON at all. Builds nothing: keys are borrowed from the text where they can
+/// be, so a body without duplicates costs one pass of the parser.
+pub fn has_duplicate_keys(bytes: &[u8]) -> bool {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match DuplicateScan.deserialize(&mut de) {
+        Ok(found) => found || de.end().is_err(),
+        Err(_) => true,
+    }
+}
+
+struct DuplicateScan;
+
+impl<'de> DeserializeSeed<'de> for DuplicateScan {
+    type Value = bool;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DuplicateScan {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        while let Some(inner) = seq.next_element_seed(DuplicateScan)? {
+            found |= inner;
+        }
+        Ok(found)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
+        let mut keys: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            keys.push(key);
+            found |= map.next_value_seed(DuplicateScan)?;
+        }
+        // Objects are small, except maps such as a ConfigMap's data: sort those.
+        if keys.len() <= 16 {
+            found |= keys.iter().enumerate().any(|(i, k)| keys[..i].contains(k));
+        } else {
+            keys.sort_unstable();
+            found |= keys.windows(2).any(|w| w[0] == w[1]);
+        }
+        Ok(found)
+    }
+}
+
+/// A key as it appears in the text: borrowed unless it had escapes to undo.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_string()))
+    }
+}
+
 /// Paths present (and non-null) in `input` but absent from `decoded`: the fields the
 /// typed decode did not know. Arrays are compared element by element.
 pub fn unknown_fields(input: &Value, decoded: &Value) -> Vec<String> {
@@ -174,6 +268,29 @@ mod tests {
                 .unwrap();
         assert_eq!(v["a"], 3, "the last occurrence wins, as in Go");
         assert_eq!(dups, ["b.c", "l[0].x", "a"]);
+    }
+
+    #[test]
+    fn duplicate_keys_are_noticed_without_building_the_value() {
+        assert!(!has_duplicate_keys(
+            br#"{"a":1,"b":{"c":1,"d":[{"x":1},{"x":2}]}}"#
+        ));
+        assert!(has_duplicate_keys(br#"{"a":1,"b":{"c":1,"c":2}}"#));
+        assert!(has_duplicate_keys(br#"{"l":[{"x":1,"x":1}]}"#));
+        assert!(
+            has_duplicate_keys(br#"{"a\u0062":1,"ab":2}"#),
+            "escaped keys compare unescaped"
+        );
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let clean = format!("{{{}}}", many.join(","));
+        assert!(!has_duplicate_keys(clean.as_bytes()));
+        let twice = format!("{{{},\"k7\":0}}", many.join(","));
+        assert!(has_duplicate_keys(twice.as_bytes()), "large objects too");
+        assert!(
+            has_duplicate_keys(b"{not json"),
+            "what is not JSON is not clean"
+        );
+        assert!(has_duplicate_keys(b"{} trailing"));
     }
 
     #[test]

@@ -359,18 +359,31 @@ pub const MAX_BODY: usize = 3 * 1024 * 1024;
 
 /// Parses a request body as JSON, YAML or Kubernetes protobuf (by `Content-Type`). Returns the value and
 /// the paths of keys that occurred twice in one object (later occurrences win).
-pub fn parse_body(
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<(Value, Vec<String>), ApiError> {
-    let media = content_type
+/// The media type of a `Content-Type`, lower-cased and without parameters; JSON
+/// when there is none.
+fn media_type(content_type: Option<&str>) -> String {
+    content_type
         .unwrap_or("application/json")
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
-        .to_ascii_lowercase();
-    match media.as_str() {
+        .to_ascii_lowercase()
+}
+
+/// Whether a body of this `Content-Type` is read as JSON.
+pub fn is_json(content_type: Option<&str>) -> bool {
+    matches!(
+        media_type(content_type).as_str(),
+        "application/json" | "" | "*/*"
+    )
+}
+
+pub fn parse_body(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(Value, Vec<String>), ApiError> {
+    match media_type(content_type).as_str() {
         "application/json" | "" | "*/*" => crate::decode::json_with_duplicates(body)
             .map_err(|e| ApiError::bad_request(format!("error decoding JSON body: {e}"))),
         crate::protobuf::MEDIA_TYPE => crate::protobuf::decode(body)

@@ -143,8 +143,8 @@ async fn create(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let info = target.info;
-    let (value, dups) = request::parse_body(content_type, body)?;
-    let (decoded, warnings) = admission::decode_body(info, value, dups, options.field_validation)?;
+    let (decoded, warnings) =
+        admission::decode_request(info, content_type, body, options.field_validation)?;
     let mut obj = admission::prepare_create(info, target.namespace.as_deref(), decoded)?;
     let name = meta::name(&obj).unwrap_or_default().to_string();
     check_namespace(server, target, &name).await?;
@@ -298,8 +298,8 @@ async fn update(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let info = target.info;
-    let (value, dups) = request::parse_body(content_type, body)?;
-    let (decoded, warnings) = admission::decode_body(info, value, dups, options.field_validation)?;
+    let (decoded, warnings) =
+        admission::decode_request(info, content_type, body, options.field_validation)?;
     let precondition = match meta::resource_version(&decoded) {
         Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
             ApiError::bad_request(format!("invalid resourceVersion {rv:?} in the object"))
