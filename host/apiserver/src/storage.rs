@@ -271,9 +271,9 @@ impl Objects {
         })
     }
 
-    /// Whether `namespace` exists, and if so whether it is being deleted, reading
-    /// only its `deletionTimestamp` (every namespaced create asks this).
-    pub async fn namespace_state(&self, namespace: &str) -> Result<NamespaceState, ApiError> {
+    /// Whether `namespace` is being deleted, reading only its `deletionTimestamp`
+    /// (every namespaced create asks this); NotFound when it does not exist.
+    pub async fn namespace_terminating(&self, namespace: &str) -> Result<bool, ApiError> {
         #[derive(serde::Deserialize, Default)]
         struct Meta {
             #[serde(rename = "deletionTimestamp")]
@@ -286,20 +286,15 @@ impl Objects {
         }
         let info = wharf_api_types::resources::find("", "v1", "namespaces")
             .ok_or_else(|| ApiError::internal("no namespace kind"))?;
-        let Some(kv) = self
+        let kv = self
             .store
             .get(&info.key(None, namespace))
             .await
             .map_err(|e| ApiError::from_store(info, namespace, e))?
-        else {
-            return Ok(NamespaceState::Missing);
-        };
+            .ok_or_else(|| ApiError::not_found(info, namespace))?;
         let probe: Probe = serde_json::from_slice(&kv.value)
             .map_err(|e| ApiError::internal(format!("stored object is not valid JSON: {e}")))?;
-        Ok(match probe.metadata.deletion_timestamp {
-            Some(_) => NamespaceState::Terminating,
-            None => NamespaceState::Active,
-        })
+        Ok(probe.metadata.deletion_timestamp.is_some())
     }
 
     fn is_crd(info: &ResourceInfo) -> bool {
@@ -416,14 +411,6 @@ impl Written {
     pub fn json(&self) -> Result<Vec<u8>, ApiError> {
         raw_with_revision(&self.stored, self.revision)
     }
-}
-
-/// What a namespaced create needs to know of its namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NamespaceState {
-    Missing,
-    Active,
-    Terminating,
 }
 
 pub fn with_revision(mut obj: Value, rev: Revision) -> Value {

@@ -9,7 +9,7 @@
 use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
-use wharf_api_types::resources::{self, ResourceInfo, Subresource};
+use wharf_api_types::resources::{ResourceInfo, Subresource};
 use wharf_api_types::{meta, selector};
 use wharf_patch::PatchType;
 
@@ -18,7 +18,7 @@ use crate::error::ApiError;
 use crate::render::{Body, respond};
 use crate::request::{self, Options, Representation, Target};
 use crate::server::ApiServer;
-use crate::storage::{NamespaceState, with_revision};
+use crate::storage::with_revision;
 
 /// How many times a read-modify-write retries after losing a race.
 const MAX_RETRIES: usize = 32;
@@ -117,21 +117,16 @@ async fn check_namespace(server: &ApiServer, target: &Target, name: &str) -> Res
     else {
         return Ok(());
     };
-    match server.objects.namespace_state(ns).await? {
-        NamespaceState::Active => Ok(()),
-        NamespaceState::Missing => {
-            let namespaces = resources::find("", "v1", "namespaces")
-                .ok_or_else(|| ApiError::internal("no namespace kind"))?;
-            Err(ApiError::not_found(namespaces, ns))
-        }
-        NamespaceState::Terminating => Err(ApiError::forbidden(
+    if server.objects.namespace_terminating(ns).await? {
+        return Err(ApiError::forbidden(
             target.info,
             name,
             &format!(
                 "unable to create new content in namespace {ns} because it is being terminated"
             ),
-        )),
+        ));
     }
+    Ok(())
 }
 
 async fn create(
