@@ -148,7 +148,15 @@ fn creates_answer_what_was_stored_and_respect_terminating_namespaces() {
         created["spec"]["restartPolicy"], "Always",
         "defaults applied"
     );
-    let (code, read) = http.get(&format!("{PODS}/answered"));
+    // A ConfigMap, which neither a controller nor the scheduler changes after
+    // the create (the scheduler may already have marked the pod unschedulable).
+    let configmaps = "/api/v1/namespaces/default/configmaps";
+    let (code, created) = http.post_json(
+        configmaps,
+        &json!({"metadata": {"name": "answered", "labels": {"a": "b"}}, "data": {"k": "v"}}),
+    );
+    assert_eq!(code, 201, "{created}");
+    let (code, read) = http.get(&format!("{configmaps}/answered"));
     assert_eq!(code, 200);
     assert_eq!(created, read, "the create's answer is the stored object");
 
