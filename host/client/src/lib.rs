@@ -6,11 +6,13 @@
 
 #![forbid(unsafe_code)]
 
+mod meta;
 mod reflector;
 
 use std::path::{Path, PathBuf};
 
-pub use reflector::{Reflected, reflect};
+pub use meta::{Meta, nullable};
+pub use reflector::{Object, Reflected, reflect};
 
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};

@@ -311,7 +311,7 @@ impl Informers {
 }
 
 fn run(client: Client, informer: Arc<Informer>) {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Reflected>();
     tokio::spawn(reflect(client, informer.resource.collection(), tx));
     tokio::spawn(async move {
         while let Some(r) = rx.recv().await {

@@ -132,7 +132,7 @@ struct Applied {
 pub fn spawn<R: Runner>(client: Client, host: PluginHost, runner: R) {
     tokio::spawn(async move {
         register_builtins(&client, runner.kind(), runner.builtins()).await;
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Reflected>();
         tokio::spawn(reflect(client.clone(), PLUGINS_PATH.into(), tx));
         let mut applied: HashMap<String, Applied> = HashMap::new();
         let mut objects: HashMap<String, Plugin> = HashMap::new();

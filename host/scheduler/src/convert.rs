@@ -1,7 +1,18 @@
 //! Pods and Nodes, as the API serves them, reduced to the records a policy sees.
+//!
+//! The reflectors decode each object straight into [`PodDoc`] or [`NodeDoc`]: the
+//! fields scheduling reads, with everything else in the object (images, commands,
+//! environment, conditions, managed fields) skipped by the parser rather than built
+//! and dropped. The scheduler reads every pod event the cluster makes, three or more
+//! per pod, so this is most of what it costs the API server's process.
+//!
+//! Small parts whose shape varies (resources, affinity, tolerations, taints, ports)
+//! stay `serde_json::Value`s and are read leniently, as before.
 
+use serde::Deserialize;
 use serde_json::Value;
 use wharf_api_types::quantity::{parse_milli, parse_value};
+use wharf_client::{Meta, Object, nullable};
 use wharf_plugin_host::scheduler_policy::{
     HostPort, Label, Node, Placement, Pod, Resources, SelectorOperator, SelectorRequirement,
     SelectorTerm, Taint, TaintEffect, Toleration, TolerationOperator, WeightedTerm,
@@ -10,13 +21,95 @@ use wharf_plugin_host::scheduler_policy::{
 /// The name Kubernetes gives a pod's scheduler when the pod names none.
 pub const DEFAULT_SCHEDULER_NAME: &str = "default-scheduler";
 
+/// A pod, as the scheduler reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PodDoc {
+    #[serde(deserialize_with = "nullable")]
+    pub metadata: Meta,
+    #[serde(deserialize_with = "nullable")]
+    pub spec: PodSpecDoc,
+    #[serde(deserialize_with = "nullable")]
+    pub status: PodStatusDoc,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodSpecDoc {
+    #[serde(deserialize_with = "nullable")]
+    pub node_name: String,
+    #[serde(deserialize_with = "nullable")]
+    pub scheduler_name: String,
+    pub priority: Value,
+    #[serde(deserialize_with = "nullable")]
+    pub containers: Vec<ContainerDoc>,
+    #[serde(deserialize_with = "nullable")]
+    pub init_containers: Vec<ContainerDoc>,
+    pub overhead: Value,
+    pub node_selector: Value,
+    pub affinity: Value,
+    pub tolerations: Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ContainerDoc {
+    pub resources: Value,
+    pub ports: Value,
+    pub restart_policy: Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PodStatusDoc {
+    pub phase: Value,
+}
+
+/// A node, as the scheduler reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NodeDoc {
+    #[serde(deserialize_with = "nullable")]
+    pub metadata: Meta,
+    #[serde(deserialize_with = "nullable")]
+    pub spec: NodeSpecDoc,
+    #[serde(deserialize_with = "nullable")]
+    pub status: NodeStatusDoc,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NodeSpecDoc {
+    pub taints: Value,
+    pub unschedulable: Value,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NodeStatusDoc {
+    pub allocatable: Value,
+    pub capacity: Value,
+}
+
+impl Object for PodDoc {
+    fn resource_version(&self) -> Option<&str> {
+        self.metadata.resource_version()
+    }
+}
+
+impl Object for NodeDoc {
+    fn resource_version(&self) -> Option<&str> {
+        self.metadata.resource_version()
+    }
+}
+
 fn str_at<'a>(v: &'a Value, path: &str) -> &'a str {
     v.pointer(path).and_then(Value::as_str).unwrap_or("")
 }
 
-fn labels(map: Option<&Value>) -> Vec<Label> {
+fn labels(map: &Value) -> Vec<Label> {
     match map {
-        Some(Value::Object(m)) => m
+        Value::Object(m) => m
             .iter()
             .map(|(k, v)| Label {
                 key: k.clone(),
@@ -34,37 +127,35 @@ fn array<'a>(v: &'a Value, path: &str) -> &'a [Value] {
         .unwrap_or(&[])
 }
 
-pub fn uid(obj: &Value) -> &str {
-    str_at(obj, "/metadata/uid")
+fn items(v: &Value) -> &[Value] {
+    v.as_array().map(Vec::as_slice).unwrap_or(&[])
 }
 
-pub fn name(obj: &Value) -> &str {
-    str_at(obj, "/metadata/name")
+pub fn pod_uid(pod: &PodDoc) -> &str {
+    &pod.metadata.uid
 }
 
-pub fn namespace(obj: &Value) -> &str {
-    str_at(obj, "/metadata/namespace")
+pub fn node_name_of(node: &NodeDoc) -> &str {
+    &node.metadata.name
 }
 
-pub fn node_name(pod: &Value) -> &str {
-    str_at(pod, "/spec/nodeName")
-}
-
-pub fn scheduler_name(pod: &Value) -> &str {
-    match str_at(pod, "/spec/schedulerName") {
+pub fn scheduler_name(pod: &PodDoc) -> &str {
+    match pod.spec.scheduler_name.as_str() {
         "" => DEFAULT_SCHEDULER_NAME,
         s => s,
     }
 }
 
-pub fn is_terminating(obj: &Value) -> bool {
-    obj.pointer("/metadata/deletionTimestamp")
-        .is_some_and(|v| !v.is_null())
+pub fn is_terminating(pod: &PodDoc) -> bool {
+    pod.metadata.is_deleting()
 }
 
 /// Succeeded and Failed pods no longer hold their node's resources.
-pub fn is_finished(pod: &Value) -> bool {
-    matches!(str_at(pod, "/status/phase"), "Succeeded" | "Failed")
+pub fn is_finished(pod: &PodDoc) -> bool {
+    matches!(
+        pod.status.phase.as_str().unwrap_or(""),
+        "Succeeded" | "Failed"
+    )
 }
 
 fn effect(s: &str) -> Option<TaintEffect> {
@@ -76,21 +167,22 @@ fn effect(s: &str) -> Option<TaintEffect> {
     }
 }
 
-pub fn node(obj: &Value) -> Node {
-    let alloc = obj
-        .pointer("/status/allocatable")
-        .or_else(|| obj.pointer("/status/capacity"));
+pub fn node(obj: &NodeDoc) -> Node {
+    let alloc = match &obj.status.allocatable {
+        Value::Null => &obj.status.capacity,
+        a => a,
+    };
     let q = |key: &str, parse: fn(&str) -> Option<u64>| {
         alloc
-            .and_then(|a| a.get(key))
+            .get(key)
             .and_then(Value::as_str)
             .and_then(parse)
             .unwrap_or(0)
     };
     Node {
-        name: name(obj).to_string(),
-        labels: labels(obj.pointer("/metadata/labels")),
-        taints: array(obj, "/spec/taints")
+        name: obj.metadata.name.clone(),
+        labels: labels(&obj.metadata.labels),
+        taints: items(&obj.spec.taints)
             .iter()
             .filter_map(|t| {
                 Some(Taint {
@@ -105,10 +197,7 @@ pub fn node(obj: &Value) -> Node {
             memory_bytes: q("memory", parse_value),
             pods: q("pods", parse_value).min(u32::MAX as u64) as u32,
         },
-        unschedulable: obj
-            .pointer("/spec/unschedulable")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        unschedulable: obj.spec.unschedulable.as_bool().unwrap_or(false),
     }
 }
 
@@ -154,10 +243,11 @@ fn term(t: &Value) -> SelectorTerm {
 }
 
 /// A container's requests, falling back to its limits as Kubernetes defaults them.
-fn container_requests(c: &Value) -> (u64, u64) {
+fn container_requests(c: &ContainerDoc) -> (u64, u64) {
     let get = |key: &str, parse: fn(&str) -> Option<u64>| {
-        c.pointer(&format!("/resources/requests/{key}"))
-            .or_else(|| c.pointer(&format!("/resources/limits/{key}")))
+        ["requests", "limits"]
+            .iter()
+            .find_map(|kind| c.resources.get(kind)?.get(key))
             .and_then(Value::as_str)
             .and_then(parse)
             .unwrap_or(0)
@@ -167,9 +257,9 @@ fn container_requests(c: &Value) -> (u64, u64) {
 
 /// What the pod asks of a node: the sum over its containers, or the largest init
 /// container if that is more, plus the declared overhead.
-pub fn requests(pod: &Value) -> Resources {
+pub fn requests(pod: &PodDoc) -> Resources {
     let (mut cpu, mut mem) = (0u64, 0u64);
-    for c in array(pod, "/spec/containers") {
+    for c in &pod.spec.containers {
         let (c_cpu, c_mem) = container_requests(c);
         cpu += c_cpu;
         mem += c_mem;
@@ -177,9 +267,9 @@ pub fn requests(pod: &Value) -> Resources {
     // Init containers run one after another before the others, so the largest
     // counts; sidecars (restartPolicy: Always) keep running, so they add up.
     let (mut init_cpu, mut init_mem) = (0u64, 0u64);
-    for c in array(pod, "/spec/initContainers") {
+    for c in &pod.spec.init_containers {
         let (c_cpu, c_mem) = container_requests(c);
-        if str_at(c, "/restartPolicy") == "Always" {
+        if c.restart_policy.as_str() == Some("Always") {
             cpu += c_cpu;
             mem += c_mem;
         } else {
@@ -189,18 +279,17 @@ pub fn requests(pod: &Value) -> Resources {
     }
     cpu = cpu.max(init_cpu);
     mem = mem.max(init_mem);
-    if let Some(o) = pod.pointer("/spec/overhead") {
-        cpu += o
-            .get("cpu")
-            .and_then(Value::as_str)
-            .and_then(parse_milli)
-            .unwrap_or(0);
-        mem += o
-            .get("memory")
-            .and_then(Value::as_str)
-            .and_then(parse_value)
-            .unwrap_or(0);
-    }
+    let o = &pod.spec.overhead;
+    cpu += o
+        .get("cpu")
+        .and_then(Value::as_str)
+        .and_then(parse_milli)
+        .unwrap_or(0);
+    mem += o
+        .get("memory")
+        .and_then(Value::as_str)
+        .and_then(parse_value)
+        .unwrap_or(0);
     Resources {
         milli_cpu: cpu,
         memory_bytes: mem,
@@ -208,10 +297,10 @@ pub fn requests(pod: &Value) -> Resources {
     }
 }
 
-fn host_ports(pod: &Value) -> Vec<HostPort> {
+fn host_ports(pod: &PodDoc) -> Vec<HostPort> {
     let mut out = Vec::new();
-    for c in array(pod, "/spec/containers") {
-        for p in array(c, "/ports") {
+    for c in &pod.spec.containers {
+        for p in items(&c.ports) {
             let port = p.get("hostPort").and_then(Value::as_u64).unwrap_or(0);
             if port == 0 || port > u16::MAX as u64 {
                 continue;
@@ -229,15 +318,15 @@ fn host_ports(pod: &Value) -> Vec<HostPort> {
     out
 }
 
-pub fn owner_uid(obj: &Value) -> Option<String> {
-    array(obj, "/metadata/ownerReferences")
+pub fn owner_uid(meta: &Meta) -> Option<String> {
+    items(&meta.owner_references)
         .iter()
         .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
         .map(|r| str_at(r, "/uid").to_string())
 }
 
-pub fn pod(obj: &Value) -> Pod {
-    let affinity = obj.pointer("/spec/affinity/nodeAffinity");
+pub fn pod(obj: &PodDoc) -> Pod {
+    let affinity = obj.spec.affinity.get("nodeAffinity");
     let required = affinity
         .and_then(|a| {
             a.pointer("/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms")
@@ -261,19 +350,20 @@ pub fn pod(obj: &Value) -> Pod {
                 .collect()
         })
         .unwrap_or_default();
+    let meta = &obj.metadata;
     Pod {
-        uid: uid(obj).to_string(),
-        namespace: namespace(obj).to_string(),
-        name: name(obj).to_string(),
-        labels: labels(obj.pointer("/metadata/labels")),
-        node_name: match node_name(obj) {
+        uid: meta.uid.clone(),
+        namespace: meta.namespace.clone(),
+        name: meta.name.clone(),
+        labels: labels(&meta.labels),
+        node_name: match obj.spec.node_name.as_str() {
             "" => None,
             n => Some(n.to_string()),
         },
-        node_selector: labels(obj.pointer("/spec/nodeSelector")),
+        node_selector: labels(&obj.spec.node_selector),
         required_terms: required,
         preferred_terms: preferred,
-        tolerations: array(obj, "/spec/tolerations")
+        tolerations: items(&obj.spec.tolerations)
             .iter()
             .map(|t| Toleration {
                 key: str_at(t, "/key").to_string(),
@@ -288,10 +378,11 @@ pub fn pod(obj: &Value) -> Pod {
             .collect(),
         requests: requests(obj),
         host_ports: host_ports(obj),
-        owner_uid: owner_uid(obj),
+        owner_uid: owner_uid(meta),
         priority: obj
-            .pointer("/spec/priority")
-            .and_then(Value::as_i64)
+            .spec
+            .priority
+            .as_i64()
             .unwrap_or(0)
             .clamp(i32::MIN as i64, i32::MAX as i64) as i32,
     }
@@ -313,6 +404,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn doc<T: serde::de::DeserializeOwned>(v: Value) -> T {
+        serde_json::from_value(v).unwrap()
+    }
+
     #[test]
     fn pod_requests_follow_kubernetes_rules() {
         let p = json!({"metadata": {"uid": "u", "name": "p", "namespace": "d",
@@ -328,7 +423,7 @@ mod tests {
             "nodeSelector": {"disk": "ssd"},
             "priority": 1000
         }});
-        let pod = pod(&p);
+        let pod = pod(&doc(p));
         assert_eq!(pod.requests.milli_cpu, 2000);
         assert_eq!(pod.requests.memory_bytes, (64 << 20) + (1 << 30));
         assert_eq!(pod.host_ports[0].port, 8080);
@@ -344,11 +439,50 @@ mod tests {
         let n = json!({"metadata": {"name": "n1", "labels": {"a": "b"}},
             "spec": {"taints": [{"key": "k", "value": "v", "effect": "NoExecute"}], "unschedulable": true},
             "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}});
-        let node = node(&n);
+        let node = node(&doc(n));
         assert_eq!(node.allocatable.milli_cpu, 4000);
         assert_eq!(node.allocatable.memory_bytes, 8 << 30);
         assert_eq!(node.allocatable.pods, 110);
         assert_eq!(node.taints[0].effect, TaintEffect::NoExecute);
         assert!(node.unschedulable);
+    }
+
+    #[test]
+    fn documents_skip_what_scheduling_does_not_read_and_accept_nulls() {
+        let p: PodDoc = serde_json::from_str(
+            r#"{"apiVersion":"v1","kind":"Pod",
+                "metadata":{"name":"p","namespace":"d","uid":"u","resourceVersion":"9",
+                            "labels":null,"managedFields":[{"manager":"kubectl"}],
+                            "deletionTimestamp":null,"ownerReferences":null},
+                "spec":{"nodeName":null,"schedulerName":"binpack","priority":null,
+                        "containers":[{"name":"c","image":"i","command":["sh"],
+                                       "resources":null,"ports":null}],
+                        "initContainers":null,"affinity":null,"tolerations":null},
+                "status":{"phase":"Pending","conditions":[{"type":"PodScheduled"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.resource_version(), Some("9"));
+        assert_eq!(scheduler_name(&p), "binpack");
+        assert!(!is_terminating(&p) && !is_finished(&p));
+        let pod = pod(&p);
+        assert_eq!((pod.uid.as_str(), pod.node_name), ("u", None));
+        assert_eq!(pod.requests.milli_cpu, 0);
+        assert!(pod.labels.is_empty() && pod.owner_uid.is_none());
+
+        let bare: PodDoc = serde_json::from_str(r#"{"metadata":null,"spec":null}"#).unwrap();
+        assert_eq!(scheduler_name(&bare), DEFAULT_SCHEDULER_NAME);
+        assert_eq!(bare.resource_version(), None);
+
+        let n: NodeDoc = serde_json::from_str(
+            r#"{"metadata":{"name":"n"},"spec":{"taints":null},
+                "status":{"capacity":{"cpu":"2"},"images":[{"names":["x"]}]}}"#,
+        )
+        .unwrap();
+        let node = node(&n);
+        assert_eq!(
+            (node.name.as_str(), node.allocatable.milli_cpu),
+            ("n", 2000)
+        );
+        assert!(node.taints.is_empty() && !node.unschedulable);
     }
 }

@@ -8,13 +8,12 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use tokio::sync::mpsc;
 use wharf_client::Reflected;
 use wharf_plugin_host::scheduler_policy::{Change, Decision, Node, Placement, Rejection};
 use wharf_plugin_host::{Limits, LoadedPlugin, PluginHost};
 
-use crate::convert::{self, DEFAULT_SCHEDULER_NAME};
+use crate::convert::{self, DEFAULT_SCHEDULER_NAME, NodeDoc, PodDoc};
 use crate::metrics::Metrics;
 use crate::profiles::Profile;
 use crate::queue::Queue;
@@ -22,8 +21,8 @@ use crate::writer::{BindJob, Note};
 
 /// Everything the deciding thread hears about.
 pub enum CoreEvent {
-    Pods(Reflected),
-    Nodes(Reflected),
+    Pods(Reflected<PodDoc>),
+    Nodes(Reflected<NodeDoc>),
     Bound {
         uid: String,
         node: String,
@@ -316,10 +315,10 @@ impl Core {
         }
     }
 
-    fn pods(&mut self, r: Reflected) {
+    fn pods(&mut self, r: Reflected<PodDoc>) {
         match r {
             Reflected::Listed(items) => {
-                let gone = not_listed(self.cache.pods.keys(), &items, convert::uid);
+                let gone = not_listed(self.cache.pods.keys(), &items, convert::pod_uid);
                 for uid in gone {
                     self.pod_gone(&uid);
                 }
@@ -328,7 +327,7 @@ impl Core {
                 }
             }
             Reflected::Applied(pod) => self.pod_applied(&pod),
-            Reflected::Deleted(pod) => self.pod_gone(convert::uid(&pod)),
+            Reflected::Deleted(pod) => self.pod_gone(convert::pod_uid(&pod)),
         }
     }
 
@@ -345,19 +344,16 @@ impl Core {
         }
     }
 
-    fn pod_applied(&mut self, obj: &Value) {
-        let uid = convert::uid(obj).to_string();
+    fn pod_applied(&mut self, obj: &PodDoc) {
+        let uid = obj.metadata.uid.clone();
         if uid.is_empty() {
             return;
         }
         self.cache.pods.insert(
             uid.clone(),
-            (
-                convert::namespace(obj).to_string(),
-                convert::name(obj).to_string(),
-            ),
+            (obj.metadata.namespace.clone(), obj.metadata.name.clone()),
         );
-        let node = convert::node_name(obj);
+        let node = obj.spec.node_name.as_str();
         if !node.is_empty() {
             self.queue.remove(&uid);
             self.unclaimed.remove(&uid);
@@ -407,10 +403,10 @@ impl Core {
         self.queue.add_or_update(convert::pod(obj), &profile);
     }
 
-    fn nodes(&mut self, r: Reflected) {
+    fn nodes(&mut self, r: Reflected<NodeDoc>) {
         let changed = match r {
             Reflected::Listed(items) => {
-                let gone = not_listed(self.cache.nodes.keys(), &items, convert::name);
+                let gone = not_listed(self.cache.nodes.keys(), &items, convert::node_name_of);
                 let mut changed = !gone.is_empty();
                 for name in gone {
                     self.cache.nodes.remove(&name);
@@ -423,7 +419,7 @@ impl Core {
             }
             Reflected::Applied(node) => self.node_applied(&node),
             Reflected::Deleted(node) => {
-                let name = convert::name(&node).to_string();
+                let name = node.metadata.name.clone();
                 let known = self.cache.nodes.remove(&name).is_some();
                 if known {
                     self.broadcast(Change::NodeRemoved(name));
@@ -437,7 +433,7 @@ impl Core {
     }
 
     /// Returns whether the policies' view of the node changed.
-    fn node_applied(&mut self, obj: &Value) -> bool {
+    fn node_applied(&mut self, obj: &NodeDoc) -> bool {
         let node = convert::node(obj);
         if node.name.is_empty() {
             return false;
@@ -559,10 +555,10 @@ impl Core {
 }
 
 /// The keys we know that a fresh list no longer holds (`key` names each item).
-fn not_listed<'a>(
+fn not_listed<'a, T>(
     known: impl Iterator<Item = &'a String>,
-    items: &[Value],
-    key: fn(&Value) -> &str,
+    items: &[T],
+    key: fn(&T) -> &str,
 ) -> Vec<String> {
     let listed: HashSet<&str> = items.iter().map(key).collect();
     known

@@ -17,7 +17,7 @@ mod writer;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use wharf_client::{Client, Reflected, reflect};
+use wharf_client::{Client, Object, Reflected, reflect};
 use wharf_plugin_host::scheduler_policy::PolicyInstance;
 use wharf_plugin_host::{Limits, LoadedPlugin, PluginHost, PluginKind};
 
@@ -189,11 +189,11 @@ impl wharf_plugin_objects::Runner for Scheduler {
     }
 }
 
-fn spawn_reflector(
+fn spawn_reflector<T: Object>(
     client: &Client,
     path: &str,
     core: std::sync::mpsc::Sender<CoreEvent>,
-    wrap: fn(Reflected) -> CoreEvent,
+    wrap: fn(Reflected<T>) -> CoreEvent,
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     tokio::spawn(reflect(client.clone(), path.to_string(), tx));

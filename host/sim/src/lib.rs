@@ -8,6 +8,8 @@
 //! one stops its nodes' heartbeats (their nodes stay registered, as a crashed
 //! kubelet's do).
 
+mod pod;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +19,8 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, mpsc};
 use wharf_api_types::meta::{now_micro_rfc3339, now_rfc3339};
 use wharf_client::{Client, ClientError, Reflected, reflect};
+
+use crate::pod::SimPod;
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -292,7 +296,7 @@ async fn heartbeat(client: Client, names: Vec<String>, every: Duration) {
 
 /// Watches pods and plays kubelet for the ones bound to our nodes.
 async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usize>>) {
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Reflected<SimPod>>();
     // Only bound pods concern a node: unbound ones are filtered out by the server.
     tokio::spawn(reflect(
         client.clone(),
@@ -318,10 +322,8 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
         let pods = match r {
             Reflected::Listed(items) => {
                 // A fresh list is the whole truth: forget pods no longer there.
-                let present: HashSet<&str> = items
-                    .iter()
-                    .filter_map(|p| p.pointer("/metadata/uid").and_then(Value::as_str))
-                    .collect();
+                let present: HashSet<&str> =
+                    items.iter().map(|p| p.metadata.uid.as_str()).collect();
                 let gone: Vec<String> = started
                     .keys()
                     .filter(|uid| !present.contains(uid.as_str()))
@@ -334,38 +336,19 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
             }
             Reflected::Applied(p) => vec![p],
             Reflected::Deleted(p) => {
-                if let Some(uid) = p.pointer("/metadata/uid").and_then(Value::as_str) {
-                    release(&mut started, &mut in_use, uid);
-                }
+                release(&mut started, &mut in_use, &p.metadata.uid);
                 continue;
             }
         };
         for pod in pods {
-            let node = pod
-                .pointer("/spec/nodeName")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let node = pod.spec.node_name.as_str();
             let Some(&index) = ours.get(node) else {
                 continue;
             };
-            let uid = pod
-                .pointer("/metadata/uid")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let ns = pod
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let name = pod
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let deleting = pod
-                .pointer("/metadata/deletionTimestamp")
-                .is_some_and(|v| !v.is_null());
+            let uid = pod.metadata.uid.clone();
+            let ns = pod.metadata.namespace.clone();
+            let name = pod.metadata.name.clone();
+            let deleting = pod.is_deleting();
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 return;
             };
@@ -381,10 +364,7 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
                 });
                 continue;
             }
-            let phase = pod
-                .pointer("/status/phase")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let phase = pod.status.phase.as_str();
             if phase == "Running"
                 || phase == "Succeeded"
                 || phase == "Failed"
@@ -420,28 +400,25 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
     }
 }
 
-fn running_status(pod: &Value, pod_ip: &str) -> Value {
+fn running_status(pod: &SimPod, pod_ip: &str) -> Value {
     let now = now_rfc3339();
     let containers: Vec<Value> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map(|cs| {
-            cs.iter()
-                .map(|c| {
-                    json!({
-                        "name": c.get("name").cloned().unwrap_or(json!("")),
-                        "image": c.get("image").cloned().unwrap_or(json!("")),
-                        "imageID": "",
-                        "containerID": format!("sim://{}", c.get("name").and_then(Value::as_str).unwrap_or("")),
-                        "ready": true,
-                        "started": true,
-                        "restartCount": 0,
-                        "state": {"running": {"startedAt": now}},
-                    })
-                })
-                .collect()
+        .spec
+        .containers
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "image": c.image,
+                "imageID": "",
+                "containerID": format!("sim://{}", c.name),
+                "ready": true,
+                "started": true,
+                "restartCount": 0,
+                "state": {"running": {"startedAt": now}},
+            })
         })
-        .unwrap_or_default();
+        .collect();
     let condition = |t: &str| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
     json!({
         "phase": "Running",

@@ -1,0 +1,85 @@
+//! A pod as a simulated kubelet reads it: who it is, where it is bound, whether it
+//! is being deleted or already running, and its containers' names and images.
+//! Everything else in the object is skipped while decoding, never built: the sim
+//! hears every change of every bound pod, most of them its own status reports.
+
+use serde::Deserialize;
+use wharf_client::{Meta, Object, nullable};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SimPod {
+    #[serde(deserialize_with = "nullable")]
+    pub metadata: Meta,
+    #[serde(deserialize_with = "nullable")]
+    pub spec: Spec,
+    #[serde(deserialize_with = "nullable")]
+    pub status: Status,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Spec {
+    #[serde(deserialize_with = "nullable")]
+    pub node_name: String,
+    #[serde(deserialize_with = "nullable")]
+    pub containers: Vec<Container>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Container {
+    #[serde(deserialize_with = "nullable")]
+    pub name: String,
+    #[serde(deserialize_with = "nullable")]
+    pub image: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Status {
+    #[serde(deserialize_with = "nullable")]
+    pub phase: String,
+}
+
+impl SimPod {
+    pub fn is_deleting(&self) -> bool {
+        self.metadata.is_deleting()
+    }
+}
+
+impl Object for SimPod {
+    fn resource_version(&self) -> Option<&str> {
+        self.metadata.resource_version()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_it_needs_and_tolerates_nulls_and_extras() {
+        let pod: SimPod = serde_json::from_str(
+            r#"{"apiVersion":"v1","kind":"Pod",
+                "metadata":{"name":"p","namespace":"d","uid":"u","resourceVersion":"7",
+                            "labels":{"a":"b"},"deletionTimestamp":null},
+                "spec":{"nodeName":"n1","containers":[{"name":"c","image":"i","env":[{"name":"X"}]}],
+                        "tolerations":null},
+                "status":{"phase":"Pending","conditions":[{"type":"PodScheduled"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(pod.metadata.uid, "u");
+        assert_eq!(pod.spec.node_name, "n1");
+        assert_eq!(pod.spec.containers[0].image, "i");
+        assert_eq!(pod.status.phase, "Pending");
+        assert_eq!(pod.resource_version(), Some("7"));
+        assert!(!pod.is_deleting());
+        let bare: SimPod = serde_json::from_str(r#"{"metadata":null,"spec":null}"#).unwrap();
+        assert_eq!(bare.resource_version(), None);
+        let deleting: SimPod =
+            serde_json::from_str(r#"{"metadata":{"deletionTimestamp":"2026-01-01T00:00:00Z"}}"#)
+                .unwrap();
+        assert!(deleting.is_deleting());
+    }
+}
