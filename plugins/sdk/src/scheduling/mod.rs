@@ -150,9 +150,17 @@ impl<P: Policy> Instance<P> {
         self.policy.normalize(&mut self.scores);
         // Among equally good nodes, take turns (kube-scheduler picks one at
         // random; a rotating choice is as fair and keeps tests reproducible).
-        let top = self.scores.iter().copied().max().unwrap_or(0);
-        let ties = self.scores.iter().filter(|s| **s == top).count();
-        let nth = (self.cycles % ties as u64) as usize;
+        // One pass finds the best score and how many share it: in WebAssembly
+        // every pass over the scores pays the deadline check per element.
+        let (mut top, mut ties) = (i64::MIN, 0u64);
+        for &s in &self.scores {
+            if s > top {
+                (top, ties) = (s, 1);
+            } else if s == top {
+                ties += 1;
+            }
+        }
+        let nth = (self.cycles % ties.max(1)) as usize;
         self.cycles = self.cycles.wrapping_add(1);
         let best = self
             .scores
