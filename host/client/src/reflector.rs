@@ -85,6 +85,9 @@ fn unreadable(path: &str, what: &str, e: serde_json::Error) -> ClientError {
     }
 }
 
+/// Consecutive failures after which a reflector warns.
+const PERSISTENT_FAILURES: u32 = 5;
+
 /// Runs until `tx` is closed. `path` is a collection path, with a query if needed
 /// (`/api/v1/pods?fieldSelector=spec.nodeName=`).
 pub async fn reflect<T: Object>(
@@ -99,7 +102,14 @@ pub async fn reflect<T: Object>(
             Err(e) => {
                 failures = failures.saturating_add(1);
                 let delay = Duration::from_millis(200u64 << failures.min(5));
-                tracing::debug!(path, error = %e, ?delay, "reflector: list/watch failed; retrying");
+                // One failure is routine (a watch expiring, a restart); a run of
+                // them (a server away, objects this owner cannot read) is worth a
+                // warning, once per run.
+                if failures == PERSISTENT_FAILURES {
+                    tracing::warn!(path, error = %e, failures, "reflector: list/watch keeps failing; still retrying");
+                } else {
+                    tracing::debug!(path, error = %e, ?delay, "reflector: list/watch failed; retrying");
+                }
                 tokio::time::sleep(delay).await;
             }
         }
