@@ -146,10 +146,6 @@ pub fn scheduler_name(pod: &PodDoc) -> &str {
     }
 }
 
-pub fn is_terminating(pod: &PodDoc) -> bool {
-    pod.metadata.is_deleting()
-}
-
 /// Succeeded and Failed pods no longer hold their node's resources.
 pub fn is_finished(pod: &PodDoc) -> bool {
     matches!(
@@ -463,7 +459,7 @@ mod tests {
         .unwrap();
         assert_eq!(p.resource_version(), Some("9"));
         assert_eq!(scheduler_name(&p), "binpack");
-        assert!(!is_terminating(&p) && !is_finished(&p));
+        assert!(!p.metadata.is_deleting() && !is_finished(&p));
         let pod = pod(&p);
         assert_eq!((pod.uid.as_str(), pod.node_name), ("u", None));
         assert_eq!(pod.requests.milli_cpu, 0);

@@ -380,7 +380,7 @@ impl Core {
             self.place(convert::placement(&pod, node));
             return;
         }
-        if convert::is_terminating(obj) {
+        if obj.metadata.is_deleting() {
             self.queue.remove(&uid);
             self.enqueued_at.remove(&uid);
             self.unclaimed.remove(&uid);

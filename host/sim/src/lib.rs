@@ -348,7 +348,7 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
             let uid = pod.metadata.uid.clone();
             let ns = pod.metadata.namespace.clone();
             let name = pod.metadata.name.clone();
-            let deleting = pod.is_deleting();
+            let deleting = pod.metadata.is_deleting();
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 return;
             };

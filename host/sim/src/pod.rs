@@ -42,12 +42,6 @@ pub struct Status {
     pub phase: String,
 }
 
-impl SimPod {
-    pub fn is_deleting(&self) -> bool {
-        self.metadata.is_deleting()
-    }
-}
-
 impl Object for SimPod {
     fn resource_version(&self) -> Option<&str> {
         self.metadata.resource_version()
@@ -74,12 +68,12 @@ mod tests {
         assert_eq!(pod.spec.containers[0].image, "i");
         assert_eq!(pod.status.phase, "Pending");
         assert_eq!(pod.resource_version(), Some("7"));
-        assert!(!pod.is_deleting());
+        assert!(!pod.metadata.is_deleting());
         let bare: SimPod = serde_json::from_str(r#"{"metadata":null,"spec":null}"#).unwrap();
         assert_eq!(bare.resource_version(), None);
         let deleting: SimPod =
             serde_json::from_str(r#"{"metadata":{"deletionTimestamp":"2026-01-01T00:00:00Z"}}"#)
                 .unwrap();
-        assert!(deleting.is_deleting());
+        assert!(deleting.metadata.is_deleting());
     }
 }
