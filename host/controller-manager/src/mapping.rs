@@ -53,6 +53,13 @@ pub fn owned_by(object: &Value, uid: &str) -> bool {
         })
 }
 
+/// The fields a garbage collector looks at.
+const OWNERSHIP_FIELDS: [&str; 3] = [
+    "/metadata/ownerReferences",
+    "/metadata/finalizers",
+    "/metadata/deletionTimestamp",
+];
+
 /// Whether a change touches what a garbage collector looks at: creation,
 /// deletion, owner references, finalizers, the deletion mark.
 pub fn ownership_changed(change: &Change<'_>) -> bool {
@@ -60,13 +67,35 @@ pub fn ownership_changed(change: &Change<'_>) -> bool {
         Change::Upserted {
             old: Some(old),
             new,
-        } => {
-            let part = |v: &Value, f: &str| v.pointer(&format!("/metadata/{f}")).cloned();
-            ["ownerReferences", "finalizers", "deletionTimestamp"]
-                .iter()
-                .any(|f| part(&old.value, f) != part(&new.value, f))
-        }
+        } => OWNERSHIP_FIELDS
+            .iter()
+            .any(|f| old.value.pointer(f) != new.value.pointer(f)),
         _ => true,
+    }
+}
+
+/// Whether a change to a garbage collector's own kind can give it work. As
+/// [`ownership_changed`], except that a newly seen object with no owner
+/// references, no finalizers and no deletion mark gives it none: it is neither a
+/// dependent whose owners may be gone nor an owner being deleted (Kubernetes'
+/// collector likewise only attempts deletion of objects with owners). Most pods
+/// created outside a controller are such objects, and reconciling each in the
+/// guest was ~3% of the server's time while pods were scheduled.
+pub fn primary_ownership_trigger(change: &Change<'_>) -> bool {
+    match change {
+        Change::Upserted { old: None, new } => OWNERSHIP_FIELDS
+            .iter()
+            .any(|f| new.value.pointer(f).is_some_and(|v| !is_empty(v))),
+        _ => ownership_changed(change),
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::String(s) => s.is_empty(),
+        _ => false,
     }
 }
 
@@ -215,5 +244,34 @@ mod tests {
         );
         assert_eq!(controller_owner(&pod, "apps/v1", "Deployment"), None);
         assert_eq!(controller_owner(&pod, "example.com/v1", "ReplicaSet"), None);
+    }
+
+    #[test]
+    fn a_collector_is_woken_by_objects_with_ownership_only() {
+        let entry = |v: Value| Entry::new(v);
+        let bare = entry(json!({"metadata": {"name": "p", "finalizers": []}}));
+        let owned = entry(json!({"metadata": {"name": "p",
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "r", "uid": "u"}]}}));
+        let finalized = entry(json!({"metadata": {"name": "p", "finalizers": ["x"]}}));
+        let deleting =
+            entry(json!({"metadata": {"name": "p", "deletionTimestamp": "2026-11-29T00:00:00Z"}}));
+        let created = |e| Change::Upserted { old: None, new: e };
+        // Created with nothing a collector looks at: no work.
+        assert!(!primary_ownership_trigger(&created(&bare)));
+        for e in [&owned, &finalized, &deleting] {
+            assert!(primary_ownership_trigger(&created(e)));
+        }
+        // Later changes and deletions count as they always did.
+        let gained = Change::Upserted {
+            old: Some(&bare),
+            new: &owned,
+        };
+        assert!(primary_ownership_trigger(&gained));
+        let same = Change::Upserted {
+            old: Some(&bare),
+            new: &bare,
+        };
+        assert!(!primary_ownership_trigger(&same));
+        assert!(primary_ownership_trigger(&Change::Deleted(&bare)));
     }
 }

@@ -159,7 +159,7 @@ impl Controller {
         version.primary.set_handler(
             &self.name,
             Arc::new(move |change| {
-                if ownership_only && !mapping::ownership_changed(change) {
+                if ownership_only && !mapping::primary_ownership_trigger(change) {
                     return;
                 }
                 let e = match change {
