@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn a_collector_is_woken_by_objects_with_ownership_only() {
-        let entry = |v: Value| Entry::new(v);
+        let entry = Entry::new;
         let bare = entry(json!({"metadata": {"name": "p", "finalizers": []}}));
         let owned = entry(json!({"metadata": {"name": "p",
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "r", "uid": "u"}]}}));
