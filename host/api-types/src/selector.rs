@@ -58,9 +58,12 @@ impl LabelSelector {
 
     /// Matches against an object's `metadata.labels`.
     pub fn matches(&self, object: &Value) -> bool {
-        let labels = object
-            .pointer("/metadata/labels")
-            .and_then(Value::as_object);
+        self.matches_labels(object.pointer("/metadata/labels").unwrap_or(&Value::Null))
+    }
+
+    /// Matches against a `metadata.labels` map (anything else reads as no labels).
+    pub fn matches_labels(&self, labels: &Value) -> bool {
+        let labels = labels.as_object();
         let get = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
         self.requirements.iter().all(|r| match r {
             Requirement::Equals(k, v) => get(k) == Some(v.as_str()),

@@ -31,6 +31,7 @@ pub struct Meta {
     pub labels: Value,
     pub deletion_timestamp: Value,
     pub owner_references: Value,
+    pub finalizers: Value,
 }
 
 impl Meta {

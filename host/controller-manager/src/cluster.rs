@@ -285,7 +285,7 @@ impl Cluster for ClusterAccess {
         Ok(informer
             .list(namespace)
             .iter()
-            .filter(|e| selector.matches(&e.value))
+            .filter(|e| selector.matches_labels(&e.meta().labels))
             .map(|e| e.json().to_string())
             .collect())
     }
@@ -297,7 +297,7 @@ impl Cluster for ClusterAccess {
         informer
             .list(namespace)
             .iter()
-            .filter(|e| crate::mapping::owned_by(&e.value, owner_uid))
+            .filter(|e| crate::mapping::owned_by(e.meta(), owner_uid))
             .map(|e| e.json().to_string())
             .collect()
     }

@@ -12,58 +12,116 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::mpsc;
-use wharf_client::{Client, Reflected, reflect};
+use wharf_client::{Client, Meta, Object, Reflected, nullable, reflect};
 
 use crate::discovery::{Discovery, DiscoveryError, Resource};
 
-/// One cached object: parsed for the host, and as JSON text for the guests.
+/// One cached object: its JSON text as the API sent it (what guests read), the
+/// metadata the host's mappings read, and the whole tree, decoded only if asked.
+///
+/// Every watched change lands here, and nearly all of them (a pod's binding, its
+/// status) are only mapped, by metadata, and never read whole: building each as a
+/// `serde_json::Value` tree cost ~6% of the server's time while pods were
+/// scheduled.
 #[derive(Debug)]
 pub struct Entry {
-    pub value: Value,
-    /// Encoded when a guest first reads the object, then kept: most changes (a
-    /// pod's binding, its status) are never read by any guest, and encoding each
-    /// one on arrival cost ~3% of the server's time while pods were scheduled.
-    json: OnceLock<String>,
+    raw: Box<RawValue>,
+    meta: Meta,
+    value: OnceLock<Value>,
     pub rv: u64,
 }
 
 impl Entry {
+    /// From an object already decoded (the answer to a write).
     pub fn new(value: Value) -> Self {
-        let rv = resource_version(&value);
+        let raw = RawValue::from_string(value.to_string())
+            .expect("a serde_json::Value always encodes as valid JSON");
+        let meta = value
+            .get("metadata")
+            .and_then(|m| Meta::deserialize(m).ok())
+            .unwrap_or_default();
+        let entry = Entry::with(raw, meta);
+        let _ = entry.value.set(value);
+        entry
+    }
+
+    fn with(raw: Box<RawValue>, meta: Meta) -> Self {
+        // Wharf's resourceVersions are revisions (integers); one that is not
+        // parses as 0, which disables the ordering guard rather than dropping
+        // changes.
+        let rv = meta.resource_version.parse().unwrap_or(0);
         Entry {
-            value,
-            json: OnceLock::new(),
+            raw,
+            meta,
+            value: OnceLock::new(),
             rv,
         }
     }
 
     /// The object as JSON text, as guests receive it.
     pub fn json(&self) -> &str {
-        self.json.get_or_init(|| self.value.to_string())
+        self.raw.get()
+    }
+
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// The whole object, decoded on first use and kept.
+    pub fn value(&self) -> &Value {
+        self.value
+            .get_or_init(|| serde_json::from_str(self.raw.get()).unwrap_or(Value::Null))
     }
 
     pub fn namespace(&self) -> &str {
-        meta_str(&self.value, "namespace")
+        &self.meta.namespace
     }
 
     pub fn name(&self) -> &str {
-        meta_str(&self.value, "name")
+        &self.meta.name
     }
 }
 
-fn meta_str<'a>(v: &'a Value, field: &str) -> &'a str {
-    v.get("metadata")
-        .and_then(|m| m.get(field))
-        .and_then(Value::as_str)
-        .unwrap_or("")
+impl From<Doc> for Entry {
+    fn from(doc: Doc) -> Self {
+        Entry::with(doc.raw, doc.meta)
+    }
 }
 
-/// Wharf's resourceVersions are revisions (integers); one that is not parses as 0,
-/// which disables the ordering guard rather than dropping changes.
-fn resource_version(v: &Value) -> u64 {
-    meta_str(v, "resourceVersion").parse().unwrap_or(0)
+/// An object as an informer's watch delivers it: the JSON text kept as it came,
+/// and its metadata read from it. The rest of the object is skipped by the
+/// parser, not built.
+#[derive(Debug)]
+pub struct Doc {
+    raw: Box<RawValue>,
+    meta: Meta,
+}
+
+impl<'de> Deserialize<'de> for Doc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Probe {
+            #[serde(default, deserialize_with = "nullable")]
+            metadata: Meta,
+        }
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let probe: Probe = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
+        Ok(Doc {
+            raw,
+            meta: probe.metadata,
+        })
+    }
+}
+
+impl Object for Doc {
+    fn resource_version(&self) -> Option<&str> {
+        self.meta.resource_version()
+    }
 }
 
 /// A change, as handlers see it.
@@ -202,11 +260,10 @@ impl Informer {
     }
 
     /// A complete list: what is missing from it was deleted.
-    fn replace(&self, items: Vec<Value>) {
+    fn replace(&self, items: Vec<Entry>) {
         let fresh: BTreeMap<ObjectKey, Arc<Entry>> = items
             .into_iter()
-            .map(|v| {
-                let e = Entry::new(v);
+            .map(|e| {
                 (
                     (e.namespace().to_string(), e.name().to_string()),
                     Arc::new(e),
@@ -311,15 +368,17 @@ impl Informers {
 }
 
 fn run(client: Client, informer: Arc<Informer>) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Reflected>();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Reflected<Doc>>();
     tokio::spawn(reflect(client, informer.resource.collection(), tx));
     tokio::spawn(async move {
         while let Some(r) = rx.recv().await {
             match r {
-                Reflected::Listed(items) => informer.replace(items),
-                Reflected::Applied(v) => informer.upsert(Entry::new(v)),
-                Reflected::Deleted(v) => {
-                    let e = Entry::new(v);
+                Reflected::Listed(items) => {
+                    informer.replace(items.into_iter().map(Entry::from).collect())
+                }
+                Reflected::Applied(doc) => informer.upsert(Entry::from(doc)),
+                Reflected::Deleted(doc) => {
+                    let e = Entry::from(doc);
                     let key = (e.namespace().to_string(), e.name().to_string());
                     let rv = e.rv;
                     informer.remove(key, rv, Some(e));
@@ -336,6 +395,10 @@ mod tests {
 
     fn pod(ns: &str, name: &str, rv: u64) -> Value {
         json!({"metadata": {"namespace": ns, "name": name, "resourceVersion": rv.to_string()}})
+    }
+
+    fn entries(values: Vec<Value>) -> Vec<Entry> {
+        values.into_iter().map(Entry::new).collect()
     }
 
     fn informer() -> Informer {
@@ -361,9 +424,34 @@ mod tests {
     }
 
     #[test]
+    fn a_watched_object_keeps_its_text_and_reads_only_its_metadata_up_front() {
+        let text = r#"{"metadata":{"name":"p","namespace":"a","resourceVersion":"9","uid":"u","labels":{"app":"web"},"ownerReferences":null,"finalizers":["f"]},"spec":{"containers":[{"name":"c","image":"x"}]},"status":{"phase":"Running"}}"#;
+        let e = Entry::from(serde_json::from_str::<Doc>(text).unwrap());
+        assert_eq!(e.json(), text, "guests read the text as it came");
+        assert_eq!((e.namespace(), e.name(), e.rv), ("a", "p", 9));
+        assert_eq!(e.meta().uid, "u");
+        assert_eq!(e.meta().labels, json!({"app": "web"}));
+        assert!(e.meta().owner_references.is_null());
+        assert_eq!(e.meta().finalizers, json!(["f"]));
+        assert!(e.value.get().is_none(), "not decoded until asked");
+        assert_eq!(e.value()["status"]["phase"], "Running");
+        // An object without metadata still reads (as nameless, unversioned).
+        let bare = Entry::from(serde_json::from_str::<Doc>(r#"{"metadata":null}"#).unwrap());
+        assert_eq!((bare.name(), bare.rv), ("", 0));
+        // Written through from a decoded answer: the same views.
+        let written = Entry::new(serde_json::from_str(text).unwrap());
+        assert_eq!(written.meta().labels, e.meta().labels);
+        assert_eq!(written.value(), e.value());
+    }
+
+    #[test]
     fn namespaces_are_listed_apart() {
         let i = informer();
-        i.replace(vec![pod("a", "1", 1), pod("ab", "2", 2), pod("b", "3", 3)]);
+        i.replace(entries(vec![
+            pod("a", "1", 1),
+            pod("ab", "2", 2),
+            pod("b", "3", 3),
+        ]));
         assert!(i.has_synced());
         assert_eq!(i.list("a").len(), 1);
         assert_eq!(i.list("ab").len(), 1);
@@ -384,8 +472,8 @@ mod tests {
                 })
             }),
         );
-        i.replace(vec![pod("a", "1", 1), pod("a", "2", 2)]);
-        i.replace(vec![pod("a", "1", 1), pod("a", "3", 3)]);
+        i.replace(entries(vec![pod("a", "1", 1), pod("a", "2", 2)]));
+        i.replace(entries(vec![pod("a", "1", 1), pod("a", "3", 3)]));
         assert_eq!(*seen.lock().unwrap(), ["+1", "+2", "-2", "+3"]);
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use wharf_api_types::selector::{LabelSelector, from_label_selector_object};
+use wharf_client::Meta;
 use wharf_plugin_host::controller::Mapping;
 
 use crate::informer::{Change, Entry, Informer};
@@ -21,18 +22,15 @@ pub fn key_of(e: &Entry) -> Key {
     (e.namespace().to_string(), e.name().to_string())
 }
 
-/// The name of the controlling owner of `object`, if it is of `kind` in the
-/// group of `api_version`.
-pub fn controller_owner<'a>(object: &'a Value, api_version: &str, kind: &str) -> Option<&'a str> {
+/// The name of the controlling owner of an object (by its metadata), if it is of
+/// `kind` in the group of `api_version`.
+pub fn controller_owner<'a>(meta: &'a Meta, api_version: &str, kind: &str) -> Option<&'a str> {
     let group = |v: &str| {
         v.split_once('/')
             .map(|(g, _)| g.to_string())
             .unwrap_or_default()
     };
-    object
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)?
-        .iter()
+    owner_references(meta)
         .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
         .filter(|r| {
             r.get("kind").and_then(Value::as_str) == Some(kind)
@@ -42,23 +40,28 @@ pub fn controller_owner<'a>(object: &'a Value, api_version: &str, kind: &str) ->
         .and_then(|r| r.get("name").and_then(Value::as_str))
 }
 
-/// Whether `object`'s ownerReferences name `uid`.
-pub fn owned_by(object: &Value, uid: &str) -> bool {
-    object
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .is_some_and(|refs| {
-            refs.iter()
-                .any(|r| r.get("uid").and_then(Value::as_str) == Some(uid))
-        })
+/// Whether an object's ownerReferences name `uid`.
+pub fn owned_by(meta: &Meta, uid: &str) -> bool {
+    owner_references(meta).any(|r| r.get("uid").and_then(Value::as_str) == Some(uid))
 }
 
-/// The fields a garbage collector looks at.
-const OWNERSHIP_FIELDS: [&str; 3] = [
-    "/metadata/ownerReferences",
-    "/metadata/finalizers",
-    "/metadata/deletionTimestamp",
-];
+fn owner_references(meta: &Meta) -> impl Iterator<Item = &Value> {
+    meta.owner_references
+        .as_array()
+        .map(|refs| refs.iter())
+        .into_iter()
+        .flatten()
+}
+
+/// The metadata a garbage collector looks at: owner references, finalizers and
+/// the deletion mark.
+fn ownership(meta: &Meta) -> [&Value; 3] {
+    [
+        &meta.owner_references,
+        &meta.finalizers,
+        &meta.deletion_timestamp,
+    ]
+}
 
 /// Whether a change touches what a garbage collector looks at: creation,
 /// deletion, owner references, finalizers, the deletion mark.
@@ -67,9 +70,7 @@ pub fn ownership_changed(change: &Change<'_>) -> bool {
         Change::Upserted {
             old: Some(old),
             new,
-        } => OWNERSHIP_FIELDS
-            .iter()
-            .any(|f| old.value.pointer(f) != new.value.pointer(f)),
+        } => ownership(old.meta()) != ownership(new.meta()),
         _ => true,
     }
 }
@@ -83,9 +84,7 @@ pub fn ownership_changed(change: &Change<'_>) -> bool {
 /// guest was ~3% of the server's time while pods were scheduled.
 pub fn primary_ownership_trigger(change: &Change<'_>) -> bool {
     match change {
-        Change::Upserted { old: None, new } => OWNERSHIP_FIELDS
-            .iter()
-            .any(|f| new.value.pointer(f).is_some_and(|v| !is_empty(v))),
+        Change::Upserted { old: None, new } => ownership(new.meta()).iter().any(|v| !is_empty(v)),
         _ => ownership_changed(change),
     }
 }
@@ -99,14 +98,8 @@ fn is_empty(v: &Value) -> bool {
     }
 }
 
-fn has_controller(object: &Value) -> bool {
-    object
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .is_some_and(|refs| {
-            refs.iter()
-                .any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
-        })
+fn has_controller(meta: &Meta) -> bool {
+    owner_references(meta).any(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
 }
 
 /// The selector a primary object carries at a dotted path: a `LabelSelector`
@@ -130,11 +123,11 @@ pub fn selector_at(object: &Value, path: &str) -> Option<LabelSelector> {
 }
 
 /// Primaries in the object's namespace whose selector matches its labels.
-fn selecting(primaries: &Informer, object: &Value, namespace: &str, path: &str) -> Vec<Key> {
+fn selecting(primaries: &Informer, meta: &Meta, namespace: &str, path: &str) -> Vec<Key> {
     primaries
         .list(namespace)
         .iter()
-        .filter(|p| selector_at(&p.value, path).is_some_and(|s| s.matches(object)))
+        .filter(|p| selector_at(p.value(), path).is_some_and(|s| s.matches_labels(&meta.labels)))
         .map(|p| key_of(p))
         .collect()
 }
@@ -160,18 +153,18 @@ pub fn keys_for(mapping: &Mapping, primary: &Informer, change: &Change<'_>) -> B
         let ns = e.namespace();
         match mapping {
             Mapping::Owner => {
-                if let Some(owner) = controller_owner(&e.value, api_version, kind) {
+                if let Some(owner) = controller_owner(e.meta(), api_version, kind) {
                     keys.insert((ns.to_string(), owner.to_string()));
                 }
             }
             Mapping::OwnerOrSelector(path) => {
-                if let Some(owner) = controller_owner(&e.value, api_version, kind) {
+                if let Some(owner) = controller_owner(e.meta(), api_version, kind) {
                     keys.insert((ns.to_string(), owner.to_string()));
-                } else if !has_controller(&e.value) {
-                    keys.extend(selecting(primary, &e.value, ns, path));
+                } else if !has_controller(e.meta()) {
+                    keys.extend(selecting(primary, e.meta(), ns, path));
                 }
             }
-            Mapping::Selector(path) => keys.extend(selecting(primary, &e.value, ns, path)),
+            Mapping::Selector(path) => keys.extend(selecting(primary, e.meta(), ns, path)),
             Mapping::SameName => {
                 keys.insert((ns.to_string(), e.name().to_string()));
             }
@@ -184,10 +177,10 @@ pub fn keys_for(mapping: &Mapping, primary: &Informer, change: &Change<'_>) -> B
                 keys.insert((String::new(), e.name().to_string()));
             }
             Mapping::Dependents => {
-                let uid = e.value.pointer("/metadata/uid").and_then(Value::as_str);
-                if let Some(uid) = uid {
+                let uid = e.meta().uid.as_str();
+                if !uid.is_empty() {
                     for d in primary.list(ns) {
-                        if owned_by(&d.value, uid) {
+                        if owned_by(d.meta(), uid) {
                             keys.insert(key_of(&d));
                         }
                     }
@@ -238,12 +231,14 @@ mod tests {
             {"apiVersion": "v1", "kind": "Node", "name": "n"},
             {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1", "controller": true},
         ]}});
+        let pod = Entry::new(pod);
+        let meta = pod.meta();
         assert_eq!(
-            controller_owner(&pod, "apps/v1", "ReplicaSet"),
+            controller_owner(meta, "apps/v1", "ReplicaSet"),
             Some("web-1")
         );
-        assert_eq!(controller_owner(&pod, "apps/v1", "Deployment"), None);
-        assert_eq!(controller_owner(&pod, "example.com/v1", "ReplicaSet"), None);
+        assert_eq!(controller_owner(meta, "apps/v1", "Deployment"), None);
+        assert_eq!(controller_owner(meta, "example.com/v1", "ReplicaSet"), None);
     }
 
     #[test]
