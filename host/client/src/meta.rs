@@ -15,8 +15,8 @@ where
 }
 
 /// An object's `metadata`, as far as Wharf's own roles read it. Labels, owner
-/// references and the deletion timestamp stay JSON: they are small, and read
-/// leniently.
+/// references, finalizers and the deletion timestamp stay JSON: they are small,
+/// and read leniently.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Meta {
