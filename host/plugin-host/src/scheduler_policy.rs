@@ -63,7 +63,8 @@ impl PolicyInstance {
         let mut store = Store::new(host.engine(), HostState::new(&plugin.name, limits));
         store.limiter(|s| &mut s.limiter);
         // Reached on every epoch deadline: the guest is interrupted only once its
-        // thread's CPU time since the call began passes the deadline, so a policy
+        // thread's CPU time since the call began passes the deadline (counted from
+        // `sandbox::call_start`, so up to a millisecond late), so a policy
         // seeding a big cluster on a busy machine is not failed for waiting for a
         // core.
         let deadline = limits.deadline;
