@@ -204,7 +204,11 @@ impl ControllerInstance {
             past_deadline(s.base.call_started, s.in_host, deadline, tick)
         });
         store.set_epoch_deadline(host.ticks(limits.deadline));
-        let bindings = match pre.instantiate(&mut store) {
+        // Instantiating runs the guest's start code, under the deadline too.
+        let running = host.running();
+        let instantiated = pre.instantiate(&mut store);
+        drop(running);
+        let bindings = match instantiated {
             Ok(b) => b,
             Err(e) => {
                 let refused = store.data().base.limiter.refused;
@@ -266,7 +270,10 @@ impl ControllerInstance {
         }
         self.store
             .set_epoch_deadline(self.host.ticks(self.limits.deadline));
-        match f(&self.bindings, &mut self.store) {
+        let running = self.host.running();
+        let answer = f(&self.bindings, &mut self.store);
+        drop(running);
+        match answer {
             Ok(r) => Ok(r),
             Err(e) => {
                 self.poisoned = true;

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +13,7 @@ use crate::cache::DiskCache;
 use crate::controller::{ControllerPluginPre, ControllerState};
 use crate::sandbox::HostState;
 use crate::scheduler_policy::SchedulerPre;
+use crate::ticker::{Running, Ticker};
 
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -50,13 +50,8 @@ struct Inner {
     compiled: Mutex<Compiled>,
     scheduler_linker: Linker<HostState>,
     controller_linker: Linker<ControllerState>,
-    stop_ticker: Arc<AtomicBool>,
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        self.stop_ticker.store(true, Ordering::Relaxed);
-    }
+    /// Stops when the host is dropped.
+    ticker: Ticker,
 }
 
 /// A validated, compiled plugin version, ready to instantiate. Immutable and
@@ -107,20 +102,7 @@ impl PluginHost {
             None => None,
         };
 
-        let stop_ticker = Arc::new(AtomicBool::new(false));
-        {
-            let engine = engine.clone();
-            let stop = stop_ticker.clone();
-            let tick = config.epoch_tick;
-            std::thread::Builder::new()
-                .name("wharf-plugin-epoch".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(tick);
-                        engine.increment_epoch();
-                    }
-                })?;
-        }
+        let ticker = Ticker::start(engine.clone(), config.epoch_tick)?;
         Ok(PluginHost {
             inner: Arc::new(Inner {
                 engine,
@@ -129,13 +111,19 @@ impl PluginHost {
                 compiled: Mutex::new(Compiled::default()),
                 scheduler_linker,
                 controller_linker,
-                stop_ticker,
+                ticker,
             }),
         })
     }
 
     pub(crate) fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Keeps the epoch advancing while guest code runs: hold the guard across every
+    /// instantiation and call, or the guest's deadline may never come.
+    pub(crate) fn running(&self) -> Running<'_> {
+        self.inner.ticker.running()
     }
 
     /// Epoch ticks that make up `d` (at least one more than the rounding down, so a

@@ -21,6 +21,7 @@ mod failures;
 mod host;
 mod sandbox;
 pub mod scheduler_policy;
+mod ticker;
 
 pub use artifact::{LoadError, PluginKind, SUPPORTED_PACKAGE, digest};
 pub use failures::{FailureBudget, Verdict};

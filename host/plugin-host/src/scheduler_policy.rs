@@ -73,7 +73,11 @@ impl PolicyInstance {
             past_deadline(ctx.data().call_started, Duration::ZERO, deadline, tick)
         });
         store.set_epoch_deadline(host.ticks(limits.deadline));
-        let bindings = match pre.instantiate(&mut store) {
+        // Instantiating runs the guest's start code, under the deadline too.
+        let running = host.running();
+        let instantiated = pre.instantiate(&mut store);
+        drop(running);
+        let bindings = match instantiated {
             Ok(b) => b,
             Err(e) => {
                 let refused = store.data().limiter.refused;
@@ -138,7 +142,10 @@ impl PolicyInstance {
         self.store.data_mut().begin_call();
         self.store
             .set_epoch_deadline(self.host.ticks(self.limits.deadline));
-        match f(&self.bindings, &mut self.store) {
+        let running = self.host.running();
+        let answer = f(&self.bindings, &mut self.store);
+        drop(running);
+        match answer {
             Ok(r) => Ok(r),
             Err(e) => {
                 self.poisoned = true;

@@ -144,6 +144,42 @@ fn a_runaway_guest_is_interrupted_at_its_deadline() {
     ));
 }
 
+/// The epoch ticker sleeps while no guest runs; a guest that starts looping after
+/// a quiet spell must still reach its deadline, not hang the caller.
+#[test]
+fn a_runaway_guest_is_interrupted_after_the_host_sat_idle() {
+    let host = host();
+    let plugin = host.load("faulty", &faulty()).unwrap();
+    let mut inst = PolicyInstance::new(&host, &plugin, short_limits(), "{}").unwrap();
+    inst.sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
+        .unwrap();
+    let mut p = pod("spin", 100);
+    p.labels.push(Label {
+        key: "fault".into(),
+        value: "loop".into(),
+    });
+    for round in 0..3 {
+        // Well past the ticker's idle spell (50 ticks of 2 ms).
+        std::thread::sleep(Duration::from_millis(300));
+        let (done, answer) = std::sync::mpsc::channel();
+        let p = p.clone();
+        let caller = std::thread::spawn(move || {
+            let err = inst.schedule(&p).unwrap_err();
+            done.send(err.trap_kind()).unwrap();
+            inst
+        });
+        // A hang here would mean the ticker slept through the call; fail, not hang.
+        let kind = answer
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("round {round}: the looping guest was never interrupted"));
+        assert_eq!(kind, Some(TrapKind::Deadline), "round {round}");
+        caller.join().unwrap();
+        inst = PolicyInstance::new(&host, &plugin, short_limits(), "{}").unwrap();
+        inst.sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
+            .unwrap();
+    }
+}
+
 /// Pins the calling thread to one CPU.
 #[cfg(target_os = "linux")]
 fn pin_to(cpu: usize) {
