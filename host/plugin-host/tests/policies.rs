@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use wharf_plugin_host::scheduler_policy::{
     Change, Decision, Label, Node, Pod, PolicyInstance, Resources, Taint, TaintEffect,
 };
-use wharf_plugin_host::{CallError, HostConfig, Limits, LoadError, PluginHost, TrapKind};
+use wharf_plugin_host::{
+    CallError, HostConfig, Limits, LoadError, LoadedPlugin, PluginHost, TrapKind,
+};
 
 fn host() -> PluginHost {
     PluginHost::new(HostConfig::default()).unwrap()
@@ -114,30 +116,38 @@ fn default_policy_places_and_explains() {
     }
 }
 
-#[test]
-fn a_runaway_guest_is_interrupted_at_its_deadline() {
-    let host = host();
-    let plugin = host.load("faulty", &faulty()).unwrap();
-    let mut inst = PolicyInstance::new(&host, &plugin, short_limits(), "{}").unwrap();
+/// An instance with short limits that knows one node.
+fn one_node_instance(host: &PluginHost, plugin: &LoadedPlugin) -> PolicyInstance {
+    let mut inst = PolicyInstance::new(host, plugin, short_limits(), "{}").unwrap();
     inst.sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
         .unwrap();
+    inst
+}
+
+/// A pod that makes the faulty policy loop forever.
+fn looping_pod() -> Pod {
     let mut p = pod("spin", 100);
     p.labels.push(Label {
         key: "fault".into(),
         value: "loop".into(),
     });
+    p
+}
+
+#[test]
+fn a_runaway_guest_is_interrupted_at_its_deadline() {
+    let host = host();
+    let plugin = host.load("faulty", &faulty()).unwrap();
+    let mut inst = one_node_instance(&host, &plugin);
     let started = Instant::now();
-    let err = inst.schedule(&p).unwrap_err();
+    let err = inst.schedule(&looping_pod()).unwrap_err();
     assert_eq!(err.trap_kind(), Some(TrapKind::Deadline), "{err}");
     assert!(err.to_string().contains("deadline"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
     // The instance is poisoned; a fresh one works.
     assert!(inst.is_poisoned());
     assert!(inst.schedule(&pod("ok", 100)).is_err());
-    let mut fresh = PolicyInstance::new(&host, &plugin, short_limits(), "{}").unwrap();
-    fresh
-        .sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
-        .unwrap();
+    let mut fresh = one_node_instance(&host, &plugin);
     assert!(matches!(
         fresh.schedule(&pod("ok", 100)).unwrap(),
         Decision::Place(_)
@@ -150,23 +160,14 @@ fn a_runaway_guest_is_interrupted_at_its_deadline() {
 fn a_runaway_guest_is_interrupted_after_the_host_sat_idle() {
     let host = host();
     let plugin = host.load("faulty", &faulty()).unwrap();
-    let mut inst = PolicyInstance::new(&host, &plugin, short_limits(), "{}").unwrap();
-    inst.sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
-        .unwrap();
-    let mut p = pod("spin", 100);
-    p.labels.push(Label {
-        key: "fault".into(),
-        value: "loop".into(),
-    });
     for round in 0..3 {
+        let mut inst = one_node_instance(&host, &plugin);
         // Well past the ticker's idle spell (50 ticks of 2 ms).
         std::thread::sleep(Duration::from_millis(300));
         let (done, answer) = std::sync::mpsc::channel();
-        let p = p.clone();
         let caller = std::thread::spawn(move || {
-            let err = inst.schedule(&p).unwrap_err();
+            let err = inst.schedule(&looping_pod()).unwrap_err();
             done.send(err.trap_kind()).unwrap();
-            inst
         });
         // A hang here would mean the ticker slept through the call; fail, not hang.
         let kind = answer
@@ -174,9 +175,6 @@ fn a_runaway_guest_is_interrupted_after_the_host_sat_idle() {
             .unwrap_or_else(|_| panic!("round {round}: the looping guest was never interrupted"));
         assert_eq!(kind, Some(TrapKind::Deadline), "round {round}");
         caller.join().unwrap();
-        inst = PolicyInstance::new(&host, &plugin, short_limits(), "{}").unwrap();
-        inst.sync(&[Change::NodeUpserted(node("n1", 4000, vec![]))])
-            .unwrap();
     }
 }
 
