@@ -13,7 +13,7 @@ use crate::cache::DiskCache;
 use crate::controller::{ControllerPluginPre, ControllerState};
 use crate::sandbox::HostState;
 use crate::scheduler_policy::SchedulerPre;
-use crate::ticker::{Running, Ticker};
+use crate::ticker::Ticker;
 
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -120,10 +120,12 @@ impl PluginHost {
         &self.inner.engine
     }
 
-    /// Keeps the epoch advancing while guest code runs: hold the guard across every
-    /// instantiation and call, or the guest's deadline may never come.
-    pub(crate) fn running(&self) -> Running<'_> {
-        self.inner.ticker.running()
+    /// Runs `enter_guest` (an instantiation or a call) with the epoch advancing:
+    /// every entry into guest code goes through here, or its deadline may never
+    /// come.
+    pub(crate) fn while_running<R>(&self, enter_guest: impl FnOnce() -> R) -> R {
+        let _running = self.inner.ticker.running();
+        enter_guest()
     }
 
     /// Epoch ticks that make up `d` (at least one more than the rounding down, so a

@@ -74,9 +74,7 @@ impl PolicyInstance {
         });
         store.set_epoch_deadline(host.ticks(limits.deadline));
         // Instantiating runs the guest's start code, under the deadline too.
-        let running = host.running();
-        let instantiated = pre.instantiate(&mut store);
-        drop(running);
+        let instantiated = host.while_running(|| pre.instantiate(&mut store));
         let bindings = match instantiated {
             Ok(b) => b,
             Err(e) => {
@@ -142,9 +140,9 @@ impl PolicyInstance {
         self.store.data_mut().begin_call();
         self.store
             .set_epoch_deadline(self.host.ticks(self.limits.deadline));
-        let running = self.host.running();
-        let answer = f(&self.bindings, &mut self.store);
-        drop(running);
+        let answer = self
+            .host
+            .while_running(|| f(&self.bindings, &mut self.store));
         match answer {
             Ok(r) => Ok(r),
             Err(e) => {
