@@ -24,6 +24,42 @@ fn pod(name: &str) -> Value {
            "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}})
 }
 
+/// A client that writes its whole oversized body before reading, as simple HTTP
+/// clients do, still reads the 413 Status rather than a reset connection: the
+/// server reads (and drops) the rest of the body before it answers and closes.
+#[test]
+fn an_oversized_body_written_in_full_still_gets_its_status() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    let addr = s.http().base.trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.set_write_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    // Far past the 3 MiB limit: more than any socket buffers hold unread.
+    let body = vec![b' '; 16 << 20];
+    write!(
+        conn,
+        "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    conn.write_all(&body)
+        .expect("the server keeps reading the body it refuses");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer)
+        .expect("the answer arrives, not a reset");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let status: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{e}: {answer}"));
+    assert_status(413, &status, 413, "RequestEntityTooLarge");
+    // And the server keeps serving.
+    let (code, body) = s.http().get("/api/v1/namespaces/default");
+    assert_eq!(code, 200, "{body}");
+}
+
 #[test]
 fn each_kind_of_bad_request_gets_its_status() {
     let s = Server::start();

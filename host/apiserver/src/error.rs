@@ -251,8 +251,9 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         if self.code == 413 {
-            // The rest of the oversized body was never read, so this connection cannot
-            // carry another request: say so, or the client will try to reuse it.
+            // The rest of an oversized body may not have been read (past the drain
+            // limit), so this connection cannot be trusted to carry another request:
+            // say so, or the client will try to reuse it.
             response.headers_mut().insert(
                 axum::http::header::CONNECTION,
                 axum::http::HeaderValue::from_static("close"),

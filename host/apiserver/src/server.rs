@@ -219,18 +219,37 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
     }
 }
 
+/// How much of an oversized body is still read, and thrown away, before the 413
+/// is sent. A client still writing its body when the server answers and closes
+/// the connection gets a broken pipe instead of the Status (Go's server, and so
+/// Kubernetes', likewise keeps reading a while before closing). Past this the
+/// connection is simply closed.
+const OVERSIZED_BODY_DRAIN: usize = 64 * 1024 * 1024;
+
 async fn read_body(body: HttpBody) -> Result<bytes::Bytes, ApiError> {
-    axum::body::to_bytes(body, request::MAX_BODY)
-        .await
-        .map_err(|e| {
-            // axum reports an over-limit body through its error's source chain.
-            let text = format!("{e:?}");
-            if text.contains("length limit") || text.contains("LengthLimit") {
-                ApiError::too_large(request::MAX_BODY)
-            } else {
-                ApiError::bad_request(format!("reading request body: {e}"))
-            }
-        })
+    use futures::StreamExt;
+    let mut chunks = body.into_data_stream();
+    let mut kept: Vec<bytes::Bytes> = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = chunks.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("reading request body: {e}")))?;
+        seen = seen.saturating_add(chunk.len());
+        if seen <= request::MAX_BODY {
+            kept.push(chunk);
+        } else if seen > request::MAX_BODY + OVERSIZED_BODY_DRAIN {
+            break;
+        }
+    }
+    if seen > request::MAX_BODY {
+        return Err(ApiError::too_large(request::MAX_BODY));
+    }
+    // Nearly every body arrives as one chunk: hand it on without a copy.
+    Ok(match kept.len() {
+        0 => bytes::Bytes::new(),
+        1 => kept.pop().unwrap_or_default(),
+        _ => kept.concat().into(),
+    })
 }
 
 async fn get(
