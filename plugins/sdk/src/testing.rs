@@ -198,6 +198,12 @@ impl<P: Policy> Cluster<P> {
         Cluster { instance }
     }
 
+    /// Adds the node, or replaces the view's copy of it (a taint added with
+    /// `kubectl taint`, say), as the host does when a node changes.
+    pub fn upsert(&mut self, node: NodeBuilder) {
+        self.instance.sync(vec![Change::NodeUpserted(node.0)]);
+    }
+
     /// Schedules the pod; on success records the placement. Err carries the
     /// rejections as `node: reason` lines, sorted.
     pub fn place(&mut self, pod: PodBuilder) -> Result<String, Vec<String>> {

@@ -1,8 +1,6 @@
 //! Kubernetes' filter plugins, with the reasons its events print. A policy combines
 //! them; [`standard`] is the set kube-scheduler's default profile runs.
 
-use std::borrow::Cow;
-
 use super::{
     NodeInfo, Pod, Rejection, SelectorOperator, SelectorRequirement, SelectorTerm, Taint,
     TaintEffect, Toleration, TolerationOperator, View,
@@ -64,28 +62,23 @@ pub fn node_affinity(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
     }
 }
 
-/// Only NoSchedule and NoExecute taints keep a pod off a node.
+/// Only NoSchedule and NoExecute taints keep a pod off a node. The rejection's
+/// message was built when the node entered the view (see [`NodeInfo::untolerated`]).
 #[inline]
 pub fn taint_toleration(pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
-    for taint in &node.node.taints {
+    for (i, taint) in node.node.taints.iter().enumerate() {
         if taint.effect == TaintEffect::PreferNoSchedule {
             continue;
         }
         if !pod.tolerations.iter().any(|t| tolerates(t, taint)) {
-            return Err(untolerated(taint));
+            return Err(node.untolerated(i));
         }
     }
     Ok(())
 }
 
-/// Kept out of line: the message is the slow path of a filter that runs for every
-/// node. Built by appending rather than with `format!`: every tainted node the
-/// cycle passes pays for it, and in WebAssembly the formatting machinery's
-/// indirect calls and small copies (each a `memory.copy` call into the runtime)
-/// cost several times what they cost natively.
-#[cold]
-#[inline(never)]
-fn untolerated(taint: &Taint) -> Rejection {
+/// TaintToleration's message for one taint, as Kubernetes words it.
+pub fn untolerated_message(taint: &Taint) -> String {
     const PREFIX: &str = "node(s) had untolerated taint {";
     let mut message = String::with_capacity(PREFIX.len() + taint.key.len() + taint.value.len() + 3);
     message.push_str(PREFIX);
@@ -93,7 +86,7 @@ fn untolerated(taint: &Taint) -> Rejection {
     message.push_str(": ");
     message.push_str(&taint.value);
     message.push('}');
-    Cow::Owned(message)
+    message
 }
 
 #[inline]
@@ -150,8 +143,8 @@ fn shortfalls(pods: bool, cpu: bool, memory: bool) -> Rejection {
     .filter_map(|(short, reason)| short.then_some(reason))
     .collect();
     match reasons.as_slice() {
-        [one] => Cow::Borrowed(one),
-        _ => Cow::Owned(reasons.join("\n")),
+        [one] => (*one).into(),
+        _ => reasons.join("\n").into(),
     }
 }
 

@@ -8,10 +8,9 @@
 //! reported.
 
 pub mod filters;
+mod rejection;
 pub mod scores;
 mod view;
-
-use std::borrow::Cow;
 
 pub use crate::bindings::exports::wharf::plugin::scheduler_policy::{Change, Decision, Pod};
 use crate::bindings::wharf::plugin::scheduling_types::Rejection as WitRejection;
@@ -19,11 +18,8 @@ pub use crate::bindings::wharf::plugin::scheduling_types::{
     Chosen, HostPort, Label, Node, Placement, Resources, SelectorOperator, SelectorRequirement,
     SelectorTerm, Taint, TaintEffect, Toleration, TolerationOperator, WeightedTerm,
 };
+pub use rejection::Rejection;
 pub use view::{NodeInfo, Usage, View};
-
-/// Why a node cannot take a pod, worded as Kubernetes words it in `FailedScheduling`
-/// events ("Insufficient cpu"). Several reasons are separated by newlines.
-pub type Rejection = Cow<'static, str>;
 
 /// A scheduling policy: Kubernetes' filter, score and normalize extension points.
 pub trait Policy: Default + 'static {
@@ -136,7 +132,7 @@ impl<P: Policy> Instance<P> {
                     .drain(..)
                     .map(|(idx, reason)| WitRejection {
                         node: nodes[idx].node.name.clone(),
-                        reason: reason.into_owned(),
+                        reason: reason.into(),
                     })
                     .collect(),
             );

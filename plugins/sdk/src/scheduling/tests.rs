@@ -1,5 +1,6 @@
 use super::*;
 use crate::testing::{Cluster, node, pod};
+use TaintEffect::NoSchedule;
 
 #[derive(Default)]
 struct Standard;
@@ -37,4 +38,24 @@ fn config_percentage_is_read_without_a_json_parser() {
 fn no_nodes_means_unschedulable_with_no_rejections() {
     let mut c = Cluster::<Standard>::new(vec![]);
     assert_eq!(c.place(pod("p")), Err(vec![]));
+}
+
+#[test]
+fn a_changed_taint_is_reported_in_its_new_words() {
+    let mut c = Cluster::<Standard>::new(vec![node("a").taint("k1", "v1", NoSchedule)]);
+    assert_eq!(
+        c.place(pod("p")),
+        Err(vec![
+            "a: node(s) had untolerated taint {k1: v1}".to_string()
+        ])
+    );
+    c.upsert(node("a").taint("k2", "v2", NoSchedule));
+    assert_eq!(
+        c.place(pod("p")),
+        Err(vec![
+            "a: node(s) had untolerated taint {k2: v2}".to_string()
+        ])
+    );
+    c.upsert(node("a"));
+    assert_eq!(c.place(pod("p")), Ok("a".to_string()));
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Change, HostPort, Node, Placement, Resources};
+use super::{Change, HostPort, Node, Placement, Rejection, Resources, Taint, filters};
 
 /// Requests the scheduler assumes for a container that states none, when scoring
 /// (not when filtering), as Kubernetes does: 100 millicores and 200 MiB.
@@ -28,7 +28,14 @@ impl Usage {
         add(&mut self.nonzero_requested, &nonzero(&p.requests), 1);
         self.host_ports.extend(p.host_ports.iter().cloned());
         if let Some(owner) = &p.owner_uid {
-            *self.by_owner.entry(owner.clone()).or_default() += 1;
+            // Looked up before inserting: `entry` would take an owned key, a copy
+            // of the uid made (and, for a known owner, freed) per placement.
+            match self.by_owner.get_mut(owner) {
+                Some(n) => *n += 1,
+                None => {
+                    self.by_owner.insert(owner.clone(), 1);
+                }
+            }
         }
     }
 
@@ -60,6 +67,9 @@ pub struct NodeInfo {
     pub usage: Usage,
     /// `topology.kubernetes.io/zone`, when labelled.
     pub zone: Option<String>,
+    /// TaintToleration's rejection for each of `node.taints`, in order: built when
+    /// the taints change rather than each time a cycle passes the node.
+    untolerated: Vec<Rejection>,
 }
 
 impl NodeInfo {
@@ -75,6 +85,17 @@ impl NodeInfo {
     #[inline]
     pub fn pod_count(&self) -> u32 {
         self.usage.requested.pods
+    }
+
+    /// The rejection for the node's `index`-th taint when the pod does not tolerate
+    /// it: "node(s) had untolerated taint {key: value}".
+    #[inline]
+    pub fn untolerated(&self, index: usize) -> Rejection {
+        match self.untolerated.get(index) {
+            Some(r) => r.clone(),
+            // Only a node whose taints were changed in place, outside the view.
+            None => filters::untolerated_message(&self.node.taints[index]).into(),
+        }
     }
 
     /// Pods of the controller `owner_uid` placed here.
@@ -126,13 +147,23 @@ impl View {
             .find(|l| l.key == ZONE_LABEL)
             .map(|l| l.value.clone());
         if let Some(&i) = self.index.get(&node.name) {
-            self.nodes[i].node = node;
-            self.nodes[i].zone = zone;
+            let known = &mut self.nodes[i];
+            if !same_taints(&known.node.taints, &node.taints) {
+                known.untolerated = untolerated(&node.taints);
+            }
+            known.node = node;
+            known.zone = zone;
             return;
         }
         let usage = self.detached.remove(&node.name).unwrap_or_default();
         self.index.insert(node.name.clone(), self.nodes.len());
-        self.nodes.push(NodeInfo { node, usage, zone });
+        let untolerated = untolerated(&node.taints);
+        self.nodes.push(NodeInfo {
+            node,
+            usage,
+            zone,
+            untolerated,
+        });
     }
 
     fn remove_node(&mut self, name: &str) {
@@ -174,6 +205,21 @@ impl View {
             }
         }
     }
+}
+
+// wit-bindgen derives no PartialEq for records.
+fn same_taints(a: &[Taint], b: &[Taint]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.key == y.key && x.value == y.value && x.effect == y.effect)
+}
+
+fn untolerated(taints: &[Taint]) -> Vec<Rejection> {
+    taints
+        .iter()
+        .map(|t| filters::untolerated_message(t).into())
+        .collect()
 }
 
 fn nonzero(r: &Resources) -> Resources {
