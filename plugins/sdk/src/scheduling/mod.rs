@@ -101,30 +101,7 @@ impl<P: Policy> Instance<P> {
         if n == 0 {
             return Decision::Unschedulable(Vec::new());
         }
-        let want = feasible_nodes_to_find(n, self.percentage);
-        let start = self.next_start % n;
-        self.feasible.clear();
-        self.rejections.clear();
-        let mut examined = 0;
-        for i in 0..n {
-            // (start + i) % n, without a division per node.
-            let idx = if start + i < n {
-                start + i
-            } else {
-                start + i - n
-            };
-            examined = i + 1;
-            match self.policy.filter(&self.view, pod, &self.view.nodes()[idx]) {
-                Ok(()) => {
-                    self.feasible.push(idx);
-                    if self.feasible.len() >= want {
-                        break;
-                    }
-                }
-                Err(reason) => self.rejections.push((idx, reason)),
-            }
-        }
-        self.next_start = (start + examined) % n;
+        self.filter_nodes(pod);
         if self.feasible.is_empty() {
             let nodes = self.view.nodes();
             return Decision::Unschedulable(
@@ -138,11 +115,7 @@ impl<P: Policy> Instance<P> {
             );
         }
         self.policy.pre_score(&self.view, pod, &self.feasible);
-        self.scores.clear();
-        for &idx in &self.feasible {
-            let s = self.policy.score(&self.view, pod, &self.view.nodes()[idx]);
-            self.scores.push(s);
-        }
+        self.score_feasible(pod);
         self.policy.normalize(&mut self.scores);
         // Among equally good nodes, take turns (kube-scheduler picks one at
         // random; a rotating choice is as fair and keeps tests reproducible).
@@ -171,6 +144,57 @@ impl<P: Policy> Instance<P> {
             score: self.scores[best],
             feasible: self.feasible.len() as u32,
         })
+    }
+
+    // The two per-node passes are kept out of line, each one loop with the
+    // policy's filter or score inlined into it. Inside the whole cycle (one
+    // function of 33 KB of machine code) Cranelift, compiling the guest, kept
+    // the loops' values on the stack and reloaded them per node; apart, the
+    // decision took 4-5% less in wasm and 2% less natively (benchmarks.md, S15).
+
+    /// Filters from where the previous cycle stopped until enough nodes are
+    /// feasible (or every node was tried), into `feasible` and `rejections`.
+    #[inline(never)]
+    fn filter_nodes(&mut self, pod: &Pod) {
+        let nodes = self.view.nodes();
+        let n = nodes.len();
+        let want = feasible_nodes_to_find(n, self.percentage);
+        let start = self.next_start % n;
+        self.feasible.clear();
+        self.rejections.clear();
+        let mut examined = 0;
+        for i in 0..n {
+            // (start + i) % n, without a division per node.
+            let idx = if start + i < n {
+                start + i
+            } else {
+                start + i - n
+            };
+            examined = i + 1;
+            match self.policy.filter(&self.view, pod, &nodes[idx]) {
+                Ok(()) => {
+                    self.feasible.push(idx);
+                    if self.feasible.len() >= want {
+                        break;
+                    }
+                }
+                Err(reason) => self.rejections.push((idx, reason)),
+            }
+        }
+        self.next_start = (start + examined) % n;
+    }
+
+    /// Scores every feasible node, into `scores` (in `feasible`'s order).
+    #[inline(never)]
+    fn score_feasible(&mut self, pod: &Pod) {
+        let (policy, view) = (&self.policy, &self.view);
+        let nodes = view.nodes();
+        self.scores.clear();
+        self.scores.extend(
+            self.feasible
+                .iter()
+                .map(|&idx| policy.score(view, pod, &nodes[idx])),
+        );
     }
 }
 
