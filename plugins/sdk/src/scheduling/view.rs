@@ -93,7 +93,8 @@ impl NodeInfo {
     pub fn untolerated(&self, index: usize) -> Rejection {
         match self.untolerated.get(index) {
             Some(r) => r.clone(),
-            // Only a node whose taints were changed in place, outside the view.
+            // The view builds both lists together, so this should not happen;
+            // should a bug part them, a message built now beats a trap.
             None => filters::untolerated_message(&self.node.taints[index]).into(),
         }
     }
