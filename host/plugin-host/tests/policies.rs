@@ -209,7 +209,11 @@ fn a_guest_waiting_for_a_core_is_not_charged_for_the_wait() {
     let plugin = host.load("default", builtin("default")).unwrap();
     let limits = short_limits();
     let mut inst = PolicyInstance::new(&host, &plugin, limits, "{}").unwrap();
-    let nodes: Vec<Change> = (0..500)
+    // 2,000 nodes make a sync of ~6 ms of CPU here: longer than a scheduler
+    // slice, so a call is preempted and waits behind the hogs (with 500, ~1.5 ms,
+    // many calls finished within one slice and the test failed 1 run in 6), yet
+    // far inside the 50 ms deadline.
+    let nodes: Vec<Change> = (0..2000)
         .map(|i| Change::NodeUpserted(node(&format!("n{i}"), 4000, vec![])))
         .collect();
 
