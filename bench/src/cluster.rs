@@ -15,12 +15,26 @@ pub struct SimCluster {
     /// How long the nodes took to register.
     pub registered_in: Duration,
     // Dropped last: the processes go before their directory.
-    _sim: Proc,
-    _server: Proc,
+    sim: Proc,
+    server: Proc,
     _scratch: tempfile::TempDir,
 }
 
+/// CPU time the cluster's two processes have used so far.
+#[derive(Clone, Copy)]
+pub struct CpuTimes {
+    pub server: Duration,
+    pub sim: Duration,
+}
+
 impl SimCluster {
+    pub fn cpu_times(&self) -> anyhow::Result<CpuTimes> {
+        Ok(CpuTimes {
+            server: self.server.cpu_time()?,
+            sim: self.sim.cpu_time()?,
+        })
+    }
+
     /// Starts the server and `nodes` simulated nodes (64 cores, 256 GiB, 110
     /// pods each) and waits until every node is registered.
     pub async fn start(wharf: &Path, nodes: usize, prefix: &str) -> anyhow::Result<SimCluster> {
@@ -80,13 +94,26 @@ impl SimCluster {
         }
         let registered_in = registered.elapsed();
         // A fresh data directory has no compiled plugins yet: the server compiles
-        // its built-in policies and controllers in its first seconds. Measure the
-        // cluster once that is done, not its first start.
+        // its built-in policies and controllers in its first seconds, one after
+        // another, and registers each one's Plugin object when it is installed.
+        // Measure the cluster once every built-in one is loaded, not its first
+        // start (waiting only for the objects listed so far let the last
+        // controllers compile during the measurement).
         let plugins = format!("{base}/apis/wharf.dev/v1alpha1/plugins");
+        let builtins: Vec<&str> = wharf_builtin_plugins::SCHEDULER_POLICIES
+            .iter()
+            .chain(wharf_builtin_plugins::CONTROLLERS)
+            .map(|b| b.name)
+            .collect();
         loop {
             let list: serde_json::Value = http.get(&plugins).send().await?.json().await?;
             let items = list["items"].as_array().cloned().unwrap_or_default();
-            if !items.is_empty() && items.iter().all(|p| p["status"]["phase"] == "Loaded") {
+            let loaded = |name: &str| {
+                items
+                    .iter()
+                    .any(|p| p["metadata"]["name"] == name && p["status"]["phase"] == "Loaded")
+            };
+            if builtins.iter().all(|name| loaded(name)) {
                 break;
             }
             if registered.elapsed() > Duration::from_secs(300) {
@@ -98,8 +125,8 @@ impl SimCluster {
             base,
             http,
             registered_in,
-            _sim: sim,
-            _server: server,
+            sim,
+            server,
             _scratch: scratch,
         })
     }

@@ -221,6 +221,39 @@ where
 }
 
 pub(crate) struct Proc(pub(crate) Child);
+
+impl Proc {
+    /// CPU time (user + system) the process has used so far, from
+    /// `/proc/PID/stat`. Time spent waiting for a core is not in it, so on a
+    /// shared machine it moves much less from run to run than throughput does.
+    pub(crate) fn cpu_time(&self) -> anyhow::Result<Duration> {
+        let path = format!("/proc/{}/stat", self.0.id());
+        let stat = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        // The command name (field 2) is in parentheses and may hold spaces; utime
+        // and stime are fields 14 and 15, the 12th and 13th after it.
+        let after_name = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .with_context(|| format!("{path}: no command name"))?;
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |i: usize| -> anyhow::Result<u64> {
+            fields
+                .get(i)
+                .and_then(|f| f.parse().ok())
+                .with_context(|| format!("{path}: field {} is not a number", i + 3))
+        };
+        let total = ticks(11)? + ticks(12)?;
+        // SAFETY: sysconf has no preconditions.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let per_second = if per_second > 0 {
+            per_second as u64
+        } else {
+            100
+        };
+        Ok(Duration::from_secs_f64(total as f64 / per_second as f64))
+    }
+}
+
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -391,6 +391,7 @@ async fn end_to_end(wharf: &std::path::Path, o: &Options) -> anyhow::Result<()> 
     // Let the scheduler's node watch catch up before the clock starts.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
+    let cpu_before = cluster.cpu_times()?;
     let started = Instant::now();
     create_pods(&base, o.pods, o.clients, bench_pod).await?;
     let created = started.elapsed();
@@ -410,6 +411,10 @@ async fn end_to_end(wharf: &std::path::Path, o: &Options) -> anyhow::Result<()> 
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let bound = started.elapsed();
+    let cpu_after = cluster.cpu_times()?;
+    let per_pod = |before: Duration, after: Duration| {
+        after.saturating_sub(before).as_secs_f64() * 1e6 / o.pods as f64
+    };
     let ms = |v: Option<f64>| {
         v.map(|s| format!("≤ {:.2} ms", s * 1e3))
             .unwrap_or_else(|| "?".into())
@@ -427,6 +432,14 @@ async fn end_to_end(wharf: &std::path::Path, o: &Options) -> anyhow::Result<()> 
     println!(
         "| **end-to-end scheduling throughput** | **{:.0} pods/s** |",
         o.pods as f64 / bound.as_secs_f64()
+    );
+    println!(
+        "| CPU per pod: server (API, store, scheduler, controllers) | {:.0} µs |",
+        per_pod(cpu_before.server, cpu_after.server)
+    );
+    println!(
+        "| CPU per pod: simulated nodes | {:.0} µs |",
+        per_pod(cpu_before.sim, cpu_after.sim)
     );
     println!(
         "| queue→bound latency p50 | {} |",
