@@ -240,7 +240,8 @@ pub fn prepare_update(
     let mut obj = match subresource {
         Some(Subresource::Status) => {
             let mut obj = old.clone();
-            set_field(&mut obj, "status", new.get("status").cloned());
+            let status = new.as_object_mut().and_then(|m| m.remove("status"));
+            set_field(&mut obj, "status", status);
             obj
         }
         Some(Subresource::Finalize) => {
@@ -277,11 +278,7 @@ pub fn prepare_update(
         }
     };
     {
-        let old_meta = old
-            .get("metadata")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let old_meta = old.get("metadata").and_then(Value::as_object);
         let m = meta::metadata_mut(&mut obj);
         for immutable in [
             "uid",
@@ -290,7 +287,7 @@ pub fn prepare_update(
             "deletionGracePeriodSeconds",
             "generation",
         ] {
-            match old_meta.get(immutable) {
+            match old_meta.and_then(|old| old.get(immutable)) {
                 Some(v) => m.insert(immutable.into(), v.clone()),
                 None => m.remove(immutable),
             };
