@@ -26,6 +26,17 @@ pub enum Body<'a> {
     Plain(Value),
 }
 
+impl Body<'_> {
+    /// The object itself, for a handler that answers with something made from it.
+    pub fn into_object(self) -> Value {
+        match self {
+            Body::Object(v) | Body::Plain(v) => v,
+            Body::Written(w) => w.object,
+            Body::List { items, .. } => Value::Array(items),
+        }
+    }
+}
+
 pub fn partial_metadata(obj: &Value) -> Value {
     json!({
         "kind": "PartialObjectMetadata",

@@ -366,15 +366,20 @@ impl Objects {
         name: &str,
         mut obj: Value,
         expected: Option<Revision>,
-    ) -> Result<Value, ApiError> {
-        let rev = self
+    ) -> Result<Written, ApiError> {
+        let stored = Self::encode(&mut obj);
+        let revision = self
             .store
-            .update(&info.key(namespace, name), Self::encode(&mut obj), expected)
+            .update(&info.key(namespace, name), stored.clone(), expected)
             .await
             .map_err(|e| ApiError::from_store(info, name, e))?;
-        let obj = with_revision(obj, rev);
-        Self::serve_custom_kinds(info, &obj);
-        Ok(obj)
+        let object = with_revision(obj, revision);
+        Self::serve_custom_kinds(info, &object);
+        Ok(Written {
+            object,
+            stored,
+            revision,
+        })
     }
 
     /// Removes the object; returns its last state.

@@ -214,14 +214,16 @@ impl<'a> Uniqueness<'a> {
 type Mutation<'a> = dyn FnMut(&Value) -> Result<Value, ApiError> + Send + 'a;
 
 /// Read-modify-write of one object with optimistic concurrency. `precondition` is a
-/// resourceVersion the client insisted on.
+/// resourceVersion the client insisted on. Returns the object as it now is: as
+/// written (so that its JSON is the stored bytes, not encoded again), or as it
+/// was when the change made no difference, or as it would be on a dry run.
 async fn update_with(
     server: &ApiServer,
     target: &Target,
     precondition: Option<u64>,
     dry_run: bool,
     mutate: &mut Mutation<'_>,
-) -> Result<Value, ApiError> {
+) -> Result<Body<'static>, ApiError> {
     let info = target.info;
     let ns = target.namespace.as_deref();
     let name = target.name.as_deref().unwrap_or_default();
@@ -234,11 +236,11 @@ async fn update_with(
         let mut new = mutate(&current)?;
         meta::set(&mut new, "resourceVersion", revision.to_string());
         if new == current {
-            return Ok(current);
+            return Ok(Body::Object(current));
         }
         crate::blobs::check_references(server, info, &new, Some(&current)).await?;
         if dry_run {
-            return Ok(new);
+            return Ok(Body::Object(new));
         }
         // The last finalizer of an object being deleted is gone: finish the delete.
         // (Not for an object in graceful deletion — a pod its kubelet is still
@@ -253,7 +255,7 @@ async fn update_with(
             && !namespace_pending(info, &new)
         {
             return match server.objects.delete(info, ns, name, Some(revision)).await {
-                Ok(_) => Ok(new),
+                Ok(_) => Ok(Body::Object(new)),
                 Err(e) if e.code == 409 && precondition.is_none() => continue,
                 Err(e) => Err(e),
             };
@@ -263,7 +265,7 @@ async fn update_with(
             .update(info, ns, name, new, Some(revision))
             .await
         {
-            Ok(object) => return Ok(object),
+            Ok(written) => return Ok(Body::Written(written)),
             Err(e) if e.code == 409 && precondition.is_none() => continue,
             Err(e) => return Err(e),
         }
@@ -312,7 +314,7 @@ async fn update(
         Ok(new)
     };
     let written = update_with(server, target, precondition, options.dry_run, &mut mutate).await?;
-    Ok(respond(200, repr, Body::Object(written), &warnings))
+    Ok(respond(200, repr, written, &warnings))
 }
 
 async fn patch(
@@ -349,7 +351,7 @@ async fn patch(
         Ok(new)
     };
     let written = update_with(server, target, None, options.dry_run, &mut mutate).await?;
-    Ok(respond(200, repr, Body::Object(written), &warnings))
+    Ok(respond(200, repr, written, &warnings))
 }
 
 /// `DeleteOptions`, from the body or the query.
@@ -573,7 +575,7 @@ pub(crate) async fn delete_one(
                 .update(info, ns, name, marked, Some(revision))
                 .await
             {
-                Ok(obj) => return Ok((PENDING, obj)),
+                Ok(written) => return Ok((PENDING, written.object)),
                 Err(e) if e.code == 409 => continue,
                 Err(e) => return Err(e),
             }
@@ -827,6 +829,8 @@ async fn write_scale(
         obj["spec"]["replicas"] = Value::Number(replicas);
         admission::prepare_update(info, ns.as_deref(), &name, obj, current, None)
     };
-    let written = update_with(server, target, precondition, options.dry_run, &mut mutate).await?;
+    let written = update_with(server, target, precondition, options.dry_run, &mut mutate)
+        .await?
+        .into_object();
     Ok(respond(200, repr, Body::Plain(scale_of(&written)), &[]))
 }
