@@ -708,6 +708,48 @@ fn typed_create_commands_work() {
     assert!(err.contains("AlreadyExists"), "{err}");
 }
 
+/// `kubectl auth can-i` and `kubectl auth whoami` ask through reviews (sent as
+/// protobuf); Wharf has no authorization, so every answer is yes, for an anonymous
+/// caller, as Kubernetes answers with the AlwaysAllow authorizer.
+#[test]
+fn auth_can_i_and_whoami_get_truthful_answers() {
+    let s = Server::start();
+    assert_eq!(s.ok(&["auth", "can-i", "create", "pods"]).trim(), "yes");
+    assert_eq!(
+        s.ok(&["auth", "can-i", "delete", "nodes", "--all-namespaces"])
+            .trim(),
+        "yes"
+    );
+    assert_eq!(s.ok(&["auth", "can-i", "get", "/healthz"]).trim(), "yes");
+    let rules = s.ok(&["auth", "can-i", "--list"]);
+    assert!(rules.lines().any(|l| l.starts_with("*.*")), "{rules}");
+    let me = s.ok(&["auth", "whoami", "-o", "json"]);
+    let me: serde_json::Value = serde_json::from_str(&me).unwrap();
+    assert_eq!(me["status"]["userInfo"]["username"], "system:anonymous");
+    let resources = s.ok(&["api-resources", "--api-group=authorization.k8s.io"]);
+    assert!(
+        resources.contains("selfsubjectaccessreviews")
+            && resources.contains("subjectaccessreviews"),
+        "{resources}"
+    );
+    // A review that asks nothing is refused with the field, and nothing is stored.
+    let (code, status) = s.http().post_json(
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        &serde_json::json!({"apiVersion": "authorization.k8s.io/v1",
+                            "kind": "SelfSubjectAccessReview", "spec": {}}),
+    );
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(status["kind"], "Status");
+    assert_eq!(
+        status["details"]["causes"][0]["field"],
+        "spec.resourceAttributes"
+    );
+    let (code, status) = s
+        .http()
+        .get("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews");
+    assert_eq!(code, 405, "{status}");
+}
+
 #[test]
 fn deleting_a_namespace_empties_it_then_removes_it() {
     let s = Server::start();

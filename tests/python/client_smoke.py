@@ -69,6 +69,21 @@ try:
 except client.exceptions.ApiException as e:
     assert e.status == 404, e
 
+# Permission checks: Wharf has no authorization, so every review says allowed.
+authz = client.AuthorizationV1Api()
+attributes = client.V1ResourceAttributes(verb="create", resource="pods", namespace="py")
+review = authz.create_self_subject_access_review(
+    client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec(resource_attributes=attributes))
+)
+assert review.status.allowed, review.status
+try:
+    authz.create_self_subject_access_review(client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec()))
+    raise AssertionError("a review that asks nothing must be refused")
+except client.exceptions.ApiException as e:
+    assert e.status == 422, e
+me = client.AuthenticationV1Api().create_self_subject_review(client.V1SelfSubjectReview())
+assert me.status.user_info.username == "system:anonymous", me.status
+
 stale = v1.read_namespace("py")
 v1.patch_namespace("py", {"metadata": {"labels": {"touched": "yes"}}})
 try:

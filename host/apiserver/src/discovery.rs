@@ -39,8 +39,19 @@ pub fn core_versions() -> Value {
     })
 }
 
+/// Every group/version served: the stored kinds' and the reviews'.
+fn served_group_versions() -> Vec<(&'static str, &'static str)> {
+    let mut out = resources::group_versions();
+    for gv in crate::review::group_versions() {
+        if !out.contains(&gv) {
+            out.push(gv);
+        }
+    }
+    out
+}
+
 fn group_json(group: &str) -> Value {
-    let versions: Vec<Value> = resources::group_versions()
+    let versions: Vec<Value> = served_group_versions()
         .into_iter()
         .filter(|(g, _)| *g == group)
         .map(|(g, v)| json!({"groupVersion": format!("{g}/{v}"), "version": v}))
@@ -52,7 +63,7 @@ fn group_json(group: &str) -> Value {
 /// `/apis`: every named group.
 pub fn groups() -> Value {
     let mut names: Vec<&str> = Vec::new();
-    for (g, _) in resources::group_versions() {
+    for (g, _) in served_group_versions() {
         if !g.is_empty() && !names.contains(&g) {
             names.push(g);
         }
@@ -63,7 +74,7 @@ pub fn groups() -> Value {
 
 /// `/apis/{group}`, if the group is served.
 pub fn group(group: &str) -> Option<Value> {
-    resources::group_versions()
+    served_group_versions()
         .iter()
         .any(|(g, _)| *g == group && !g.is_empty())
         .then(|| {
@@ -140,6 +151,19 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             resources.push(subresource_entry(info, *sub));
         }
     }
+    // Reviews are created and answered, never stored: `create` is their one verb.
+    for review in crate::review::REVIEWS
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+    {
+        resources.push(json!({
+            "name": review.plural,
+            "singularName": "",
+            "namespaced": false,
+            "kind": review.kind,
+            "verbs": ["create"],
+        }));
+    }
     if resources.is_empty() {
         return None;
     }
@@ -197,7 +221,9 @@ mod tests {
                 "discovery.k8s.io",
                 "coordination.k8s.io",
                 "apiextensions.k8s.io",
-                "wharf.dev"
+                "wharf.dev",
+                "authorization.k8s.io",
+                "authentication.k8s.io"
             ]
         );
         assert_eq!(
@@ -205,5 +231,23 @@ mod tests {
             "apps/v1"
         );
         assert!(group("").is_none());
+    }
+
+    #[test]
+    fn reviews_are_listed_as_create_only() {
+        let doc = resource_list("authorization.k8s.io", "v1").unwrap();
+        let ssar = doc["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "selfsubjectaccessreviews")
+            .unwrap();
+        assert_eq!(ssar["kind"], "SelfSubjectAccessReview");
+        assert_eq!(ssar["verbs"], json!(["create"]));
+        assert_eq!(ssar["namespaced"], false);
+        assert_eq!(
+            group("authentication.k8s.io").unwrap()["preferredVersion"]["groupVersion"],
+            "authentication.k8s.io/v1"
+        );
     }
 }

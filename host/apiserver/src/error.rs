@@ -98,6 +98,11 @@ impl ApiError {
 
     /// 422 with one cause per rejected field.
     pub fn invalid(info: &ResourceInfo, name: &str, errors: &[FieldError]) -> Self {
+        Self::invalid_object(info.group, info.kind, name, errors)
+    }
+
+    /// [`ApiError::invalid`] for an object of any kind, stored or not (a review).
+    pub fn invalid_object(group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Self {
         let list: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
         let summary = if list.len() == 1 {
             list[0].to_string()
@@ -116,15 +121,12 @@ impl ApiError {
                 json!({"reason": e.kind.reason(), "message": message, "field": e.field})
             })
             .collect();
-        let mut d = details(info, name);
-        d["kind"] = Value::from(info.kind);
-        d["causes"] = Value::from(causes);
         Self {
-            details: Some(d),
+            details: Some(json!({"name": name, "group": group, "kind": kind, "causes": causes})),
             ..Self::new(
                 422,
                 "Invalid",
-                format!("{} \"{name}\" is invalid: {summary}", info.kind),
+                format!("{kind} \"{name}\" is invalid: {summary}"),
             )
         }
     }

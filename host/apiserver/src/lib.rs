@@ -22,6 +22,7 @@ mod openapi;
 mod protobuf;
 mod render;
 mod request;
+mod review;
 mod server;
 mod storage;
 mod table;

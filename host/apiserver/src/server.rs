@@ -162,6 +162,9 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
             _ => {}
         }
     }
+    if let Some(review) = crate::review::find(&path) {
+        return answer_review(review, req, &query, accept.as_deref()).await;
+    }
     let Some(target) = request::parse_target(&path)? else {
         return Err(ApiError::not_found_path(&path));
     };
@@ -199,11 +202,7 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
         }
         (&Method::GET, true, _) => get(server, &target, repr).await,
         _ => {
-            let content_type = req
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
+            let content_type = content_type(&req);
             let body = read_body(req.into_body()).await?;
             crate::write::handle(
                 server,
@@ -217,6 +216,33 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
             .await
         }
     }
+}
+
+/// A review (`kubectl auth can-i`, `kubectl auth whoami`): created, answered and
+/// never stored, as Kubernetes serves them.
+async fn answer_review(
+    review: &crate::review::Review,
+    req: Request,
+    query: &std::collections::HashMap<String, String>,
+    accept: Option<&str>,
+) -> Result<Response, ApiError> {
+    if req.method() != Method::POST {
+        return Err(ApiError::method_not_allowed(
+            &req.method().as_str().to_lowercase(),
+        ));
+    }
+    let repr = request::negotiate(accept, query)?;
+    let content_type = content_type(&req);
+    let body = read_body(req.into_body()).await?;
+    let answer = review.answer(content_type.as_deref(), &body)?;
+    Ok(respond(201, repr, Body::Plain(answer), &[]))
+}
+
+fn content_type(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// How much of an oversized body is still read, and thrown away, before the 413
