@@ -65,6 +65,25 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
     }
 }
 
+/// The defaults of an object written through its `status` subresource. Everything
+/// but the status is the stored object's, defaulted when it was written, so a pod's
+/// spec is not walked again. A pod's QoS class is fixed when the pod is created: a
+/// status that leaves it out keeps the stored one, as Kubernetes backfills it.
+pub fn apply_to_status(info: &ResourceInfo, obj: &mut Value, old: &Value) {
+    if (info.group, info.kind) != ("", "Pod") {
+        // Cheap for every other kind, and idempotent on the stored parts.
+        apply(info, obj);
+        return;
+    }
+    let qos = match old.pointer("/status/qosClass") {
+        Some(stored @ Value::String(_)) => stored.clone(),
+        _ => Value::from(obj.get("spec").map(qos_class).unwrap_or("BestEffort")),
+    };
+    let status = object_at(obj, "status");
+    default(status, "phase", "Pending");
+    default(status, "qosClass", qos);
+}
+
 /// The map at `obj[field]`, created if absent.
 fn object_at<'a>(obj: &'a mut Value, field: &str) -> &'a mut Map<String, Value> {
     child(object_at_root(obj), field)

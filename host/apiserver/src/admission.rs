@@ -295,6 +295,18 @@ pub fn prepare_update(
         m.remove("selfLink");
         m.remove("managedFields");
     }
+    if matches!(subresource, Some(Subresource::Status)) {
+        // Everything but the status is the stored object's, defaulted and checked
+        // when it was written, so only the status is admitted, as Kubernetes' status
+        // strategies admit it: no spec defaulting, generation or immutability to
+        // redo. The built-in kinds' checks read no status field; a custom kind's
+        // schema may.
+        defaults::apply_to_status(info, &mut obj, old);
+        if wharf_api_types::custom::is_custom(info) {
+            check(info, &obj, &[])?;
+        }
+        return Ok(obj);
+    }
     normalize(info, &mut obj);
     defaults::apply(info, &mut obj);
     if info.tracks_generation && obj.get("spec") != old.get("spec") {
@@ -681,6 +693,31 @@ mod tests {
             updated["spec"], old["spec"],
             "status writes leave the spec alone"
         );
+        assert_eq!(
+            updated["status"]["qosClass"], old["status"]["qosClass"],
+            "a status without a QoS class keeps the stored one"
+        );
+        assert_eq!(
+            updated["metadata"]["generation"],
+            old["metadata"]["generation"]
+        );
+
+        // The QoS class is fixed at creation: kept from the stored pod even when its
+        // spec would now say otherwise.
+        let mut stored = old.clone();
+        stored["status"]["qosClass"] = json!("Burstable");
+        let empty = json!({"metadata": {"name": "p"}, "status": {}});
+        let updated = prepare_update(
+            pods(),
+            Some("default"),
+            "p",
+            empty,
+            &stored,
+            Some(Subresource::Status),
+        )
+        .unwrap();
+        assert_eq!(updated["status"]["qosClass"], "Burstable");
+        assert_eq!(updated["status"]["phase"], "Pending");
     }
 
     #[test]
