@@ -35,24 +35,17 @@ pub fn decode_request(
     decode_body(info, value, duplicates, validation)
 }
 
-/// Decodes a request body as an object of `info`'s kind. Returns the canonical object
-/// (unknown fields dropped) and warnings for what `Warn` validation noticed.
-pub fn decode_body(
-    info: &ResourceInfo,
-    mut body: Value,
-    duplicates: Vec<String>,
-    validation: FieldValidation,
-) -> Result<(Value, Vec<String>), ApiError> {
+/// Checks that a request body is an object of `kind` in `api_version`, filling in
+/// whichever of the two the client left out, as Kubernetes does.
+pub fn settle_type(body: &mut Value, api_version: &str, kind: &str) -> Result<(), ApiError> {
     let Some(map) = body.as_object_mut() else {
         return Err(ApiError::bad_request(format!(
-            "the body of the request must be a JSON object of kind {}",
-            info.kind
+            "the body of the request must be a JSON object of kind {kind}"
         )));
     };
-    let api_version = info.api_version();
     match map.get("apiVersion").and_then(Value::as_str) {
         None | Some("") => {
-            map.insert("apiVersion".into(), Value::from(api_version.clone()));
+            map.insert("apiVersion".into(), Value::from(api_version));
         }
         Some(v) if v == api_version => {}
         Some(v) => {
@@ -63,16 +56,27 @@ pub fn decode_body(
     }
     match map.get("kind").and_then(Value::as_str) {
         None | Some("") => {
-            map.insert("kind".into(), Value::from(info.kind));
+            map.insert("kind".into(), Value::from(kind));
         }
-        Some(k) if k == info.kind => {}
+        Some(k) if k == kind => {}
         Some(k) => {
             return Err(ApiError::bad_request(format!(
-                "the object provided is unrecognized (must be of type {}): kind {k:?} in the data",
-                info.kind
+                "the object provided is unrecognized (must be of type {kind}): kind {k:?} in the data"
             )));
         }
     }
+    Ok(())
+}
+
+/// Decodes a request body as an object of `info`'s kind. Returns the canonical object
+/// (unknown fields dropped) and warnings for what `Warn` validation noticed.
+pub fn decode_body(
+    info: &ResourceInfo,
+    mut body: Value,
+    duplicates: Vec<String>,
+    validation: FieldValidation,
+) -> Result<(Value, Vec<String>), ApiError> {
+    settle_type(&mut body, &info.api_version(), info.kind)?;
     let decoded = (info.decode)(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",

@@ -101,26 +101,7 @@ impl Review {
     /// Answers a review sent as `content_type`: the review with its status set.
     pub fn answer(&self, content_type: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
         let (mut value, _duplicates) = crate::request::parse_body(content_type, body)?;
-        let Some(map) = value.as_object_mut() else {
-            return Err(ApiError::bad_request(format!(
-                "the body of the request must be a JSON object of kind {}",
-                self.kind
-            )));
-        };
-        let api_version = self.api_version();
-        for (field, want) in [("apiVersion", api_version.as_str()), ("kind", self.kind)] {
-            match map.get(field).and_then(Value::as_str) {
-                None | Some("") => {
-                    map.insert(field.into(), Value::from(want));
-                }
-                Some(have) if have == want => {}
-                Some(have) => {
-                    return Err(ApiError::bad_request(format!(
-                        "{field} {have:?} in the body does not match {want:?} on the URL"
-                    )));
-                }
-            }
-        }
+        crate::admission::settle_type(&mut value, &self.api_version(), self.kind)?;
         (self.answer)(value)
     }
 }
@@ -340,7 +321,12 @@ mod tests {
         assert_eq!(err.code, 400);
         let err = ask(path, json!({"kind": "Pod", "spec": {}})).unwrap_err();
         assert_eq!(err.code, 400);
-        assert!(err.message.contains("\"Pod\""), "{}", err.message);
+        assert!(
+            err.message
+                .contains("must be of type SelfSubjectAccessReview"),
+            "{}",
+            err.message
+        );
         let err = find(path)
             .unwrap()
             .answer(Some("application/json"), b"{not json")
