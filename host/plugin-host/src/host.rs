@@ -48,6 +48,13 @@ struct Inner {
     tick: Duration,
     disk: Option<DiskCache>,
     compiled: Mutex<Compiled>,
+    /// A lock per digest being compiled. The controller manager and the Plugin
+    /// object loop load the same built-ins at start-up; without this both would
+    /// compile each one, seconds of CPU apiece on a first start.
+    compiling: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Components compiled from wasm (not found in memory or on disk), for tests.
+    #[cfg(test)]
+    compiles: std::sync::atomic::AtomicUsize,
     scheduler_linker: Linker<HostState>,
     controller_linker: Linker<ControllerState>,
     /// Stops when the host is dropped.
@@ -109,6 +116,9 @@ impl PluginHost {
                 tick: config.epoch_tick,
                 disk,
                 compiled: Mutex::new(Compiled::default()),
+                compiling: Mutex::new(HashMap::new()),
+                #[cfg(test)]
+                compiles: Default::default(),
                 scheduler_linker,
                 controller_linker,
                 ticker,
@@ -180,6 +190,33 @@ impl PluginHost {
         if let Some(c) = self.lock_compiled().get(digest) {
             return Ok(c);
         }
+        // One compile per digest at a time: a second load of the same module waits
+        // for the first and then finds it in memory.
+        let gate = Arc::clone(
+            lock(&self.inner.compiling)
+                .entry(digest.to_string())
+                .or_default(),
+        );
+        let turn = lock(&gate);
+        let found = self.lock_compiled().get(digest);
+        let result = match found {
+            Some(c) => Ok(c),
+            None => self.compile_uncached(name, digest, bytes),
+        };
+        // Waiters hold their own handle on the gate. After a failure each of them
+        // tries again, and the error they get is their own.
+        lock(&self.inner.compiling).remove(digest);
+        drop(turn);
+        result
+    }
+
+    /// Finds the component on disk or compiles it, and keeps it in memory.
+    fn compile_uncached(
+        &self,
+        name: &str,
+        digest: &str,
+        bytes: &[u8],
+    ) -> Result<Component, LoadError> {
         let engine = self.engine();
         let component = match self
             .inner
@@ -194,6 +231,10 @@ impl PluginHost {
                     name: name.into(),
                     message: format!("{e:#}"),
                 })?;
+                #[cfg(test)]
+                self.inner
+                    .compiles
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(
                     plugin = name,
                     digest,
@@ -212,11 +253,14 @@ impl PluginHost {
     }
 
     fn lock_compiled(&self) -> std::sync::MutexGuard<'_, Compiled> {
-        self.inner
-            .compiled
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner.compiled)
     }
+}
+
+/// Locks `m`. A panic while it was held left nothing half-done here (a cache entry
+/// is inserted or not), so a poisoned lock is still used.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Compiled components kept in memory, least recently used dropped first beyond
@@ -282,5 +326,32 @@ mod tests {
         assert!(compiled.get("d0").is_some());
         assert!(compiled.get("d1").is_none());
         assert!(compiled.get("new").is_some());
+    }
+
+    #[test]
+    fn concurrent_loads_of_one_module_compile_it_once() {
+        let host = PluginHost::new(HostConfig::default()).unwrap();
+        let wasm = wharf_builtin_plugins::scheduler_policy("binpack")
+            .unwrap()
+            .wasm;
+        let start = std::sync::Barrier::new(4);
+        let digests: Vec<String> = std::thread::scope(|s| {
+            let loads: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        start.wait();
+                        host.load("binpack", wasm).unwrap().digest
+                    })
+                })
+                .collect();
+            loads.into_iter().map(|l| l.join().unwrap()).collect()
+        });
+        assert!(digests.iter().all(|d| *d == digests[0]));
+        let compiles = &host.inner.compiles;
+        assert_eq!(compiles.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(lock(&host.inner.compiling).is_empty());
+        // Loaded again later, it comes from memory.
+        host.load("binpack", wasm).unwrap();
+        assert_eq!(compiles.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 }
