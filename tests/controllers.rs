@@ -683,11 +683,10 @@ fn a_deleted_namespace_is_emptied_then_gone() {
     }
 }
 
-#[test]
-fn pods_of_a_silent_node_are_replaced_elsewhere() {
-    let s = Server::start();
-    // Seconds rather than minutes, through the Plugin's config as an operator
-    // would tune it.
+/// Sets the node lifecycle controller's config (seconds rather than minutes, in
+/// tests) through its Plugin object, as an operator would, and waits until the
+/// controller runs with it.
+fn tune_node_lifecycle(s: &Server, config: &str) {
     wait_for(
         Duration::from_secs(30),
         "the built-in controller's Plugin",
@@ -703,13 +702,19 @@ fn pods_of_a_silent_node_are_replaced_elsewhere() {
         "node-lifecycle",
         "--type=merge",
         "-p",
-        r#"{"spec":{"config":{"gracePeriodSeconds":3,"evictAfterSeconds":1}}}"#,
+        &format!(r#"{{"spec":{{"config":{config}}}}}"#),
     ]);
     wait_for(Duration::from_secs(30), "the new config in force", || {
         let p = s.get_json(&["plugin", "node-lifecycle"]);
         p["status"]["observedGeneration"] == p["metadata"]["generation"]
             && p["status"]["phase"] == "Loaded"
     });
+}
+
+#[test]
+fn pods_of_a_silent_node_are_replaced_elsewhere() {
+    let s = Server::start();
+    tune_node_lifecycle(&s, r#"{"gracePeriodSeconds":3,"evictAfterSeconds":1}"#);
     let mut doomed = Sim::start(&s, 2, "doomed", &["--heartbeat-seconds", "1"]);
     let _healthy = Sim::start(&s, 2, "healthy", &["--heartbeat-seconds", "1"]);
     s.apply(&RS.replace("replicas: 3", "replicas: 6"));
@@ -763,6 +768,113 @@ fn pods_of_a_silent_node_are_replaced_elsewhere() {
                         .starts_with("healthy")
                         && p["status"]["phase"] == "Running"
                 })
+        },
+    );
+}
+
+/// As on Kubernetes, the pods of a node that went silent are marked not ready
+/// (before any eviction), so its Service's endpoints drop them; when the node's
+/// kubelet is back they are ready again, on the same node.
+#[test]
+fn pods_of_a_silent_node_leave_the_endpoints_until_it_returns() {
+    let s = Server::start();
+    // A long eviction timeout: the pods stay on the node while it is away.
+    tune_node_lifecycle(&s, r#"{"gracePeriodSeconds":3,"evictAfterSeconds":3600}"#);
+    let mut edge = Sim::start(&s, 1, "edge", &["--heartbeat-seconds", "1"]);
+    s.apply(&RS.replace("replicas: 3", "replicas: 2"));
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+"#,
+    );
+    wait_replicas(&s, "web", "app=web", 2);
+    let pods = names(&live_pods(&s, "app=web"));
+    // (ready, not ready) addresses of the Service.
+    let endpoints = || -> (usize, usize) {
+        let ep = s.get_json(&["endpoints", "web"]);
+        let count = |field: &str| {
+            ep["subsets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| s[field].as_array().map_or(0, |a| a.len()))
+                .sum::<usize>()
+        };
+        (count("addresses"), count("notReadyAddresses"))
+    };
+    let ready = |pod: &Value| {
+        pod["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True")
+    };
+    wait_for(Duration::from_secs(30), "2 ready addresses", || {
+        endpoints() == (2, 0)
+    });
+
+    edge.stop();
+    wait_for(Duration::from_secs(30), "the pods marked not ready", || {
+        let pods = live_pods(&s, "app=web");
+        pods.len() == 2
+            && pods
+                .iter()
+                .all(|p| !ready(p) && p["status"]["phase"] == "Running")
+    });
+    wait_for(Duration::from_secs(30), "the addresses not ready", || {
+        endpoints() == (0, 2)
+    });
+    // As on Kubernetes, `kubectl get pods` still says 1/1 Running: its READY
+    // column counts the containers the kubelet last reported ready.
+    let event_on = |pod: &str| {
+        s.get_json(&[
+            "events",
+            "--field-selector",
+            &format!("involvedObject.name={pod}"),
+        ])["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|e| {
+                e["reason"] == "NodeNotReady"
+                    && e["type"] == "Warning"
+                    && e["message"] == "Node is not ready"
+            })
+    };
+    wait_for(Duration::from_secs(30), "NodeNotReady events", || {
+        pods.iter().all(|p| event_on(p))
+    });
+    let rs = s.get_json(&["rs", "web"]);
+    assert_eq!(
+        rs["status"]["readyReplicas"].as_u64().unwrap_or(0),
+        0,
+        "{rs}"
+    );
+
+    let _edge = Sim::start(&s, 1, "edge", &["--heartbeat-seconds", "1"]);
+    wait_for(Duration::from_secs(30), "the same pods ready again", || {
+        let now = live_pods(&s, "app=web");
+        now.iter().all(ready) && names(&now) == pods
+    });
+    wait_for(Duration::from_secs(30), "2 ready addresses again", || {
+        endpoints() == (2, 0)
+    });
+    wait_for(
+        Duration::from_secs(30),
+        "the node ready and untainted",
+        || {
+            let n = s.get_json(&["node", "edge-0"]);
+            n["spec"]["taints"].as_array().is_none_or(|t| t.is_empty())
+                && n["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True")
         },
     );
 }

@@ -319,6 +319,7 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
     };
     let subnet_base = stable_hash(&prefix) as usize;
     while let Some(r) = rx.recv().await {
+        let listed = matches!(r, Reflected::Listed(_));
         let pods = match r {
             Reflected::Listed(items) => {
                 // A fresh list is the whole truth: forget pods no longer there.
@@ -359,6 +360,24 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
                     let path = format!("/api/v1/namespaces/{ns}/pods/{name}?gracePeriodSeconds=0");
                     if let Err(e) = client.delete(&path).await {
                         tracing::debug!(pod = name, error = %e, "finishing a deletion failed");
+                    }
+                    drop(permit);
+                });
+                continue;
+            }
+            if listed && pod.status.running_but_not_ready() {
+                // A kubelet back from a silence reports its running pods ready
+                // again (the node lifecycle controller marked them not ready). Only
+                // on a list, chiefly the sim's start, just after it reported its
+                // nodes ready: on every change it would undo the controller's mark
+                // while a node is still not ready.
+                tokio::spawn(async move {
+                    let path = format!("/api/v1/namespaces/{ns}/pods/{name}/status");
+                    let body = json!({"status": {"conditions": [
+                        {"type": "Ready", "status": "True", "lastTransitionTime": now_rfc3339()},
+                    ]}});
+                    if let Err(e) = client.strategic_patch(&path, &body).await {
+                        tracing::debug!(pod = name, error = %e, "reporting a pod ready failed");
                     }
                     drop(permit);
                 });

@@ -40,6 +40,29 @@ pub struct Container {
 pub struct Status {
     #[serde(deserialize_with = "nullable")]
     pub phase: String,
+    #[serde(deserialize_with = "nullable")]
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Condition {
+    #[serde(rename = "type", deserialize_with = "nullable")]
+    pub type_: String,
+    #[serde(deserialize_with = "nullable")]
+    pub status: String,
+}
+
+impl Status {
+    /// Running, but not Ready: what the node lifecycle controller leaves of a pod
+    /// whose node went silent.
+    pub fn running_but_not_ready(&self) -> bool {
+        self.phase == "Running"
+            && !self
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.status == "True")
+    }
 }
 
 impl Object for SimPod {
@@ -67,6 +90,7 @@ mod tests {
         assert_eq!(pod.spec.node_name, "n1");
         assert_eq!(pod.spec.containers[0].image, "i");
         assert_eq!(pod.status.phase, "Pending");
+        assert!(!pod.status.running_but_not_ready());
         assert_eq!(pod.resource_version(), Some("7"));
         assert!(!pod.metadata.is_deleting());
         let bare: SimPod = serde_json::from_str(r#"{"metadata":null,"spec":null}"#).unwrap();
@@ -75,5 +99,19 @@ mod tests {
             serde_json::from_str(r#"{"metadata":{"deletionTimestamp":"2026-01-01T00:00:00Z"}}"#)
                 .unwrap();
         assert!(deleting.metadata.is_deleting());
+    }
+
+    #[test]
+    fn a_running_pod_is_ready_only_with_a_true_ready_condition() {
+        let status = |conditions: &str| -> Status {
+            serde_json::from_str(&format!(
+                r#"{{"phase":"Running","conditions":{conditions}}}"#
+            ))
+            .unwrap()
+        };
+        assert!(!status(r#"[{"type":"Ready","status":"True"}]"#).running_but_not_ready());
+        assert!(status(r#"[{"type":"Ready","status":"False"}]"#).running_but_not_ready());
+        assert!(status(r#"[{"type":"ContainersReady","status":"True"}]"#).running_but_not_ready());
+        assert!(status("null").running_but_not_ready());
     }
 }

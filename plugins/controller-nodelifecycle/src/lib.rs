@@ -2,8 +2,10 @@
 //! `kube-node-lease`, or its Ready condition) is older than the grace period is
 //! marked `Ready=Unknown` and tainted `node.kubernetes.io/unreachable`
 //! (NoSchedule and NoExecute); a node reporting itself not ready is tainted
-//! `node.kubernetes.io/not-ready`. Pods on a node with a NoExecute taint are
-//! evicted once their toleration of it runs out: `tolerationSeconds` if they
+//! `node.kubernetes.io/not-ready`. The pods of a node that is not ready get
+//! `Ready=False`, as Kubernetes' MarkPodsNotReady does, so Services stop sending
+//! them traffic; the kubelet reports them ready again when it is back. Pods on a
+//! node with a NoExecute taint are evicted once their toleration of it runs out: `tolerationSeconds` if they
 //! tolerate it for a while, never if they tolerate it for ever, and after
 //! `evictAfterSeconds` (300 by default, as Kubernetes' default tolerations give)
 //! otherwise. A node that heartbeats again loses the taints.
@@ -18,7 +20,8 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use wharf_controller_sdk::ownership::skip_lost_race;
 use wharf_controller_sdk::{
-    Context, Error, EventType, Key, Mapping, Outcome, Reconciler, Registration, registration, watch,
+    Context, Error, ErrorReason, EventType, Key, Mapping, Outcome, Reconciler, Registration,
+    registration, watch,
 };
 
 pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
@@ -92,10 +95,17 @@ impl Reconciler for NodeLifecycle {
         let mut next: Option<SignedDuration> = heartbeat
             .filter(|_| !unreachable)
             .map(|h| grace - now.duration_since(h) + SignedDuration::from_secs(1));
-        if !wanted.is_empty()
-            && let Some(wait) = self.evict(ctx, &node, now)?
-        {
-            next = Some(next.map_or(wait, |n| n.min(wait)));
+        let mut sooner = |wait: SignedDuration| next = Some(next.map_or(wait, |n| n.min(wait)));
+        // The node is not ready exactly when it has one of these taints.
+        if !wanted.is_empty() {
+            let pods = pods_on(ctx, &node)?;
+            if mark_pods_not_ready(ctx, &pods, now)? == Marked::SomeLostARace {
+                // Pod changes do not enqueue the node, so try those again soon.
+                sooner(SignedDuration::from_secs(1));
+            }
+            if let Some(wait) = self.evict(ctx, &node, &pods, now)? {
+                sooner(wait);
+            }
         }
         Ok(match next {
             Some(d) => Outcome::RequeueAfter(d.as_millis().clamp(200, 3_600_000) as u32),
@@ -278,11 +288,70 @@ pub fn evict_due(
     (due, next)
 }
 
+/// The pods bound to `node`.
+fn pods_on(ctx: &Context<'_>, node: &Node) -> Result<Vec<Pod>, Error> {
+    let name = node.metadata.name.as_deref().unwrap_or("");
+    Ok(ctx
+        .list::<Pod>("", "")?
+        .into_iter()
+        .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
+        .collect())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Marked {
+    All,
+    /// A pod changed (or went) between the read and the write.
+    SomeLostARace,
+}
+
+/// Sets `Ready=False` on each of `pods` that is ready, with a `NodeNotReady`
+/// warning Event, as Kubernetes' node lifecycle controller does for the pods of a
+/// node that stopped being ready. Only the Ready condition changes: the containers'
+/// own state is whatever the kubelet last reported.
+fn mark_pods_not_ready(ctx: &Context<'_>, pods: &[Pod], now: Timestamp) -> Result<Marked, Error> {
+    let mut marked = Marked::All;
+    for pod in pods {
+        let Some(updated) = not_ready(pod, now) else {
+            continue;
+        };
+        match ctx.update_status(&updated) {
+            Ok(_) => ctx.event(pod, EventType::Warning, "NodeNotReady", "Node is not ready"),
+            Err(e)
+                if matches!(
+                    e.reason(),
+                    Some(ErrorReason::NotFound | ErrorReason::Conflict)
+                ) =>
+            {
+                marked = Marked::SomeLostARace
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(marked)
+}
+
+/// `pod` with its Ready condition turned False, if it is True.
+pub fn not_ready(pod: &Pod, now: Timestamp) -> Option<Pod> {
+    let mut pod = pod.clone();
+    let ready = pod
+        .status
+        .as_mut()?
+        .conditions
+        .as_mut()?
+        .iter_mut()
+        .find(|c| c.type_ == "Ready" && c.status == "True")?;
+    ready.status = "False".into();
+    ready.last_transition_time = Some(Time(now));
+    Some(pod)
+}
+
 impl NodeLifecycle {
     fn evict(
         &self,
         ctx: &Context<'_>,
         node: &Node,
+        pods: &[Pod],
         now: Timestamp,
     ) -> Result<Option<SignedDuration>, Error> {
         let name = node.metadata.name.as_deref().unwrap_or("");
@@ -291,12 +360,7 @@ impl NodeLifecycle {
             .as_ref()
             .and_then(|s| s.taints.clone())
             .unwrap_or_default();
-        let pods: Vec<Pod> = ctx
-            .list::<Pod>("", "")?
-            .into_iter()
-            .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
-            .collect();
-        let (due, next) = evict_due(&pods, &taints, self.config.evict_after_seconds, now);
+        let (due, next) = evict_due(pods, &taints, self.config.evict_after_seconds, now);
         for (r, (_, pod, _)) in ctx.delete_all::<Pod>(&due).into_iter().zip(&due) {
             skip_lost_race(r)?;
             ctx.event(
