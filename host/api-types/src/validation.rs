@@ -669,15 +669,148 @@ fn validate_workload(info: &ResourceInfo, obj: &Value, errors: &mut Vec<FieldErr
         }
         None => errors.push(FieldError::required("spec.template.spec.containers")),
     }
-    if info.kind == "Deployment"
-        && let Some(t) = spec.pointer("/strategy/type").and_then(Value::as_str)
-        && !["Recreate", "RollingUpdate"].contains(&t)
+    non_negative(&spec, "minReadySeconds", errors);
+    if info.kind == "Deployment" {
+        non_negative(&spec, "revisionHistoryLimit", errors);
+        non_negative(&spec, "progressDeadlineSeconds", errors);
+        if let Some(deadline) = spec.get("progressDeadlineSeconds").and_then(Value::as_i64) {
+            let min_ready = spec
+                .get("minReadySeconds")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            if deadline <= min_ready {
+                errors.push(FieldError::invalid(
+                    "spec.progressDeadlineSeconds",
+                    &Value::from(deadline),
+                    "must be greater than minReadySeconds",
+                ));
+            }
+        }
+        validate_strategy(spec.get("strategy").unwrap_or(&Value::Null), errors);
+    }
+}
+
+/// `spec.FIELD`, when set, is not negative.
+fn non_negative(spec: &Value, field: &str, errors: &mut Vec<FieldError>) {
+    if let Some(n) = spec.get(field).and_then(Value::as_i64)
+        && n < 0
     {
-        errors.push(FieldError::not_supported(
-            "spec.strategy.type",
-            &Value::from(t),
-            &["Recreate", "RollingUpdate"],
+        errors.push(FieldError::invalid(
+            &format!("spec.{field}"),
+            &Value::from(n),
+            "must be greater than or equal to 0",
         ));
+    }
+}
+
+/// A Deployment's `spec.strategy` (after defaulting), as Kubernetes checks it: a
+/// rolling update's maxUnavailable and maxSurge are counts or percentages, not
+/// both zero (the rollout could never move), and at most all of the pods may be
+/// unavailable; a Recreate takes no rollingUpdate.
+fn validate_strategy(strategy: &Value, errors: &mut Vec<FieldError>) {
+    let rolling = strategy.get("rollingUpdate").filter(|r| !r.is_null());
+    match strategy.get("type").and_then(Value::as_str) {
+        Some("Recreate") if rolling.is_some() => errors.push(FieldError::forbidden(
+            "spec.strategy.rollingUpdate",
+            "may not be specified when strategy `type` is 'Recreate'",
+        )),
+        Some("Recreate") => {}
+        Some("RollingUpdate") => {
+            let Some(rolling) = rolling else {
+                errors.push(FieldError::required("spec.strategy.rollingUpdate"));
+                return;
+            };
+            let at = "spec.strategy.rollingUpdate";
+            let unavailable = rolling.get("maxUnavailable").unwrap_or(&Value::Null);
+            let surge = rolling.get("maxSurge").unwrap_or(&Value::Null);
+            let unavailable_n =
+                count_or_percent(unavailable, &format!("{at}.maxUnavailable"), errors);
+            let surge_n = count_or_percent(surge, &format!("{at}.maxSurge"), errors);
+            if unavailable_n.is_some_and(CountOrPercent::is_zero)
+                && surge_n.is_some_and(CountOrPercent::is_zero)
+            {
+                errors.push(FieldError::invalid(
+                    &format!("{at}.maxUnavailable"),
+                    unavailable,
+                    "may not be 0 when `maxSurge` is 0",
+                ));
+            }
+            if let Some(CountOrPercent::Percent(p)) = unavailable_n
+                && p > 100
+            {
+                errors.push(FieldError::invalid(
+                    &format!("{at}.maxUnavailable"),
+                    unavailable,
+                    "must not be greater than 100%",
+                ));
+            }
+        }
+        Some(other) => errors.push(FieldError::not_supported(
+            "spec.strategy.type",
+            &Value::from(other),
+            &["Recreate", "RollingUpdate"],
+        )),
+        None => {}
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CountOrPercent {
+    Count(i64),
+    Percent(u64),
+}
+
+impl CountOrPercent {
+    fn is_zero(self) -> bool {
+        matches!(self, CountOrPercent::Count(0) | CountOrPercent::Percent(0))
+    }
+}
+
+/// An IntOrString that must be a non-negative count or a percentage ("25%"); the
+/// error for anything else, and None for an absent value or an error.
+fn count_or_percent(
+    value: &Value,
+    field: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<CountOrPercent> {
+    match value {
+        Value::Null => None,
+        Value::Number(n) => match n.as_i64() {
+            Some(n) if n >= 0 => Some(CountOrPercent::Count(n)),
+            _ => {
+                errors.push(FieldError::invalid(
+                    field,
+                    value,
+                    "must be greater than or equal to 0",
+                ));
+                None
+            }
+        },
+        Value::String(s) => {
+            let digits = s
+                .strip_suffix('%')
+                .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+            match digits.map(|d| d.parse::<u64>()) {
+                Some(Ok(p)) => Some(CountOrPercent::Percent(p)),
+                _ => {
+                    errors.push(FieldError::invalid(
+                        field,
+                        value,
+                        "a valid percent string must be a numeric string followed by an ending '%' \
+                         (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+                    ));
+                    None
+                }
+            }
+        }
+        _ => {
+            errors.push(FieldError::invalid(
+                field,
+                value,
+                "must be an integer or percentage (e.g '5%')",
+            ));
+            None
+        }
     }
 }
 
@@ -741,5 +874,70 @@ mod tests {
         );
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].field, "spec.template.metadata.labels");
+    }
+
+    #[test]
+    fn deployment_strategy_and_timings_are_checked_as_kubernetes_does() {
+        let d = find("apps", "v1", "deployments").unwrap();
+        let with = |spec: Value| {
+            let mut obj = json!({"metadata": {"name": "d"}, "spec": {
+                "selector": {"matchLabels": {"app": "a"}},
+                "template": {"metadata": {"labels": {"app": "a"}},
+                             "spec": {"containers": [{"name": "c", "image": "i"}]}}}});
+            for (k, v) in spec.as_object().unwrap() {
+                obj["spec"][k] = v.clone();
+            }
+            validate(d, &obj)
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+        };
+        let rolling = |u: Value, s: Value| {
+            json!({"strategy": {"type": "RollingUpdate",
+                                "rollingUpdate": {"maxUnavailable": u, "maxSurge": s}}})
+        };
+        assert!(with(rolling(json!("25%"), json!(1))).is_empty());
+        assert!(with(rolling(json!(0), json!("10%"))).is_empty());
+        assert_eq!(
+            with(rolling(json!(0), json!("0%"))),
+            [
+                "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: 0: may not be 0 when `maxSurge` is 0"
+            ]
+        );
+        assert_eq!(
+            with(rolling(json!("150%"), json!(1))),
+            [
+                "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: \"150%\": must not be greater than 100%"
+            ]
+        );
+        let bad = with(rolling(json!(1), json!("150x")));
+        assert_eq!(bad.len(), 1);
+        assert!(
+            bad[0].starts_with("spec.strategy.rollingUpdate.maxSurge: Invalid value: \"150x\": a valid percent string"),
+            "{bad:?}"
+        );
+        assert_eq!(
+            with(rolling(json!(-1), json!(1))),
+            [
+                "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: -1: must be greater than or equal to 0"
+            ]
+        );
+        assert_eq!(
+            with(json!({"strategy": {"type": "Recreate", "rollingUpdate": {"maxSurge": 1}}})),
+            [
+                "spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'"
+            ]
+        );
+        assert!(with(json!({"strategy": {"type": "Recreate"}})).is_empty());
+        assert_eq!(
+            with(json!({"minReadySeconds": 30, "progressDeadlineSeconds": 30})),
+            [
+                "spec.progressDeadlineSeconds: Invalid value: 30: must be greater than minReadySeconds"
+            ]
+        );
+        assert_eq!(
+            with(json!({"revisionHistoryLimit": -1})),
+            ["spec.revisionHistoryLimit: Invalid value: -1: must be greater than or equal to 0"]
+        );
     }
 }
