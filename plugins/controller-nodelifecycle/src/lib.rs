@@ -5,10 +5,10 @@
 //! `node.kubernetes.io/not-ready`. The pods of a node that is not ready get
 //! `Ready=False`, as Kubernetes' MarkPodsNotReady does, so Services stop sending
 //! them traffic; the kubelet reports them ready again when it is back. Pods on a
-//! node with a NoExecute taint are evicted once their toleration of it runs out: `tolerationSeconds` if they
-//! tolerate it for a while, never if they tolerate it for ever, and after
-//! `evictAfterSeconds` (300 by default, as Kubernetes' default tolerations give)
-//! otherwise. A node that heartbeats again loses the taints.
+//! node with a NoExecute taint are evicted once their toleration of it runs out:
+//! `tolerationSeconds` if they tolerate it for a while, never if they tolerate it
+//! for ever, and after `evictAfterSeconds` (300 by default, as Kubernetes' default
+//! tolerations give) otherwise. A node that heartbeats again loses the taints.
 //!
 //! Config (`spec.config` of the Plugin): `gracePeriodSeconds` (40),
 //! `evictAfterSeconds` (300).
