@@ -708,6 +708,65 @@ fn typed_create_commands_work() {
     assert!(err.contains("AlreadyExists"), "{err}");
 }
 
+/// `kubectl logs`, `exec`, `attach` and `port-forward` are answered by the pod's
+/// kubelet in Kubernetes. Wharf has none yet: each says so, after the checks
+/// Kubernetes makes before forwarding, instead of a 404 that reads as if the pod
+/// did not exist.
+#[test]
+fn kubelet_subresources_say_why_they_cannot_be_served() {
+    let s = Server::start();
+    // No nodes: the scheduler leaves it unbound.
+    s.ok(&["run", "waiting", "--image=busybox"]);
+    let err = s.fails(&["logs", "waiting"]);
+    assert!(
+        err.contains("(BadRequest): pod waiting does not have a host assigned"),
+        "{err}"
+    );
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: placed}
+spec:
+  nodeName: n1
+  containers: [{name: app, image: busybox}]
+"#,
+    );
+    // Running, as a simulated node reports it (kubectl port-forward checks).
+    s.ok(&[
+        "patch",
+        "pod",
+        "placed",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"phase":"Running"}}"#,
+    ]);
+    for args in [
+        &["logs", "placed"][..],
+        &["logs", "placed", "-c", "app"],
+        &["exec", "placed", "--", "true"],
+        &["port-forward", "pod/placed", "18080:80"],
+    ] {
+        let err = s.fails(args);
+        assert!(
+            err.contains("is served by the kubelet of node \"n1\", and no node runs one"),
+            "kubectl {args:?}: {err}"
+        );
+    }
+    let err = s.fails(&["logs", "placed", "-c", "nope"]);
+    assert!(
+        err.contains("container nope is not valid for pod placed"),
+        "{err}"
+    );
+    let err = s.fails(&["logs", "gone"]);
+    assert!(err.contains("pods \"gone\" not found"), "{err}");
+    let (code, status) = s.http().get("/api/v1/namespaces/default/pods/placed/log");
+    assert_eq!(code, 503, "{status}");
+    assert_eq!(status["kind"], "Status");
+    assert_eq!(status["reason"], "ServiceUnavailable");
+}
+
 /// `kubectl auth can-i` and `kubectl auth whoami` ask through reviews (sent as
 /// protobuf); Wharf has no authorization, so every answer is yes, for an anonymous
 /// caller, as Kubernetes answers with the AlwaysAllow authorizer.

@@ -18,6 +18,7 @@ mod bootstrap;
 mod decode;
 mod discovery;
 mod error;
+mod kubelet;
 mod openapi;
 mod protobuf;
 mod render;

@@ -165,6 +165,10 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
     if let Some(review) = crate::review::find(&path) {
         return answer_review(review, req, &query, accept.as_deref()).await;
     }
+    if let Some((namespace, name, sub)) = crate::kubelet::target(&path) {
+        let container = query.get("container").map(String::as_str);
+        return Err(crate::kubelet::answer(server, namespace, name, sub, container).await);
+    }
     let Some(target) = request::parse_target(&path)? else {
         return Err(ApiError::not_found_path(&path));
     };
