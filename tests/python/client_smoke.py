@@ -58,7 +58,9 @@ deployment = client.V1Deployment(
         ),
     ),
 )
-apps.create_namespaced_deployment("py", deployment)
+created = apps.create_namespaced_deployment("py", deployment)
+# Kubernetes always returns a status, empty at first, so `.status.x` is safe.
+assert created.status is not None and created.status.ready_replicas is None, created.status
 assert apps.read_namespaced_deployment_scale("d", "py").spec.replicas == 2
 apps.patch_namespaced_deployment_scale("d", "py", {"spec": {"replicas": 4}})
 assert apps.read_namespaced_deployment("d", "py").spec.replicas == 4

@@ -35,12 +35,20 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
             if let Some(pod) = obj.pointer_mut("/spec/template/spec") {
                 pod_spec(pod);
             }
+            // Kubernetes' own types always carry a status (a struct, not a
+            // pointer), so its clients read `.status.x` of a new object safely.
+            object_at(obj, "status");
         }
         ("apps", "ReplicaSet") => {
             default(object_at(obj, "spec"), "replicas", 1);
             if let Some(pod) = obj.pointer_mut("/spec/template/spec") {
                 pod_spec(pod);
             }
+            object_at(obj, "status");
+        }
+        ("", "Node") => {
+            object_at(obj, "spec");
+            object_at(obj, "status");
         }
         ("", "Service") => service(obj),
         ("", "Namespace") => {
@@ -288,6 +296,17 @@ mod tests {
         assert_eq!(d["spec"]["replicas"], 1);
         assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
         assert_eq!(d["spec"]["template"]["spec"]["restartPolicy"], "Always");
+        assert_eq!(
+            d["status"],
+            json!({}),
+            "a new Deployment has a status, as on Kubernetes"
+        );
+        let mut rs = json!({"spec": {}});
+        apply(find("apps", "v1", "replicasets").unwrap(), &mut rs);
+        assert_eq!(rs["status"], json!({}));
+        let mut node = json!({"metadata": {"name": "n"}});
+        apply(find("", "v1", "nodes").unwrap(), &mut node);
+        assert_eq!((&node["spec"], &node["status"]), (&json!({}), &json!({})));
         let mut s = json!({"spec": {"ports": [{"port": 80}]}});
         apply(find("", "v1", "services").unwrap(), &mut s);
         assert_eq!(s["spec"]["type"], "ClusterIP");
