@@ -21,11 +21,11 @@ pub const KUBERNETES_SERVICE_IP: Ipv4Addr = Ipv4Addr::new(10, 96, 0, 1);
 const SERVICE_CIDR_SIZE: u32 = 1 << 16;
 const NODE_PORTS: std::ops::RangeInclusive<i64> = 30000..=32767;
 
-fn invalid(service: &Value, field: &str, value: &Value, why: &str) -> ApiError {
+fn invalid(service: &str, field: &str, value: &Value, why: &str) -> ApiError {
     let info = resources::find("", "v1", "services").expect("services are served");
     ApiError::invalid(
         info,
-        wharf_api_types::meta::name(service).unwrap_or_default(),
+        service,
         &[wharf_api_types::validation::FieldError::invalid(
             field, value, why,
         )],
@@ -91,6 +91,9 @@ pub fn assign(service: &mut Value, taken: &mut Taken, old: Option<&Value>) -> Re
     if ty == "ExternalName" {
         return Ok(());
     }
+    let name = wharf_api_types::meta::name(service)
+        .unwrap_or_default()
+        .to_string();
     let ips = &mut taken.ips;
     let ports = &mut taken.node_ports;
     let requested = service
@@ -113,7 +116,7 @@ pub fn assign(service: &mut Value, taken: &mut Taken, old: Option<&Value>) -> Re
         text => {
             let ip: Ipv4Addr = text.parse().map_err(|_| {
                 invalid(
-                    service,
+                    &name,
                     "spec.clusterIP",
                     &json!(text),
                     "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
@@ -122,7 +125,7 @@ pub fn assign(service: &mut Value, taken: &mut Taken, old: Option<&Value>) -> Re
             let offset = u32::from(ip).wrapping_sub(u32::from(SERVICE_CIDR_BASE));
             if offset >= SERVICE_CIDR_SIZE {
                 return Err(invalid(
-                    service,
+                    &name,
                     "spec.clusterIP",
                     &json!(text),
                     "failed to allocate IP: the provided IP is not in the valid range. The range of valid IPs is 10.96.0.0/16",
@@ -130,7 +133,7 @@ pub fn assign(service: &mut Value, taken: &mut Taken, old: Option<&Value>) -> Re
             }
             if !unchanged_ip && ips.contains(&ip) {
                 return Err(invalid(
-                    service,
+                    &name,
                     "spec.clusterIP",
                     &json!(text),
                     "failed to allocate IP: provided IP is already allocated",
@@ -156,18 +159,18 @@ pub fn assign(service: &mut Value, taken: &mut Taken, old: Option<&Value>) -> Re
     if ty == "NodePort" || ty == "LoadBalancer" {
         let mut next = *NODE_PORTS.start();
         if let Some(list) = spec.get_mut("ports").and_then(Value::as_array_mut) {
-            for p in list {
+            for (i, p) in list.iter_mut().enumerate() {
                 match p.get("nodePort").and_then(Value::as_i64) {
                     Some(np) if np != 0 => {
-                        if !NODE_PORTS.contains(&np) || !ports.insert(np) {
-                            return Err(ApiError::new(
-                                422,
-                                "Invalid",
-                                format!(
-                                    "spec.ports.nodePort: Invalid value: {np}: provided port is already allocated or outside 30000-32767"
-                                ),
-                            ));
-                        }
+                        let why = if !NODE_PORTS.contains(&np) {
+                            "provided port is not in the valid range. The range of valid ports is 30000-32767"
+                        } else if !ports.insert(np) {
+                            "provided port is already allocated"
+                        } else {
+                            continue;
+                        };
+                        let field = format!("spec.ports[{i}].nodePort");
+                        return Err(invalid(&name, &field, &json!(np), why));
                     }
                     _ => {
                         while ports.contains(&next) {
@@ -206,5 +209,34 @@ mod tests {
         assert_eq!(free_ip(&taken), Some(Ipv4Addr::new(10, 96, 0, 10)));
         taken.insert(Ipv4Addr::new(10, 96, 0, 10));
         assert_eq!(free_ip(&taken), Some(Ipv4Addr::new(10, 96, 0, 11)));
+    }
+
+    #[test]
+    fn a_node_port_taken_or_out_of_range_is_refused_with_its_field() {
+        let mut taken = Taken::default();
+        let svc = |name: &str, port: i64| {
+            json!({"metadata": {"name": name}, "spec": {"type": "NodePort",
+                   "ports": [{"port": 80}, {"port": 81, "nodePort": port}]}})
+        };
+        assign(&mut svc("a", 30080), &mut taken, None).unwrap();
+        let e = assign(&mut svc("b", 30080), &mut taken, None).unwrap_err();
+        assert_eq!(e.code, 422);
+        assert_eq!(
+            e.message,
+            "Service \"b\" is invalid: spec.ports[1].nodePort: Invalid value: 30080: \
+             provided port is already allocated"
+        );
+        let e = assign(&mut svc("c", 80), &mut taken, None).unwrap_err();
+        assert!(
+            e.message.ends_with(
+                "provided port is not in the valid range. The range of valid ports is 30000-32767"
+            ),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            e.details.unwrap()["causes"][0]["field"],
+            "spec.ports[1].nodePort"
+        );
     }
 }
