@@ -15,17 +15,17 @@ use crate::server::ApiServer;
 /// The subresources of a pod that only a kubelet can answer.
 const SERVED_BY_KUBELET: &[&str] = &["log", "exec", "attach", "portforward", "proxy"];
 
-/// `(namespace, pod, subresource)` when `path` is one of those subresources.
+/// `(namespace, pod, subresource)` when `path` is one of those subresources. Every
+/// request that is not a discovery or review one passes here, so it allocates
+/// nothing.
 pub fn target(path: &str) -> Option<(&str, &str, &str)> {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match segments.as_slice() {
-        ["api", "v1", "namespaces", ns, "pods", name, sub, ..]
-            if SERVED_BY_KUBELET.contains(sub) =>
-        {
-            Some((ns, name, sub))
-        }
-        _ => None,
-    }
+    let mut s = path.trim_matches('/').split('/');
+    let mut next = || s.next().unwrap_or("");
+    let (api, v1, namespaces, ns, pods, name, sub) =
+        (next(), next(), next(), next(), next(), next(), next());
+    let shape = (api, v1, namespaces, pods) == ("api", "v1", "namespaces", "pods");
+    (shape && !ns.is_empty() && !name.is_empty() && SERVED_BY_KUBELET.contains(&sub))
+        .then_some((ns, name, sub))
 }
 
 /// The error Kubernetes would give before reaching the kubelet, or else the one
