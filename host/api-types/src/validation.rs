@@ -334,8 +334,30 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
         ("", "ConfigMap") => {
             validate_data_keys(obj, "data", &mut errors);
             validate_data_keys(obj, "binaryData", &mut errors);
+            if let (Some(data), Some(binary)) = (
+                obj.get("data").and_then(Value::as_object),
+                obj.get("binaryData").and_then(Value::as_object),
+            ) {
+                for key in data.keys().filter(|k| binary.contains_key(*k)) {
+                    errors.push(FieldError::invalid(
+                        &format!("data[{key}]"),
+                        &Value::from(key.as_str()),
+                        "duplicate of key present in binaryData",
+                    ));
+                }
+            }
+            // Kubernetes' field path for the whole object prints as "[]".
+            if data_bytes(obj, "data", false) + data_bytes(obj, "binaryData", true) > MAX_DATA_BYTES
+            {
+                errors.push(FieldError::too_long("[]", MAX_DATA_BYTES));
+            }
         }
-        ("", "Secret") => validate_data_keys(obj, "data", &mut errors),
+        ("", "Secret") => {
+            validate_data_keys(obj, "data", &mut errors);
+            if data_bytes(obj, "data", true) > MAX_DATA_BYTES {
+                errors.push(FieldError::too_long("data", MAX_DATA_BYTES));
+            }
+        }
         ("apps", "Deployment") | ("apps", "ReplicaSet") => {
             validate_workload(info, obj, &mut errors)
         }
@@ -347,6 +369,29 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
         _ => {}
     }
     errors
+}
+
+/// The most a ConfigMap or a Secret may hold (Kubernetes' MaxSecretSize): etcd's
+/// request limit, kept so that what Wharf stores also fits a Kubernetes cluster.
+const MAX_DATA_BYTES: usize = 1024 * 1024;
+
+/// The bytes the values of `obj[field]` hold, decoding base64 lengths where
+/// `base64` says the values are encoded.
+fn data_bytes(obj: &Value, field: &str, base64: bool) -> usize {
+    let Some(map) = obj.get(field).and_then(Value::as_object) else {
+        return 0;
+    };
+    map.values()
+        .filter_map(Value::as_str)
+        .map(|v| {
+            if base64 {
+                let padding = v.bytes().rev().take_while(|&b| b == b'=').count();
+                (v.len() / 4 * 3).saturating_sub(padding)
+            } else {
+                v.len()
+            }
+        })
+        .sum()
 }
 
 fn validate_data_keys(obj: &Value, field: &str, errors: &mut Vec<FieldError>) {
@@ -938,6 +983,50 @@ mod tests {
         assert_eq!(
             with(json!({"revisionHistoryLimit": -1})),
             ["spec.revisionHistoryLimit: Invalid value: -1: must be greater than or equal to 0"]
+        );
+    }
+
+    #[test]
+    fn config_maps_and_secrets_hold_at_most_a_mebibyte() {
+        let cm = find("", "v1", "configmaps").unwrap();
+        let secret = find("", "v1", "secrets").unwrap();
+        let half = "a".repeat(600 * 1024);
+        let messages = |info, obj: Value| -> Vec<String> {
+            validate(info, &obj)
+                .into_iter()
+                .map(|e| e.message)
+                .collect()
+        };
+        assert!(messages(cm, json!({"metadata": {"name": "c"}, "data": {"a": half}})).is_empty());
+        assert_eq!(
+            messages(
+                cm,
+                json!({"metadata": {"name": "c"}, "data": {"a": half, "b": half}})
+            ),
+            ["[]: Too long: may not be more than 1048576 bytes"]
+        );
+        // 800 KiB of base64 is 600 KiB of data.
+        let encoded = "QUJD".repeat(800 * 1024 / 4);
+        assert!(
+            messages(
+                secret,
+                json!({"metadata": {"name": "s"}, "data": {"a": encoded}})
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            messages(
+                secret,
+                json!({"metadata": {"name": "s"}, "data": {"a": encoded, "b": encoded}})
+            ),
+            ["data: Too long: may not be more than 1048576 bytes"]
+        );
+        assert_eq!(
+            messages(
+                cm,
+                json!({"metadata": {"name": "c"}, "data": {"k": "v"}, "binaryData": {"k": "dg=="}})
+            ),
+            ["data[k]: Invalid value: \"k\": duplicate of key present in binaryData"]
         );
     }
 }
