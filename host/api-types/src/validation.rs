@@ -21,6 +21,7 @@ pub enum FieldErrorKind {
     Duplicate,
     Forbidden,
     TooLong,
+    NotFound,
 }
 
 impl FieldErrorKind {
@@ -32,6 +33,7 @@ impl FieldErrorKind {
             FieldErrorKind::Duplicate => "FieldValueDuplicate",
             FieldErrorKind::Forbidden => "FieldValueForbidden",
             FieldErrorKind::TooLong => "FieldValueTooLong",
+            FieldErrorKind::NotFound => "FieldValueNotFound",
         }
     }
 }
@@ -82,6 +84,14 @@ impl FieldError {
             kind: FieldErrorKind::Duplicate,
             field: field.into(),
             message: format!("{field}: Duplicate value: {}", show(value)),
+        }
+    }
+
+    pub fn not_found(field: &str, value: &Value) -> Self {
+        Self {
+            kind: FieldErrorKind::NotFound,
+            field: field.into(),
+            message: format!("{field}: Not found: {}", show(value)),
         }
     }
 
@@ -492,6 +502,8 @@ pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>)
                 check_protocol(port, &pat, errors);
             }
             validate_resources(c.get("resources"), &format!("{at}.resources"), errors);
+            validate_env(c, &at, errors);
+            validate_mounts(c, spec, &at, errors);
         }
     }
     if let Some(p) = spec.get("restartPolicy").and_then(Value::as_str)
@@ -559,6 +571,91 @@ fn validate_resources(resources: Option<&Value>, path: &str, errors: &mut Vec<Fi
                 }
                 None => errors.push(FieldError::invalid(&at, q, "must be a quantity")),
             }
+        }
+    }
+    let part = |name: &str| {
+        resources
+            .and_then(|r| r.get(name))
+            .and_then(Value::as_object)
+    };
+    if let (Some(requests), Some(limits)) = (part("requests"), part("limits")) {
+        for (name, request) in requests {
+            let (Some(r), Some(l)) = (request.as_str(), limits.get(name).and_then(Value::as_str))
+            else {
+                continue;
+            };
+            if let (Some(rm), Some(lm)) = (
+                crate::quantity::parse_milli(r),
+                crate::quantity::parse_milli(l),
+            ) && rm > lm
+            {
+                errors.push(FieldError::invalid(
+                    &format!("{path}.requests"),
+                    request,
+                    &format!("must be less than or equal to {name} limit of {l}"),
+                ));
+            }
+        }
+    }
+}
+
+/// A container's environment variable names: any printable ASCII but '=', as
+/// Kubernetes 1.32 accepts them (RelaxedEnvironmentVariableValidation).
+fn validate_env(container: &Value, at: &str, errors: &mut Vec<FieldError>) {
+    for (i, var) in container
+        .get("env")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let field = format!("{at}.env[{i}].name");
+        match var.get("name").and_then(Value::as_str) {
+            None | Some("") => errors.push(FieldError::required(&field)),
+            Some(name) if !name.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'=') => {
+                errors.push(FieldError::invalid(
+                    &field,
+                    &Value::from(name),
+                    "a valid environment variable name must consist only of printable ASCII characters other than '='",
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// A container's volume mounts name volumes of the pod and say where they go.
+fn validate_mounts(container: &Value, spec: &Value, at: &str, errors: &mut Vec<FieldError>) {
+    let volumes: BTreeSet<&str> = spec
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .collect();
+    for (i, mount) in container
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let mat = format!("{at}.volumeMounts[{i}]");
+        match mount.get("name").and_then(Value::as_str) {
+            None | Some("") => errors.push(FieldError::required(&format!("{mat}.name"))),
+            Some(name) if !volumes.contains(name) => errors.push(FieldError::not_found(
+                &format!("{mat}.name"),
+                &Value::from(name),
+            )),
+            Some(_) => {}
+        }
+        if mount
+            .get("mountPath")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
+            errors.push(FieldError::required(&format!("{mat}.mountPath")));
         }
     }
 }
@@ -1027,6 +1124,48 @@ mod tests {
                 json!({"metadata": {"name": "c"}, "data": {"k": "v"}, "binaryData": {"k": "dg=="}})
             ),
             ["data[k]: Invalid value: \"k\": duplicate of key present in binaryData"]
+        );
+    }
+
+    #[test]
+    fn containers_env_mounts_and_requests_above_limits() {
+        let pods = find("", "v1", "pods").unwrap();
+        let messages = |container: Value, volumes: Value| -> Vec<String> {
+            let mut c = json!({"name": "c", "image": "i"});
+            for (k, v) in container.as_object().unwrap() {
+                c[k] = v.clone();
+            }
+            let pod =
+                json!({"metadata": {"name": "p"}, "spec": {"containers": [c], "volumes": volumes}});
+            validate(pods, &pod)
+                .into_iter()
+                .map(|e| e.message)
+                .collect()
+        };
+        assert!(
+            messages(
+                json!({"env": [{"name": "1_relaxed.name-ok", "value": "x"}],
+                       "volumeMounts": [{"name": "data", "mountPath": "/data"}],
+                       "resources": {"requests": {"cpu": "500m", "memory": "1Gi"},
+                                     "limits": {"cpu": "1", "memory": "1024Mi"}}}),
+                json!([{"name": "data", "emptyDir": {}}])
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            messages(
+                json!({"env": [{"name": "A=B"}, {"name": ""}],
+                       "volumeMounts": [{"name": "missing", "mountPath": "/m"}, {"name": "data"}],
+                       "resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1"}}}),
+                json!([{"name": "data", "emptyDir": {}}])
+            ),
+            [
+                "spec.containers[0].resources.requests: Invalid value: \"2\": must be less than or equal to cpu limit of 1",
+                "spec.containers[0].env[0].name: Invalid value: \"A=B\": a valid environment variable name must consist only of printable ASCII characters other than '='",
+                "spec.containers[0].env[1].name: Required value",
+                "spec.containers[0].volumeMounts[0].name: Not found: \"missing\"",
+                "spec.containers[0].volumeMounts[1].mountPath: Required value",
+            ]
         );
     }
 }
