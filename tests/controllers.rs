@@ -683,6 +683,51 @@ fn a_deleted_namespace_is_emptied_then_gone() {
     }
 }
 
+/// `wharf up`, the README's all-in-one command, says where its API is and when its
+/// built-in controllers run (a first start compiles them); they then work.
+#[test]
+fn wharf_up_says_when_its_controllers_run() {
+    let s = Server::start_up();
+    let log = s.log();
+    assert!(
+        log.contains("wharf up: store + API server, scheduler and controller manager on http://"),
+        "{log}"
+    );
+    assert!(log.contains("not yet built: kubelet, proxy"), "{log}");
+    // "wharf up: N of M built-in controllers running, …", every one of them.
+    let all_running = || {
+        s.log().lines().any(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words.len() >= 8
+                && words[..2] == ["wharf", "up:"]
+                && words[3] == "of"
+                && words[5..8] == ["built-in", "controllers", "running,"]
+                && words[2] == words[4]
+        })
+    };
+    wait_for(
+        Duration::from_secs(90),
+        "every built-in controller running",
+        all_running,
+    );
+    s.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=busybox",
+        "--replicas=2",
+    ]);
+    wait_for(
+        Duration::from_secs(30),
+        "the Deployment's ReplicaSet",
+        || {
+            s.get_json(&["rs", "-l", "app=web"])["items"]
+                .as_array()
+                .is_some_and(|items| items.len() == 1 && items[0]["spec"]["replicas"] == 2)
+        },
+    );
+}
+
 /// Sets the node lifecycle controller's config (seconds rather than minutes, in
 /// tests) through its Plugin object, as an operator would, and waits until the
 /// controller runs with it.

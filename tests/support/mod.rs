@@ -39,6 +39,20 @@ impl Server {
 
     /// Like `start_in`, with extra `wharf server` flags.
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_command("server", data_dir, extra)
+    }
+
+    /// `wharf up`, the all-in-one cluster the README starts with, on a fresh data
+    /// directory; what it prints goes to `log()`.
+    pub fn start_up() -> Self {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let data_dir = temp.path().join("data");
+        let mut s = Self::start_command("up", &data_dir, &[]);
+        s._temp = Some(temp);
+        s
+    }
+
+    fn start_command(command: &str, data_dir: &Path, extra: &[&str]) -> Self {
         let kubeconfig = data_dir.join("admin.kubeconfig");
         let _ = std::fs::remove_file(&kubeconfig);
         let log = std::fs::File::create(data_dir.with_extension("log"))
@@ -48,7 +62,7 @@ impl Server {
             })
             .expect("server log file");
         let child = Command::new(WHARF)
-            .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+            .args([command, "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             // Every test server shares one compiled-plugin cache, so only the first

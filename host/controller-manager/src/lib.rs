@@ -71,6 +71,9 @@ struct Inner {
     installing: tokio::sync::Mutex<()>,
     metrics: Arc<Metrics>,
     runtime: tokio::runtime::Handle,
+    /// Of the built-in controllers, (how many went through their start, how
+    /// many of those are running).
+    builtins_started: tokio::sync::watch::Sender<(usize, usize)>,
 }
 
 impl ControllerManager {
@@ -91,6 +94,7 @@ impl ControllerManager {
                 installing: tokio::sync::Mutex::new(()),
                 metrics: Arc::new(Metrics::default()),
                 runtime: tokio::runtime::Handle::current(),
+                builtins_started: tokio::sync::watch::Sender::new((0, 0)),
             }),
         };
         // The built-ins start from the binary; their Plugin objects (the operator's
@@ -101,7 +105,10 @@ impl ControllerManager {
             let m = manager.clone();
             tokio::spawn(async move {
                 for builtin in wharf_builtin_plugins::CONTROLLERS {
-                    m.start_builtin(builtin).await;
+                    let running = m.start_builtin(builtin).await;
+                    m.inner.builtins_started.send_modify(|(tried, ok)| {
+                        (*tried, *ok) = (*tried + 1, *ok + running as usize)
+                    });
                 }
             });
         }
@@ -112,7 +119,7 @@ impl ControllerManager {
 
     /// Loads a built-in controller and installs it, retrying until the API
     /// answers (discovery is needed to start its informers).
-    async fn start_builtin(&self, builtin: &'static wharf_builtin_plugins::Builtin) {
+    async fn start_builtin(&self, builtin: &'static wharf_builtin_plugins::Builtin) -> bool {
         let host = self.inner.host.clone();
         let loaded =
             tokio::task::spawn_blocking(move || host.load(builtin.name, builtin.wasm)).await;
@@ -120,11 +127,11 @@ impl ControllerManager {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
                 tracing::error!(controller = builtin.name, error = %e, "cannot load the built-in controller");
-                return;
+                return false;
             }
             Err(e) => {
                 tracing::error!(controller = builtin.name, error = %e, "loading the built-in controller panicked");
-                return;
+                return false;
             }
         };
         let mut delay = Duration::from_millis(50);
@@ -133,12 +140,26 @@ impl ControllerManager {
                 .install_version(builtin.name, plugin.clone(), normalized(builtin.config))
                 .await
             {
-                Ok(()) => return,
+                Ok(()) => return true,
                 Err(e) => {
                     tracing::debug!(controller = builtin.name, error = %e, "built-in controller not started yet; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(2));
                 }
+            }
+        }
+    }
+
+    /// Resolves once every built-in controller has been through its start (a
+    /// first start compiles them, seconds each), with how many are running (one
+    /// that failed to load is logged) and how many there are.
+    pub fn builtins_started(&self) -> impl std::future::Future<Output = (usize, usize)> + use<> {
+        let mut started = self.inner.builtins_started.subscribe();
+        let all = wharf_builtin_plugins::CONTROLLERS.len();
+        async move {
+            match started.wait_for(|(tried, _)| *tried >= all).await {
+                Ok(state) => (state.1, all),
+                Err(_) => (0, all),
             }
         }
     }

@@ -137,6 +137,19 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
             );
         }
     }
+    if let (Shape::AllInOne, Some(c)) = (&shape, &controllers) {
+        // On a first start the built-ins are compiled, which takes seconds: say
+        // when the cluster is fully up, so a user knows when to expect pods.
+        let started = c.builtins_started();
+        let since = std::time::Instant::now();
+        tokio::spawn(async move {
+            let (running, all) = started.await;
+            eprintln!(
+                "wharf up: {running} of {all} built-in controllers running, {:.1} s after the API server",
+                since.elapsed().as_secs_f64()
+            );
+        });
+    }
     server.add_metrics(metrics);
     let served = wharf_apiserver::serve(server, listener, shutdown_signal()).await;
     if let Some(s) = &scheduler {
