@@ -626,6 +626,9 @@ fn validate_env(container: &Value, at: &str, errors: &mut Vec<FieldError>) {
 
 /// A container's volume mounts name volumes of the pod and say where they go.
 fn validate_mounts(container: &Value, spec: &Value, at: &str, errors: &mut Vec<FieldError>) {
+    if container.get("volumeMounts").is_none() {
+        return;
+    }
     let volumes: BTreeSet<&str> = spec
         .get("volumes")
         .and_then(Value::as_array)
