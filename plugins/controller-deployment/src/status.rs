@@ -5,7 +5,7 @@
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
-use wharf_controller_sdk::{Context, Error, ErrorReason, Outcome};
+use wharf_controller_sdk::{Context, Error, ErrorReason, Outcome, omit_zero};
 
 use crate::rollout;
 
@@ -238,11 +238,11 @@ pub fn sync(
 
     let status = DeploymentStatus {
         observed_generation: d.metadata.generation,
-        replicas: Some(replicas),
-        updated_replicas: Some(updated),
-        ready_replicas: Some(ready),
-        available_replicas: Some(available),
-        unavailable_replicas: Some((want - available).max(0)),
+        replicas: omit_zero(replicas),
+        updated_replicas: omit_zero(updated),
+        ready_replicas: omit_zero(ready),
+        available_replicas: omit_zero(available),
+        unavailable_replicas: omit_zero((want - available).max(0)),
         collision_count: previous.collision_count,
         conditions: Some(conditions),
     };

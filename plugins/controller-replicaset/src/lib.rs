@@ -15,7 +15,8 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use wharf_controller_sdk::ownership;
 use wharf_controller_sdk::{
-    Context, Error, EventType, Key, Mapping, Outcome, Reconciler, Registration, registration, watch,
+    Context, Error, EventType, Key, Mapping, Outcome, Reconciler, Registration, omit_zero,
+    registration, watch,
 };
 
 pub use pods::{is_active, is_available, is_ready, rank_for_deletion, slow_start_batches};
@@ -257,10 +258,11 @@ pub fn status(
         });
     }
     ReplicaSetStatus {
+        // `replicas` is required; the other counts are omitted when zero.
         replicas: active.len() as i32,
-        fully_labeled_replicas: Some(fully_labeled as i32),
-        ready_replicas: Some(ready as i32),
-        available_replicas: Some(available as i32),
+        fully_labeled_replicas: omit_zero(fully_labeled as i32),
+        ready_replicas: omit_zero(ready as i32),
+        available_replicas: omit_zero(available as i32),
         observed_generation: rs.metadata.generation,
         conditions: if conditions.is_empty() {
             None

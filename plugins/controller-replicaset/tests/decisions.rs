@@ -119,5 +119,6 @@ fn pods_from_the_template_are_owned_and_named_after_the_replicaset() {
     assert_eq!(s.replicas, 1);
     assert_eq!(s.ready_replicas, Some(1));
     assert_eq!(s.available_replicas, Some(1));
-    assert_eq!(s.fully_labeled_replicas, Some(0));
+    // A zero count is left out, as Kubernetes' omitempty fields are.
+    assert_eq!(s.fully_labeled_replicas, None);
 }

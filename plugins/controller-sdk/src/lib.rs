@@ -70,6 +70,13 @@ pub trait Reconciler: Sized {
     fn reconcile(&self, ctx: &Context<'_>, key: &Key) -> Result<Outcome, Error>;
 }
 
+/// A count as Kubernetes writes an `omitempty` status field: absent when zero. A
+/// Deployment scaled to zero has no `readyReplicas` on Kubernetes, and clients
+/// written against it (`status.ready_replicas or 0`) see the same here.
+pub fn omit_zero(n: i32) -> Option<i32> {
+    (n != 0).then_some(n)
+}
+
 /// The kind of a k8s-openapi type, as the WIT names kinds.
 pub fn kind_of<K: k8s_openapi::Resource>() -> KindRef {
     KindRef {
