@@ -367,6 +367,7 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
             if data_bytes(obj, "data", true) > MAX_DATA_BYTES {
                 errors.push(FieldError::too_long("data", MAX_DATA_BYTES));
             }
+            validate_secret_type(obj, &mut errors);
         }
         ("apps", "Deployment") | ("apps", "ReplicaSet") => {
             validate_workload(info, obj, &mut errors)
@@ -402,6 +403,70 @@ fn data_bytes(obj: &Value, field: &str, base64: bool) -> usize {
             }
         })
         .sum()
+}
+
+/// The keys a Secret of a well-known `type` must hold, as Kubernetes requires
+/// them: what consumers of that type (an image pull, a TLS listener) read.
+fn validate_secret_type(obj: &Value, errors: &mut Vec<FieldError>) {
+    let data = obj.get("data").and_then(Value::as_object);
+    let has = |key: &str| data.is_some_and(|d| d.contains_key(key));
+    let required = |key: &str| FieldError::required(&format!("data[{key}]"));
+    match obj.get("type").and_then(Value::as_str).unwrap_or("") {
+        "kubernetes.io/service-account-token" => {
+            let key = "kubernetes.io/service-account.name";
+            if obj
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(key))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .is_empty()
+            {
+                errors.push(FieldError::required(&format!(
+                    "metadata.annotations[{key}]"
+                )));
+            }
+        }
+        t @ ("kubernetes.io/dockercfg" | "kubernetes.io/dockerconfigjson") => {
+            let key = if t.ends_with("json") {
+                ".dockerconfigjson"
+            } else {
+                ".dockercfg"
+            };
+            let Some(encoded) = data.and_then(|d| d.get(key)) else {
+                errors.push(required(key));
+                return;
+            };
+            // Well-formed JSON, as the kubelet will parse it for an image pull.
+            let parsed = serde_json::from_value::<k8s_openapi::ByteString>(encoded.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|b| {
+                    serde_json::from_slice::<serde_json::Map<String, Value>>(&b.0)
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(why) = parsed {
+                errors.push(FieldError::invalid(
+                    &format!("data[{key}]"),
+                    &Value::from("<secret contents redacted>"),
+                    &why,
+                ));
+            }
+        }
+        "kubernetes.io/basic-auth" if !has("username") && !has("password") => {
+            errors.push(required("username"));
+            errors.push(required("password"));
+        }
+        "kubernetes.io/ssh-auth" if !has("ssh-privatekey") => {
+            errors.push(required("ssh-privatekey"))
+        }
+        "kubernetes.io/tls" => {
+            for key in ["tls.crt", "tls.key"] {
+                if !has(key) {
+                    errors.push(required(key));
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn validate_data_keys(obj: &Value, field: &str, errors: &mut Vec<FieldError>) {
@@ -1170,5 +1235,65 @@ mod tests {
                 "spec.containers[0].volumeMounts[1].mountPath: Required value",
             ]
         );
+    }
+
+    #[test]
+    fn secrets_of_well_known_types_hold_their_keys() {
+        let secrets = find("", "v1", "secrets").unwrap();
+        let messages = |ty: &str, data: Value| -> Vec<String> {
+            let obj = json!({"metadata": {"name": "s"}, "type": ty, "data": data});
+            validate(secrets, &obj)
+                .into_iter()
+                .map(|e| e.message)
+                .collect()
+        };
+        let x = json!("eA==");
+        assert_eq!(
+            messages("kubernetes.io/tls", json!({"tls.crt": x})),
+            ["data[tls.key]: Required value"]
+        );
+        assert!(messages("kubernetes.io/tls", json!({"tls.crt": x, "tls.key": x})).is_empty());
+        // {"auths":{}} in base64.
+        let config = json!("eyJhdXRocyI6e319");
+        assert!(
+            messages(
+                "kubernetes.io/dockerconfigjson",
+                json!({".dockerconfigjson": config})
+            )
+            .is_empty()
+        );
+        let bad = messages(
+            "kubernetes.io/dockerconfigjson",
+            json!({".dockerconfigjson": x}),
+        );
+        assert_eq!(bad.len(), 1);
+        assert!(
+            bad[0].starts_with(
+                "data[.dockerconfigjson]: Invalid value: \"<secret contents redacted>\": "
+            ),
+            "{bad:?}"
+        );
+        assert_eq!(
+            messages("kubernetes.io/dockercfg", json!({})),
+            ["data[.dockercfg]: Required value"]
+        );
+        assert_eq!(
+            messages("kubernetes.io/basic-auth", json!({})),
+            [
+                "data[username]: Required value",
+                "data[password]: Required value"
+            ]
+        );
+        assert!(messages("kubernetes.io/basic-auth", json!({"password": x})).is_empty());
+        assert_eq!(
+            messages("kubernetes.io/ssh-auth", json!({})),
+            ["data[ssh-privatekey]: Required value"]
+        );
+        assert_eq!(
+            messages("kubernetes.io/service-account-token", json!({})),
+            ["metadata.annotations[kubernetes.io/service-account.name]: Required value"]
+        );
+        assert!(messages("Opaque", json!({})).is_empty());
+        assert!(messages("example.com/custom", json!({})).is_empty());
     }
 }

@@ -476,6 +476,27 @@ fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError
                 "field is immutable",
             ));
         }
+        ("", "Secret") | ("", "ConfigMap") => {
+            if info.kind == "Secret" && new.get("type") != old.get("type") {
+                errors.push(FieldError::invalid(
+                    "type",
+                    new.get("type").unwrap_or(&Value::Null),
+                    "field is immutable",
+                ));
+            }
+            // `immutable: true` freezes the contents, and itself.
+            if old.get("immutable") == Some(&Value::Bool(true)) {
+                const WHY: &str = "field is immutable when `immutable` is set";
+                if new.get("immutable") != Some(&Value::Bool(true)) {
+                    errors.push(FieldError::forbidden("immutable", WHY));
+                }
+                for field in ["data", "binaryData"] {
+                    if new.get(field) != old.get(field) {
+                        errors.push(FieldError::forbidden(field, WHY));
+                    }
+                }
+            }
+        }
         ("", "Service") => {
             let ip = |o: &Value| o.pointer("/spec/clusterIP").cloned();
             if ip(new).is_some_and(|v| v != "") && ip(new) != ip(old) {
@@ -657,6 +678,45 @@ mod tests {
                 .unwrap_err()
                 .code,
             400
+        );
+    }
+
+    #[test]
+    fn a_secret_keeps_its_type_and_an_immutable_one_its_data() {
+        let secrets = find("", "v1", "secrets").unwrap();
+        let old = prepare_create(
+            secrets,
+            Some("default"),
+            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                   "immutable": true, "data": {"k": "dg=="}}),
+        )
+        .unwrap();
+        let update = |change: &dyn Fn(&mut Value)| {
+            let mut new = old.clone();
+            change(&mut new);
+            prepare_update(secrets, Some("default"), "s", new, &old, None)
+        };
+        // Labels may change; the type, the data and `immutable` may not.
+        assert!(update(&|n| n["metadata"]["labels"] = json!({"a": "b"})).is_ok());
+        let err = update(&|n| n["type"] = json!("kubernetes.io/basic-auth")).unwrap_err();
+        assert!(
+            err.message
+                .contains("type: Invalid value: \"kubernetes.io/basic-auth\": field is immutable"),
+            "{}",
+            err.message
+        );
+        let err = update(&|n| n["data"]["k"] = json!("eA==")).unwrap_err();
+        assert!(
+            err.message
+                .contains("data: Forbidden: field is immutable when `immutable` is set"),
+            "{}",
+            err.message
+        );
+        let err = update(&|n| n["immutable"] = json!(false)).unwrap_err();
+        assert!(
+            err.message.contains("immutable: Forbidden"),
+            "{}",
+            err.message
         );
     }
 
