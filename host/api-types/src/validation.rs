@@ -691,9 +691,9 @@ fn validate_env(container: &Value, at: &str, errors: &mut Vec<FieldError>) {
 
 /// A container's volume mounts name volumes of the pod and say where they go.
 fn validate_mounts(container: &Value, spec: &Value, at: &str, errors: &mut Vec<FieldError>) {
-    if container.get("volumeMounts").is_none() {
+    let Some(mounts) = container.get("volumeMounts").and_then(Value::as_array) else {
         return;
-    }
+    };
     let volumes: BTreeSet<&str> = spec
         .get("volumes")
         .and_then(Value::as_array)
@@ -701,13 +701,7 @@ fn validate_mounts(container: &Value, spec: &Value, at: &str, errors: &mut Vec<F
         .flatten()
         .filter_map(|v| v.get("name").and_then(Value::as_str))
         .collect();
-    for (i, mount) in container
-        .get("volumeMounts")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
+    for (i, mount) in mounts.iter().enumerate() {
         let mat = format!("{at}.volumeMounts[{i}]");
         match mount.get("name").and_then(Value::as_str) {
             None | Some("") => errors.push(FieldError::required(&format!("{mat}.name"))),
@@ -819,15 +813,7 @@ fn validate_service(obj: &Value, errors: &mut Vec<FieldError>) {
 
 fn validate_workload(info: &ResourceInfo, obj: &Value, errors: &mut Vec<FieldError>) {
     let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
-    if let Some(n) = spec.get("replicas").and_then(Value::as_i64)
-        && n < 0
-    {
-        errors.push(FieldError::invalid(
-            "spec.replicas",
-            &Value::from(n),
-            "must be greater than or equal to 0",
-        ));
-    }
+    non_negative(&spec, "replicas", errors);
     let selector = spec.get("selector");
     let parsed = match selector {
         None | Some(Value::Null) => {
