@@ -710,6 +710,33 @@ fn wharf_up_says_when_its_controllers_run() {
         "every built-in controller running",
         all_running,
     );
+    // Each built-in's Plugin object asks for the version already running, most
+    // while that version is still compiling: nothing is swapped for itself.
+    wait_for(
+        Duration::from_secs(60),
+        "every controller's Plugin object Loaded",
+        || {
+            let items = s.get_json(&["plugins"])["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let controllers: Vec<_> = items
+                .iter()
+                .filter(|p| p["spec"]["kind"] == "controller")
+                .collect();
+            controllers.len() >= 11
+                && controllers.iter().all(|p| {
+                    p["status"]["phase"] == "Loaded"
+                        && p["status"]["observedGeneration"] == p["metadata"]["generation"]
+                })
+        },
+    );
+    let metrics = s.ok(&["get", "--raw", "/metrics"]);
+    let swaps: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("wharf_controller_swaps_total{") && !l.ends_with(" 0"))
+        .collect();
+    assert!(swaps.is_empty(), "{swaps:?}");
     s.ok(&[
         "create",
         "deployment",

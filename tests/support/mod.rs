@@ -39,20 +39,22 @@ impl Server {
 
     /// Like `start_in`, with extra `wharf server` flags.
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
-        Self::start_command("server", data_dir, extra)
+        Self::start_command("server", data_dir, extra, &shared_plugin_cache())
     }
 
-    /// `wharf up`, the all-in-one cluster the README starts with, on a fresh data
-    /// directory; what it prints goes to `log()`.
+    /// `wharf up`, the all-in-one cluster the README starts with, as on a fresh
+    /// machine: a fresh data directory and an empty compiled-plugin cache, so it
+    /// compiles every built-in; what it prints goes to `log()`.
     pub fn start_up() -> Self {
         let temp = tempfile::tempdir().expect("temp dir");
         let data_dir = temp.path().join("data");
-        let mut s = Self::start_command("up", &data_dir, &[]);
+        let cache = temp.path().join("plugin-cache");
+        let mut s = Self::start_command("up", &data_dir, &[], &cache);
         s._temp = Some(temp);
         s
     }
 
-    fn start_command(command: &str, data_dir: &Path, extra: &[&str]) -> Self {
+    fn start_command(command: &str, data_dir: &Path, extra: &[&str], plugin_cache: &Path) -> Self {
         let kubeconfig = data_dir.join("admin.kubeconfig");
         let _ = std::fs::remove_file(&kubeconfig);
         let log = std::fs::File::create(data_dir.with_extension("log"))
@@ -65,9 +67,9 @@ impl Server {
             .args([command, "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
-            // Every test server shares one compiled-plugin cache, so only the first
-            // compiles the built-in plugins.
-            .env("WHARF_PLUGIN_CACHE_DIR", shared_plugin_cache())
+            // Most test servers share one compiled-plugin cache, so only the
+            // first compiles the built-in plugins.
+            .env("WHARF_PLUGIN_CACHE_DIR", plugin_cache)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(log)

@@ -196,6 +196,14 @@ impl ControllerManager {
         config: String,
     ) -> Result<(), String> {
         let _serial = self.inner.installing.lock().await;
+        // Checked under the lock: the Plugin object of a built-in arrives while
+        // its embedded version is still starting, and asks for that same version.
+        if let Some(c) = self.controller(name) {
+            let active = c.active();
+            if active.plugin.digest == plugin.digest && active.config == config {
+                return Ok(());
+            }
+        }
         let registration = self.trial(name, &plugin, &config).await?;
         let version = self.version(name, plugin, config, registration).await?;
         let existing = self.controller(name);
@@ -358,12 +366,6 @@ impl wharf_plugin_objects::Runner for ControllerManager {
                 "shadow mode compares scheduling decisions; a controller cannot run in shadow"
                     .into(),
             );
-        }
-        if let Some(c) = self.controller(name) {
-            let active = c.active();
-            if active.plugin.digest == plugin.digest && active.config == config {
-                return Ok(());
-            }
         }
         self.install_version(name, plugin, config).await
     }
