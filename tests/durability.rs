@@ -180,3 +180,25 @@ fn watch_history_survives_restart() {
         "exactly what followed, in order"
     );
 }
+
+/// A second server on a data directory in use is refused before it touches
+/// anything, saying why; the first keeps serving.
+#[test]
+fn a_data_directory_serves_one_server_at_a_time() {
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    let server = Server::start_in(&data);
+    let out = std::process::Command::new(support::WHARF)
+        .args(["server", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("run a second wharf server");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("is in use by another process") && text.contains("--data-dir"),
+        "{text}"
+    );
+    assert!(!text.contains("Os {"), "a raw OS error: {text}");
+    server.ok(&["get", "namespace", "default"]);
+}

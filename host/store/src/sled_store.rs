@@ -162,6 +162,8 @@ struct Inner {
     events: broadcast::Sender<Arc<Event>>,
     history: RwLock<History>,
     options: SledStoreOptions,
+    /// Held open, and so locked, while the store is.
+    _lock: std::fs::File,
 }
 
 /// The sled backend. Cheap to clone; all clones share one database, which closes
@@ -209,6 +211,29 @@ const MAX_SPARE_LOG_BUFFER: usize = 4 << 20;
 /// group of one) never waits.
 const GROUP_INTERVAL: Duration = Duration::from_micros(1000);
 
+/// Takes the exclusive lock on `dir` that only one process at a time may hold (sled
+/// takes its own too, but its error shows a raw OS error).
+fn lock_dir(dir: &Path) -> Result<std::fs::File, StoreError> {
+    let failed = |e: std::io::Error| {
+        StoreError::Backend(format!("locking the store in {}: {e}", dir.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("lock"))
+        .map_err(failed)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Backend(format!(
+            "the store in {} is in use by another process (is another wharf running with the same --data-dir?)",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
+    }
+}
+
 fn backend(what: &str, e: sled::Error) -> StoreError {
     StoreError::Backend(format!("{what}: {e}"))
 }
@@ -223,6 +248,7 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`: sled in `dir/db`, the write-ahead log in
     /// `dir/wal`. Starts the flusher thread.
     pub fn open(dir: &Path, options: SledStoreOptions) -> Result<Self, StoreError> {
+        let lock = lock_dir(dir)?;
         let db_dir = dir.join("db");
         let tree = sled::Config::new()
             .path(&db_dir)
@@ -318,6 +344,7 @@ impl SledStore {
             events,
             history: RwLock::new(history),
             options,
+            _lock: lock,
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
