@@ -626,3 +626,50 @@ fn a_plugin_directory_is_watched() {
         "the refusal is logged"
     );
 }
+
+/// Without a reachable server the CLI says which file or address failed and why,
+/// each cause once.
+#[test]
+fn the_cli_says_why_it_cannot_reach_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(support::WHARF)
+            .args(args)
+            .env_remove("KUBECONFIG")
+            .output()
+            .expect("run wharf");
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+
+    let missing = dir.path().join("missing.kubeconfig");
+    let text = run(&["plugin", "list", "--kubeconfig", missing.to_str().unwrap()]);
+    assert!(text.contains("missing.kubeconfig"), "{text}");
+    assert_eq!(
+        text.matches("No such file or directory").count(),
+        1,
+        "{text}"
+    );
+
+    // A port nothing listens on: one just bound and released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let closed = dir.path().join("closed.kubeconfig");
+    std::fs::write(
+        &closed,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\n\
+             clusters: [{{name: c, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n\
+             contexts: [{{name: c, context: {{cluster: c, user: u}}}}]\n\
+             users: [{{name: u, user: {{}}}}]\n"
+        ),
+    )
+    .unwrap();
+    let text = run(&["plugin", "list", "--kubeconfig", closed.to_str().unwrap()]);
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert_eq!(text.matches("Connection refused").count(), 1, "{text}");
+    assert_eq!(text.matches("error sending request").count(), 1, "{text}");
+}

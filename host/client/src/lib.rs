@@ -23,20 +23,24 @@ use tower::ServiceExt;
 pub enum ClientError {
     #[error("no kubeconfig: pass --kubeconfig, set KUBECONFIG, or create ~/.kube/config")]
     NoKubeconfig,
-    #[error("reading kubeconfig {path}: {source}")]
+    // The causes are part of each message rather than error sources: the CLI
+    // prints an error with its chain of sources, which repeated them.
+    #[error("reading kubeconfig {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("kubeconfig {path} is not valid: {message}")]
     Invalid { path: PathBuf, message: String },
-    #[error("writing kubeconfig {path}: {source}")]
+    #[error("writing kubeconfig {path}: {error}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("request to {url} failed: {source}")]
-    Http { url: String, source: reqwest::Error },
+    /// `error` with its causes: reqwest's own message leaves out why (a refused
+    /// connection, say).
+    #[error("request to {url} failed: {}", with_causes(error))]
+    Http { url: String, error: reqwest::Error },
     /// A request to the API server in this process could not be made or answered.
     #[error("request to {url} failed: {message}")]
     Local { url: String, message: String },
@@ -48,6 +52,21 @@ pub enum ClientError {
         reason: String,
         message: String,
     },
+}
+
+/// `error`'s message followed by those of its sources, each once.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// The parts of a kubeconfig Wharf uses (unknown fields are kept out, not refused).
@@ -155,9 +174,9 @@ impl Kubeconfig {
     }
 
     pub fn load(path: &Path) -> Result<Self, ClientError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ClientError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ClientError::Read {
             path: path.into(),
-            source,
+            error,
         })?;
         serde_yaml_ng::from_str(&text).map_err(|e| ClientError::Invalid {
             path: path.into(),
@@ -168,9 +187,9 @@ impl Kubeconfig {
     /// Writes the file readable by its owner only (it may hold credentials), via a
     /// temporary file so a reader never sees half of it.
     pub fn write(&self, path: &Path) -> Result<(), ClientError> {
-        let io = |source| ClientError::Write {
+        let io = |error| ClientError::Write {
             path: path.into(),
-            source,
+            error,
         };
         let text = serde_yaml_ng::to_string(self).map_err(|e| io(std::io::Error::other(e)))?;
         let tmp = path.with_extension("tmp");
@@ -355,15 +374,15 @@ impl Client {
                 if let Some(ct) = out.content_type {
                     req = req.header("content-type", ct).body(out.body);
                 }
-                let resp = req.send().await.map_err(|source| ClientError::Http {
+                let resp = req.send().await.map_err(|error| ClientError::Http {
                     url: url.clone(),
-                    source,
+                    error,
                 })?;
                 let code = resp.status().as_u16();
                 let stream = resp.bytes_stream().map(move |chunk| {
-                    chunk.map_err(|source| ClientError::Http {
+                    chunk.map_err(|error| ClientError::Http {
                         url: url.clone(),
-                        source,
+                        error,
                     })
                 });
                 Ok((code, stream.boxed()))
