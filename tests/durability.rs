@@ -202,3 +202,40 @@ fn a_data_directory_serves_one_server_at_a_time() {
     assert!(!text.contains("Os {"), "a raw OS error: {text}");
     server.ok(&["get", "namespace", "default"]);
 }
+
+/// A server that cannot start (its port taken, a bad flag) says why and leaves no
+/// data directory behind.
+#[test]
+fn a_refused_start_writes_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let start = |extra: &[&str]| {
+        let data = temp.path().join("data");
+        let out = std::process::Command::new(support::WHARF)
+            .args(["server", "--data-dir"])
+            .arg(&data)
+            .args(extra)
+            .output()
+            .expect("run wharf server");
+        assert!(!out.status.success());
+        assert!(!data.exists(), "{} was created", data.display());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let text = start(&["--listen", &addr]);
+    assert!(
+        text.contains(&format!("listening on {addr}")) && text.contains("in use"),
+        "{text}"
+    );
+    let missing = temp.path().join("no-such-plugins");
+    let text = start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--plugin-dir",
+        missing.to_str().unwrap(),
+    ]);
+    assert!(
+        text.contains("--plugin-dir") && text.contains("not a directory"),
+        "{text}"
+    );
+}

@@ -35,6 +35,16 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
             args.listen
         );
     }
+    if let Some(dir) = &args.plugin_dir
+        && !dir.is_dir()
+    {
+        bail!("--plugin-dir {}: not a directory", dir.display());
+    }
+    // Bound before anything is written: a port in use leaves no data directory
+    // behind.
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
@@ -47,9 +57,6 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         .with_context(|| format!("opening the store in {}", store_dir.display()))?;
     let store: Arc<dyn Store> = Arc::new(store);
 
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let kubeconfig = data_dir.join("admin.kubeconfig");
     Kubeconfig::admin(&format!("http://{addr}"))
@@ -106,9 +113,6 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         Some(c)
     };
     if let Some(dir) = &args.plugin_dir {
-        if !dir.is_dir() {
-            bail!("--plugin-dir {}: not a directory", dir.display());
-        }
         wharf_plugin_objects::dir::spawn_watch(client.clone(), plugins.clone(), dir.clone());
     }
     let roles = match (&scheduler, &controllers) {
