@@ -246,7 +246,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl SledStore {
     /// Opens (or creates) the store in `dir`: sled in `dir/db`, the write-ahead log in
-    /// `dir/wal`. Starts the flusher thread.
+    /// `dir/wal`, and `dir/lock`, held while the store is open. Starts the flusher
+    /// and applier threads.
     pub fn open(dir: &Path, options: SledStoreOptions) -> Result<Self, StoreError> {
         let lock = lock_dir(dir)?;
         let db_dir = dir.join("db");
