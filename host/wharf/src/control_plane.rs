@@ -42,9 +42,15 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
     }
     // Bound before anything is written: a port in use leaves no data directory
     // behind.
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => bail!(
+            "listening on {}: the address is in use (is another wharf running? \
+             --listen picks another address)",
+            args.listen
+        ),
+        Err(e) => return Err(e).with_context(|| format!("listening on {}", args.listen)),
+    };
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
