@@ -897,6 +897,10 @@ fn review_regressions_deletion_services_namespaces() {
     ]);
     let np = s.get_json(&["svc", "web"])["spec"]["ports"][0]["nodePort"].as_i64();
     assert!(np.is_some_and(|p| (30000..=32767).contains(&p)), "{np:?}");
+    assert_eq!(
+        s.get_json(&["svc", "web"])["spec"]["externalTrafficPolicy"],
+        "Cluster"
+    );
     s.ok(&[
         "patch",
         "svc",
@@ -904,10 +908,23 @@ fn review_regressions_deletion_services_namespaces() {
         "-p",
         r#"{"spec":{"type":"ClusterIP"}}"#,
     ]);
+    // What only a node port type has goes with it.
+    let spec = s.get_json(&["svc", "web"])["spec"].clone();
+    assert!(spec["ports"][0].get("nodePort").is_none(), "{spec}");
+    assert!(spec.get("externalTrafficPolicy").is_none(), "{spec}");
+    // Asking for it on a Service nothing outside reaches is refused.
+    let err = s.fails(&[
+        "patch",
+        "svc",
+        "web",
+        "-p",
+        r#"{"spec":{"externalTrafficPolicy":"Local"}}"#,
+    ]);
     assert!(
-        s.get_json(&["svc", "web"])["spec"]["ports"][0]
-            .get("nodePort")
-            .is_none()
+        err.contains(
+            r#"spec.externalTrafficPolicy: Invalid value: "Local": may only be set for externally-accessible services"#
+        ),
+        "{err}"
     );
     let err = s.fails(&["create", "service", "clusterip", "1svc", "--tcp=80"]);
     assert!(err.contains("DNS-1035"), "{err}");

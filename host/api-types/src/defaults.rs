@@ -213,6 +213,23 @@ fn qos_class(spec: &Value) -> &'static str {
     }
 }
 
+/// Whether a Service spec is reachable from outside the cluster (node ports, a
+/// load balancer, or external IPs): only such a Service has an external traffic
+/// policy.
+pub fn externally_accessible(spec: &serde_json::Map<String, Value>) -> bool {
+    let ty = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP");
+    ty == "NodePort"
+        || ty == "LoadBalancer"
+        || (ty == "ClusterIP"
+            && spec
+                .get("externalIPs")
+                .and_then(Value::as_array)
+                .is_some_and(|ips| !ips.is_empty()))
+}
+
 fn service(obj: &mut Value) {
     let spec = object_at(obj, "spec");
     default(spec, "type", "ClusterIP");
@@ -227,8 +244,11 @@ fn service(obj: &mut Value) {
         default(spec, "ipFamilyPolicy", "SingleStack");
         default(spec, "ipFamilies", json!(["IPv4"]));
     }
-    if ty == "NodePort" || ty == "LoadBalancer" {
+    if externally_accessible(spec) {
         default(spec, "externalTrafficPolicy", "Cluster");
+    }
+    if ty == "LoadBalancer" {
+        default(spec, "allocateLoadBalancerNodePorts", true);
     }
     if let Some(Value::Array(ports)) = spec.get_mut("ports") {
         for p in ports {
@@ -311,5 +331,14 @@ mod tests {
         apply(find("", "v1", "services").unwrap(), &mut s);
         assert_eq!(s["spec"]["type"], "ClusterIP");
         assert_eq!(s["spec"]["ports"][0]["targetPort"], 80);
+        assert!(s["spec"].get("externalTrafficPolicy").is_none());
+        assert!(s["spec"].get("allocateLoadBalancerNodePorts").is_none());
+        let mut lb = json!({"spec": {"type": "LoadBalancer", "ports": [{"port": 80}]}});
+        apply(find("", "v1", "services").unwrap(), &mut lb);
+        assert_eq!(lb["spec"]["externalTrafficPolicy"], "Cluster");
+        assert_eq!(lb["spec"]["allocateLoadBalancerNodePorts"], true);
+        let mut external = json!({"spec": {"externalIPs": ["192.0.2.1"], "ports": [{"port": 80}]}});
+        apply(find("", "v1", "services").unwrap(), &mut external);
+        assert_eq!(external["spec"]["externalTrafficPolicy"], "Cluster");
     }
 }

@@ -809,6 +809,42 @@ fn validate_service(obj: &Value, errors: &mut Vec<FieldError>) {
     {
         errors.push(FieldError::required("spec.externalName"));
     }
+    check_service_policies(&spec, errors);
+}
+
+const TRAFFIC_POLICIES: &[&str] = &["Cluster", "Local"];
+
+/// The enumerated policies of a Service spec, as Kubernetes checks them; an
+/// external traffic policy only on a Service reachable from outside.
+fn check_service_policies(spec: &Value, errors: &mut Vec<FieldError>) {
+    let one_of = |field: &str, allowed: &[&str], errors: &mut Vec<FieldError>| {
+        if let Some(value) = spec.get(field).and_then(Value::as_str)
+            && !allowed.contains(&value)
+        {
+            errors.push(FieldError::not_supported(
+                &format!("spec.{field}"),
+                &Value::from(value),
+                allowed,
+            ));
+        }
+    };
+    one_of("sessionAffinity", &["ClientIP", "None"], errors);
+    one_of("internalTrafficPolicy", TRAFFIC_POLICIES, errors);
+    match spec.get("externalTrafficPolicy").and_then(Value::as_str) {
+        None | Some("") => {}
+        Some(policy)
+            if !spec
+                .as_object()
+                .is_some_and(crate::defaults::externally_accessible) =>
+        {
+            errors.push(FieldError::invalid(
+                "spec.externalTrafficPolicy",
+                &Value::from(policy),
+                "may only be set for externally-accessible services",
+            ))
+        }
+        Some(_) => one_of("externalTrafficPolicy", TRAFFIC_POLICIES, errors),
+    }
 }
 
 fn validate_workload(info: &ResourceInfo, obj: &Value, errors: &mut Vec<FieldError>) {
@@ -1028,6 +1064,48 @@ mod tests {
         assert!(label_key("-x").is_err());
         assert!(label_value("").is_ok());
         assert!(label_value("a b").is_err());
+    }
+
+    #[test]
+    fn service_policies_are_checked_as_kubernetes_does() {
+        let services = find("", "v1", "services").unwrap();
+        let check = |spec: Value| {
+            validate(services, &json!({"metadata": {"name": "s"}, "spec": spec}))
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+        };
+        let port = json!([{"port": 80}]);
+        assert_eq!(
+            check(json!({"ports": port, "externalTrafficPolicy": "Local"})),
+            [
+                r#"spec.externalTrafficPolicy: Invalid value: "Local": may only be set for externally-accessible services"#
+            ]
+        );
+        assert_eq!(
+            check(json!({"ports": port, "type": "NodePort", "externalTrafficPolicy": "Sometimes"})),
+            [
+                r#"spec.externalTrafficPolicy: Unsupported value: "Sometimes": supported values: "Cluster", "Local""#
+            ]
+        );
+        assert_eq!(
+            check(
+                json!({"ports": port, "sessionAffinity": "Sticky", "internalTrafficPolicy": "Near"})
+            ),
+            [
+                r#"spec.sessionAffinity: Unsupported value: "Sticky": supported values: "ClientIP", "None""#,
+                r#"spec.internalTrafficPolicy: Unsupported value: "Near": supported values: "Cluster", "Local""#,
+            ]
+        );
+        // External IPs make a ClusterIP Service reachable from outside.
+        assert!(
+            check(json!({"ports": port, "externalIPs": ["192.0.2.1"], "externalTrafficPolicy": "Local"}))
+                .is_empty()
+        );
+        assert!(
+            check(json!({"ports": port, "type": "LoadBalancer", "externalTrafficPolicy": "Local"}))
+                .is_empty()
+        );
     }
 
     #[test]

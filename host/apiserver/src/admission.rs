@@ -276,7 +276,7 @@ pub fn prepare_update(
                 }
             }
             if info.kind == "Service" {
-                keep_allocations(&mut new, old);
+                settle_service_update(&mut new, old);
             }
             new
         }
@@ -364,8 +364,27 @@ fn crd_status(info: &ResourceInfo, obj: &mut Value) {
 
 /// A Service update that leaves out what was allocated keeps it, as Kubernetes does
 /// (`kubectl replace` of the original manifest must not give the address back);
-/// node ports go when the type no longer has them.
-fn keep_allocations(new: &mut Value, old: &Value) {
+/// node ports go when the type no longer has them, and so do the fields only
+/// such a type has, unless the update itself set them (then validation refuses
+/// them), as Kubernetes' `dropTypeDependentFields` does.
+fn settle_service_update(new: &mut Value, old: &Value) {
+    if let Some(spec) = new.get("spec").and_then(Value::as_object) {
+        let accessible = wharf_api_types::defaults::externally_accessible(spec);
+        let load_balancer = spec.get("type").and_then(Value::as_str) == Some("LoadBalancer");
+        let unchanged = |field: &str| spec.get(field) == old.pointer(&format!("/spec/{field}"));
+        let mut drop = Vec::new();
+        if !accessible && unchanged("externalTrafficPolicy") {
+            drop.push("externalTrafficPolicy");
+        }
+        if !load_balancer && unchanged("allocateLoadBalancerNodePorts") {
+            drop.push("allocateLoadBalancerNodePorts");
+        }
+        if let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) {
+            for field in drop {
+                spec.remove(field);
+            }
+        }
+    }
     let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else {
         return;
     };
