@@ -368,23 +368,6 @@ fn crd_status(info: &ResourceInfo, obj: &mut Value) {
 /// such a type has, unless the update itself set them (then validation refuses
 /// them), as Kubernetes' `dropTypeDependentFields` does.
 fn settle_service_update(new: &mut Value, old: &Value) {
-    if let Some(spec) = new.get("spec").and_then(Value::as_object) {
-        let accessible = wharf_api_types::defaults::externally_accessible(spec);
-        let load_balancer = spec.get("type").and_then(Value::as_str) == Some("LoadBalancer");
-        let unchanged = |field: &str| spec.get(field) == old.pointer(&format!("/spec/{field}"));
-        let mut drop = Vec::new();
-        if !accessible && unchanged("externalTrafficPolicy") {
-            drop.push("externalTrafficPolicy");
-        }
-        if !load_balancer && unchanged("allocateLoadBalancerNodePorts") {
-            drop.push("allocateLoadBalancerNodePorts");
-        }
-        if let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) {
-            for field in drop {
-                spec.remove(field);
-            }
-        }
-    }
     let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else {
         return;
     };
@@ -393,6 +376,18 @@ fn settle_service_update(new: &mut Value, old: &Value) {
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP")
         .to_string();
+    let type_dependent = [
+        (
+            "externalTrafficPolicy",
+            wharf_api_types::defaults::externally_accessible(spec),
+        ),
+        ("allocateLoadBalancerNodePorts", ty == "LoadBalancer"),
+    ];
+    for (field, has_it) in type_dependent {
+        if !has_it && spec.get(field) == old.pointer(&format!("/spec/{field}")) {
+            spec.remove(field);
+        }
+    }
     let missing = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v == "");
     if ty != "ExternalName" && missing(spec.get("clusterIP")) {
         for field in ["clusterIP", "clusterIPs"] {
