@@ -844,6 +844,82 @@ fn pods_of_a_silent_node_are_replaced_elsewhere() {
     );
 }
 
+/// As Kubernetes' pod garbage collector does, the pods of a deleted node are marked
+/// (`DisruptionTarget`), then, after the quarantine, failed and deleted, with no
+/// kubelet to finish them off; their ReplicaSet replaces them on the nodes left.
+#[test]
+fn pods_of_a_deleted_node_are_collected_and_replaced() {
+    let s = Server::start();
+    tune_node_lifecycle(&s, r#"{"orphanQuarantineSeconds":4}"#);
+    let mut doomed = Sim::start(&s, 1, "doomed", &["--heartbeat-seconds", "1"]);
+    let _healthy = Sim::start(&s, 2, "healthy", &["--heartbeat-seconds", "1"]);
+    s.apply(&RS.replace("replicas: 3", "replicas: 6"));
+    wait_replicas(&s, "web", "app=web", 6);
+    let on_doomed = |pods: &[Value]| -> Vec<Value> {
+        pods.iter()
+            .filter(|p| p["spec"]["nodeName"] == "doomed-0")
+            .cloned()
+            .collect()
+    };
+    let orphans = names(&on_doomed(&live_pods(&s, "app=web")));
+    assert!(!orphans.is_empty(), "the spread put nothing on doomed-0");
+
+    // The machine is gone, and so is its kubelet; an operator deletes the Node.
+    doomed.stop();
+    s.ok(&["delete", "node", "doomed-0"]);
+    let marked = |pod: &Value| {
+        pod["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| {
+                c["type"] == "DisruptionTarget"
+                    && c["status"] == "True"
+                    && c["reason"] == "DeletionByPodGC"
+                    && c["message"] == "PodGC: node no longer exists"
+            })
+    };
+    wait_for(
+        Duration::from_secs(10),
+        "the orphans marked, still there in their quarantine",
+        || {
+            let pods = on_doomed(
+                &s.get_json(&["pods", "-l", "app=web"])["items"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            names(&pods) == orphans
+                && pods
+                    .iter()
+                    .all(|p| marked(p) && p["status"]["phase"] == "Running")
+        },
+    );
+    wait_for(
+        Duration::from_secs(60),
+        "the orphans gone and 6 pods running on the nodes left",
+        || {
+            let all = s.get_json(&["pods", "-l", "app=web"])["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            all.len() == 6
+                && all.iter().all(|p| {
+                    p["spec"]["nodeName"]
+                        .as_str()
+                        .unwrap_or("")
+                        .starts_with("healthy")
+                        && p["status"]["phase"] == "Running"
+                        && p["metadata"]["deletionTimestamp"].is_null()
+                })
+        },
+    );
+    for name in &orphans {
+        let gone = s.kubectl(&["get", "pod", name]);
+        assert!(!gone.status.success(), "{name} is still there");
+    }
+}
+
 /// As on Kubernetes, the pods of a node that went silent are marked not ready
 /// (before any eviction), so its Service's endpoints drop them; when the node's
 /// kubelet is back they are ready again, on the same node.

@@ -10,15 +10,24 @@
 //! for ever, and after `evictAfterSeconds` (300 by default, as Kubernetes' default
 //! tolerations give) otherwise. A node that heartbeats again loses the taints.
 //!
+//! The pods of a node that was deleted are collected as Kubernetes' pod garbage
+//! collector does: after a quarantine (`orphanQuarantineSeconds`, 40 as in
+//! Kubernetes), in case the node is only being registered again, each is marked
+//! `Failed` with a `DisruptionTarget` condition (`DeletionByPodGC`) and deleted.
+//! A failed pod is deleted at once, with no kubelet to wait for, and its controller
+//! replaces it. The quarantine is kept in the cluster, not in the controller: an
+//! orphan's `DisruptionTarget` condition is set when it is first found, and its
+//! transition time starts the clock.
+//!
 //! Config (`spec.config` of the Plugin): `gracePeriodSeconds` (40),
-//! `evictAfterSeconds` (300).
+//! `evictAfterSeconds` (300), `orphanQuarantineSeconds` (40).
 
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, Taint};
+use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, PodCondition, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
-use wharf_controller_sdk::ownership::skip_lost_race;
+use wharf_controller_sdk::ownership::{skip_lost_race, unless_lost_race};
 use wharf_controller_sdk::{
     Context, Error, ErrorReason, EventType, Key, Mapping, Outcome, Reconciler, Registration,
     registration, watch,
@@ -35,6 +44,8 @@ pub struct Config {
     pub grace_period_seconds: i64,
     #[serde(default = "evict")]
     pub evict_after_seconds: i64,
+    #[serde(default = "quarantine")]
+    pub orphan_quarantine_seconds: i64,
 }
 
 fn grace() -> i64 {
@@ -42,6 +53,11 @@ fn grace() -> i64 {
 }
 fn evict() -> i64 {
     300
+}
+/// Kubernetes' pod garbage collector waits this long before it deletes the pods of
+/// a node that is gone (`quarantineTime`).
+fn quarantine() -> i64 {
+    40
 }
 
 pub struct NodeLifecycle {
@@ -51,9 +67,13 @@ pub struct NodeLifecycle {
 impl Reconciler for NodeLifecycle {
     fn configure(config: &str) -> Result<Self, String> {
         let config: Config = serde_json::from_str(config).map_err(|e| format!("config: {e}"))?;
-        if config.grace_period_seconds <= 0 || config.evict_after_seconds < 0 {
+        if config.grace_period_seconds <= 0
+            || config.evict_after_seconds < 0
+            || config.orphan_quarantine_seconds < 0
+        {
             return Err(
-                "config: gracePeriodSeconds must be positive and evictAfterSeconds not negative"
+                "config: gracePeriodSeconds must be positive, and evictAfterSeconds and \
+                 orphanQuarantineSeconds not negative"
                     .into(),
             );
         }
@@ -68,10 +88,10 @@ impl Reconciler for NodeLifecycle {
     }
 
     fn reconcile(&self, ctx: &Context<'_>, key: &Key) -> Result<Outcome, Error> {
-        let Some(node) = ctx.get::<Node>("", &key.name)? else {
-            return Ok(Outcome::Done);
-        };
         let now = Timestamp::now();
+        let Some(node) = ctx.get::<Node>("", &key.name)? else {
+            return self.collect_orphans(ctx, &key.name, now);
+        };
         let grace = SignedDuration::from_secs(self.config.grace_period_seconds);
         let ready = ready_condition(&node);
         let heartbeat = last_heartbeat(ctx, &node, ready.as_ref())?;
@@ -98,7 +118,7 @@ impl Reconciler for NodeLifecycle {
         let mut sooner = |wait: SignedDuration| next = Some(next.map_or(wait, |n| n.min(wait)));
         // The node is not ready exactly when it has one of these taints.
         if !wanted.is_empty() {
-            let pods = pods_on(ctx, &node)?;
+            let pods = pods_on(ctx, node.metadata.name.as_deref().unwrap_or(""))?;
             if mark_pods_not_ready(ctx, &pods, now)? == Marked::SomeLostARace {
                 // Pod changes do not enqueue the node, so try those again soon.
                 sooner(SignedDuration::from_secs(1));
@@ -107,10 +127,14 @@ impl Reconciler for NodeLifecycle {
                 sooner(wait);
             }
         }
-        Ok(match next {
-            Some(d) => Outcome::RequeueAfter(d.as_millis().clamp(200, 3_600_000) as u32),
-            None => Outcome::Done,
-        })
+        Ok(requeue(next))
+    }
+}
+
+fn requeue(after: Option<SignedDuration>) -> Outcome {
+    match after {
+        Some(d) => Outcome::RequeueAfter(d.as_millis().clamp(200, 3_600_000) as u32),
+        None => Outcome::Done,
     }
 }
 
@@ -288,9 +312,8 @@ pub fn evict_due(
     (due, next)
 }
 
-/// The pods bound to `node`.
-fn pods_on(ctx: &Context<'_>, node: &Node) -> Result<Vec<Pod>, Error> {
-    let name = node.metadata.name.as_deref().unwrap_or("");
+/// The pods bound to the node called `name`.
+fn pods_on(ctx: &Context<'_>, name: &str) -> Result<Vec<Pod>, Error> {
     Ok(ctx
         .list::<Pod>("", "")?
         .into_iter()
@@ -346,7 +369,128 @@ pub fn not_ready(pod: &Pod, now: Timestamp) -> Option<Pod> {
     Some(pod)
 }
 
+/// The condition Kubernetes' pod garbage collector gives a pod whose node is gone.
+pub const DISRUPTION_TARGET: &str = "DisruptionTarget";
+pub const DELETION_BY_POD_GC: &str = "DeletionByPodGC";
+
+/// This controller's mark on an orphan (another component's `DisruptionTarget`,
+/// a preemption say, is not).
+fn is_orphan_mark(c: &PodCondition) -> bool {
+    c.type_ == DISRUPTION_TARGET
+        && c.status == "True"
+        && c.reason.as_deref() == Some(DELETION_BY_POD_GC)
+}
+
+/// When this controller first found `pod` orphaned: the transition time of the
+/// `DisruptionTarget` condition it set then.
+pub fn orphaned_since(pod: &Pod) -> Option<Timestamp> {
+    pod.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| is_orphan_mark(c))?
+        .last_transition_time
+        .as_ref()
+        .map(|t| t.0)
+}
+
+/// What to do with the pods of a deleted node.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct OrphanPlan {
+    /// Found now: marked, and their quarantine starts.
+    pub mark: Vec<usize>,
+    /// Quarantined long enough: failed and deleted.
+    pub collect: Vec<usize>,
+    /// How long until the next one's quarantine ends.
+    pub next: Option<SignedDuration>,
+}
+
+/// Sorts the pods of a deleted node (indices into `pods`) by where they are in the
+/// quarantine.
+pub fn plan_orphans(pods: &[Pod], quarantine: SignedDuration, now: Timestamp) -> OrphanPlan {
+    let mut plan = OrphanPlan::default();
+    for (i, pod) in pods.iter().enumerate() {
+        let since = orphaned_since(pod);
+        let ends = since.unwrap_or(now) + quarantine;
+        if ends <= now {
+            plan.collect.push(i);
+            continue;
+        }
+        if since.is_none() {
+            plan.mark.push(i);
+        }
+        let wait = ends.duration_since(now);
+        plan.next = Some(plan.next.map_or(wait, |n| n.min(wait)));
+    }
+    plan
+}
+
+/// `pod` with the pod garbage collector's `DisruptionTarget` condition (kept if
+/// already there), and, if `fail`, the phase `Failed` (unless it already ended).
+pub fn orphan_status(pod: &Pod, now: Timestamp, fail: bool) -> Pod {
+    let mut pod = pod.clone();
+    let status = pod.status.get_or_insert_with(Default::default);
+    let conditions = status.conditions.get_or_insert_with(Vec::new);
+    if !conditions.iter().any(is_orphan_mark) {
+        conditions.retain(|c| c.type_ != DISRUPTION_TARGET);
+        conditions.push(PodCondition {
+            type_: DISRUPTION_TARGET.into(),
+            status: "True".into(),
+            reason: Some(DELETION_BY_POD_GC.into()),
+            message: Some("PodGC: node no longer exists".into()),
+            last_transition_time: Some(Time(now)),
+            ..Default::default()
+        });
+    }
+    let ended = matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"));
+    if fail && !ended {
+        status.phase = Some("Failed".into());
+    }
+    pod
+}
+
 impl NodeLifecycle {
+    /// The pod garbage collector's part: the pods of the deleted node `name`,
+    /// quarantined, then failed and deleted.
+    fn collect_orphans(
+        &self,
+        ctx: &Context<'_>,
+        name: &str,
+        now: Timestamp,
+    ) -> Result<Outcome, Error> {
+        let pods = pods_on(ctx, name)?;
+        let quarantine = SignedDuration::from_secs(self.config.orphan_quarantine_seconds);
+        let plan = plan_orphans(&pods, quarantine, now);
+        let mut next = plan.next;
+        let mut lost_a_race = false;
+        for &i in &plan.mark {
+            let marked = ctx.update_status(&orphan_status(&pods[i], now, false));
+            lost_a_race |= unless_lost_race(marked)?.is_none();
+        }
+        for &i in &plan.collect {
+            let pod = &pods[i];
+            // Failed first, as Kubernetes does it: a pod that ended is deleted at
+            // once, while a running one would wait for a kubelet that is gone.
+            let Some(failed) = unless_lost_race(ctx.update_status(&orphan_status(pod, now, true)))?
+            else {
+                lost_a_race = true;
+                continue;
+            };
+            skip_lost_race(ctx.delete::<Pod>(
+                failed.metadata.namespace.as_deref().unwrap_or(""),
+                failed.metadata.name.as_deref().unwrap_or(""),
+                failed.metadata.uid.as_deref(),
+            ))?;
+        }
+        if lost_a_race {
+            // Pod changes do not enqueue the node: look again soon.
+            let soon = SignedDuration::from_secs(1);
+            next = Some(next.map_or(soon, |n| n.min(soon)));
+        }
+        Ok(requeue(next))
+    }
+
     fn evict(
         &self,
         ctx: &Context<'_>,

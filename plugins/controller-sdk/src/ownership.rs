@@ -155,15 +155,22 @@ where
 /// A write that lost a race (the object vanished or changed meanwhile) is not a
 /// failure: the change that beat it brings another pass.
 pub fn skip_lost_race(r: Result<(), Error>) -> Result<(), Error> {
+    unless_lost_race(r).map(|_| ())
+}
+
+/// As [`skip_lost_race`], for a write whose result is wanted: `None` if it lost
+/// the race.
+pub fn unless_lost_race<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
     match r {
+        Ok(written) => Ok(Some(written)),
         Err(e)
             if matches!(
                 e.reason(),
                 Some(ErrorReason::NotFound | ErrorReason::Conflict)
             ) =>
         {
-            Ok(())
+            Ok(None)
         }
-        other => other,
+        Err(e) => Err(e),
     }
 }
