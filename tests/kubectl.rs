@@ -929,6 +929,43 @@ fn review_regressions_deletion_services_namespaces() {
     let err = s.fails(&["create", "service", "clusterip", "1svc", "--tcp=80"]);
     assert!(err.contains("DNS-1035"), "{err}");
 
+    // A load balancer that keeps traffic on its node gets a health-check node
+    // port, kept through `kubectl apply` of the same manifest, and given back with
+    // the Local policy.
+    let lb = "apiVersion: v1\nkind: Service\nmetadata: {name: edge}\nspec:\n  type: LoadBalancer\n  externalTrafficPolicy: Local\n  selector: {app: web}\n  ports:\n  - {name: http, port: 80}\n";
+    s.apply(lb);
+    let spec = s.get_json(&["svc", "edge"])["spec"].clone();
+    let hc = spec["healthCheckNodePort"].as_i64();
+    assert!(hc.is_some_and(|p| (30000..=32767).contains(&p)), "{spec}");
+    assert_ne!(spec["ports"][0]["nodePort"].as_i64(), hc, "{spec}");
+    assert_eq!(spec["allocateLoadBalancerNodePorts"], true, "{spec}");
+    s.apply(lb);
+    assert_eq!(
+        s.get_json(&["svc", "edge"])["spec"]["healthCheckNodePort"].as_i64(),
+        hc
+    );
+    let err = s.fails(&[
+        "patch",
+        "svc",
+        "edge",
+        "-p",
+        r#"{"spec":{"healthCheckNodePort":32000}}"#,
+    ]);
+    assert!(
+        err.contains("cannot change healthCheckNodePort on loadBalancer service with externalTraffic=Local during update"),
+        "{err}"
+    );
+    s.ok(&[
+        "patch",
+        "svc",
+        "edge",
+        "-p",
+        r#"{"spec":{"externalTrafficPolicy":"Cluster","allocateLoadBalancerNodePorts":false}}"#,
+    ]);
+    let spec = s.get_json(&["svc", "edge"])["spec"].clone();
+    assert!(spec.get("healthCheckNodePort").is_none(), "{spec}");
+    assert!(spec["ports"][0].get("nodePort").is_none(), "{spec}");
+
     // A namespace always gets the finalizer that empties it on deletion.
     s.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: bare}\nspec: {finalizers: []}\n");
     assert_eq!(

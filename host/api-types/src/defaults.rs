@@ -217,10 +217,7 @@ fn qos_class(spec: &Value) -> &'static str {
 /// load balancer, or external IPs): only such a Service has an external traffic
 /// policy.
 pub fn externally_accessible(spec: &serde_json::Map<String, Value>) -> bool {
-    let ty = spec
-        .get("type")
-        .and_then(Value::as_str)
-        .unwrap_or("ClusterIP");
+    let ty = service_type(spec);
     ty == "NodePort"
         || ty == "LoadBalancer"
         || (ty == "ClusterIP"
@@ -228,6 +225,30 @@ pub fn externally_accessible(spec: &serde_json::Map<String, Value>) -> bool {
                 .get("externalIPs")
                 .and_then(Value::as_array)
                 .is_some_and(|ips| !ips.is_empty()))
+}
+
+fn service_type(spec: &serde_json::Map<String, Value>) -> &str {
+    spec.get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+}
+
+/// Whether a Service spec gets node ports allocated: a NodePort Service, or a
+/// LoadBalancer that did not turn them off (`allocateLoadBalancerNodePorts`).
+pub fn needs_node_ports(spec: &serde_json::Map<String, Value>) -> bool {
+    match service_type(spec) {
+        "NodePort" => true,
+        "LoadBalancer" => spec.get("allocateLoadBalancerNodePorts") != Some(&Value::Bool(false)),
+        _ => false,
+    }
+}
+
+/// Whether a Service spec gets a health-check node port: a LoadBalancer that
+/// keeps traffic on the node it arrives at (`externalTrafficPolicy: Local`), so
+/// the load balancer can ask each node whether it has ready endpoints.
+pub fn needs_health_check_node_port(spec: &serde_json::Map<String, Value>) -> bool {
+    service_type(spec) == "LoadBalancer"
+        && spec.get("externalTrafficPolicy").and_then(Value::as_str) == Some("Local")
 }
 
 fn service(obj: &mut Value) {

@@ -845,6 +845,25 @@ fn check_service_policies(spec: &Value, errors: &mut Vec<FieldError>) {
         }
         Some(_) => one_of("externalTrafficPolicy", TRAFFIC_POLICIES, errors),
     }
+    let Some(map) = spec.as_object() else { return };
+    if map.contains_key("allocateLoadBalancerNodePorts")
+        && map.get("type").and_then(Value::as_str) != Some("LoadBalancer")
+    {
+        errors.push(FieldError::forbidden(
+            "spec.allocateLoadBalancerNodePorts",
+            "may only be used when `type` is 'LoadBalancer'",
+        ));
+    }
+    if let Some(port) = map.get("healthCheckNodePort").and_then(Value::as_i64)
+        && port != 0
+        && !crate::defaults::needs_health_check_node_port(map)
+    {
+        errors.push(FieldError::invalid(
+            "spec.healthCheckNodePort",
+            &Value::from(port),
+            "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+        ));
+    }
 }
 
 fn validate_workload(info: &ResourceInfo, obj: &Value, errors: &mut Vec<FieldError>) {
@@ -1105,6 +1124,23 @@ mod tests {
         assert!(
             check(json!({"ports": port, "type": "LoadBalancer", "externalTrafficPolicy": "Local"}))
                 .is_empty()
+        );
+        assert_eq!(
+            check(
+                json!({"ports": port, "type": "NodePort", "externalTrafficPolicy": "Local",
+                         "healthCheckNodePort": 30100, "allocateLoadBalancerNodePorts": false})
+            ),
+            [
+                "spec.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` is 'LoadBalancer'",
+                "spec.healthCheckNodePort: Invalid value: 30100: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+            ]
+        );
+        assert!(
+            check(
+                json!({"ports": port, "type": "LoadBalancer", "externalTrafficPolicy": "Local",
+                         "healthCheckNodePort": 30100, "allocateLoadBalancerNodePorts": false})
+            )
+            .is_empty()
         );
     }
 

@@ -363,10 +363,11 @@ fn crd_status(info: &ResourceInfo, obj: &mut Value) {
 }
 
 /// A Service update that leaves out what was allocated keeps it, as Kubernetes does
-/// (`kubectl replace` of the original manifest must not give the address back);
-/// node ports go when the type no longer has them, and so do the fields only
-/// such a type has, unless the update itself set them (then validation refuses
-/// them), as Kubernetes' `dropTypeDependentFields` does.
+/// (`kubectl replace` of the original manifest must not give the address, node
+/// ports or health-check node port back); node ports go when the type no longer
+/// has them, and so do the fields only such a type has, unless the update itself
+/// set them (then validation refuses them), as Kubernetes' `dropTypeDependentFields`
+/// does.
 fn settle_service_update(new: &mut Value, old: &Value) {
     let Some(spec) = new.get_mut("spec").and_then(Value::as_object_mut) else {
         return;
@@ -376,19 +377,33 @@ fn settle_service_update(new: &mut Value, old: &Value) {
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP")
         .to_string();
+    let old_spec = old
+        .get("spec")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let missing = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v == "" || v == 0);
+    let health_check = defaults::needs_health_check_node_port(spec);
+    if health_check
+        && defaults::needs_health_check_node_port(&old_spec)
+        && missing(spec.get("healthCheckNodePort"))
+        && let Some(port) = old_spec.get("healthCheckNodePort")
+    {
+        spec.insert("healthCheckNodePort".into(), port.clone());
+    }
     let type_dependent = [
         (
             "externalTrafficPolicy",
-            wharf_api_types::defaults::externally_accessible(spec),
+            defaults::externally_accessible(spec),
         ),
         ("allocateLoadBalancerNodePorts", ty == "LoadBalancer"),
+        ("healthCheckNodePort", health_check),
     ];
     for (field, has_it) in type_dependent {
-        if !has_it && spec.get(field) == old.pointer(&format!("/spec/{field}")) {
+        if !has_it && spec.get(field) == old_spec.get(field) {
             spec.remove(field);
         }
     }
-    let missing = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v == "");
     if ty != "ExternalName" && missing(spec.get("clusterIP")) {
         for field in ["clusterIP", "clusterIPs"] {
             if let Some(v) = old.pointer(&format!("/spec/{field}")) {
@@ -401,9 +416,22 @@ fn settle_service_update(new: &mut Value, old: &Value) {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let node_ports = |ports: Option<&Value>| -> std::collections::BTreeSet<i64> {
+        ports
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.get("nodePort").and_then(Value::as_i64))
+            .collect()
+    };
+    // A LoadBalancer that stops allocating node ports gives back those it was
+    // given, unless the update chose some itself.
+    let drop_node_ports = !defaults::needs_node_ports(spec)
+        && (ty != "LoadBalancer"
+            || node_ports(spec.get("ports")) == node_ports(old_spec.get("ports")));
     if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
         for port in ports.iter_mut().filter_map(Value::as_object_mut) {
-            if ty == "NodePort" || ty == "LoadBalancer" {
+            if !drop_node_ports {
                 if missing(port.get("nodePort")) {
                     let same = old_ports.iter().find(|p| {
                         p.get("port") == port.get("port")
@@ -518,6 +546,21 @@ fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError
                     "spec.clusterIP",
                     &ip(new).unwrap_or(Value::Null),
                     "field is immutable",
+                ));
+            }
+            let health_check = |o: &Value| {
+                o.get("spec")
+                    .and_then(Value::as_object)
+                    .filter(|spec| defaults::needs_health_check_node_port(spec))
+                    .map(|spec| spec.get("healthCheckNodePort").cloned())
+            };
+            if let (Some(Some(now)), Some(before)) = (health_check(new), health_check(old))
+                && Some(&now) != before.as_ref()
+            {
+                errors.push(FieldError::invalid(
+                    "spec.healthCheckNodePort",
+                    &now,
+                    "cannot change healthCheckNodePort on loadBalancer service with externalTraffic=Local during update",
                 ));
             }
         }
@@ -796,6 +839,82 @@ mod tests {
         .unwrap();
         assert_eq!(updated["status"]["qosClass"], "Burstable");
         assert_eq!(updated["status"]["phase"], "Pending");
+    }
+
+    /// A Service's allocations through updates, as Kubernetes keeps and drops them.
+    #[test]
+    fn a_service_update_keeps_or_gives_back_its_node_ports() {
+        let services = find("", "v1", "services").unwrap();
+        let manifest = |spec: Value| json!({"metadata": {"name": "s"}, "spec": spec});
+        let update = |new: Value, old: &Value| {
+            prepare_update(services, Some("default"), "s", new, old, None)
+        };
+        let mut old = prepare_create(
+            services,
+            Some("default"),
+            manifest(
+                json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local",
+                            "ports": [{"port": 80}]}),
+            ),
+        )
+        .unwrap();
+        old["spec"]["clusterIP"] = json!("10.96.0.20");
+        old["spec"]["ports"][0]["nodePort"] = json!(30080);
+        old["spec"]["healthCheckNodePort"] = json!(30081);
+
+        // The original manifest again (`kubectl replace`) keeps every allocation.
+        let same = update(
+            manifest(
+                json!({"type": "LoadBalancer", "externalTrafficPolicy": "Local",
+                            "ports": [{"port": 80}]}),
+            ),
+            &old,
+        )
+        .unwrap();
+        assert_eq!(same["spec"]["healthCheckNodePort"], 30081);
+        assert_eq!(same["spec"]["ports"][0]["nodePort"], 30080);
+
+        // The health-check port goes with the Local policy...
+        let mut cluster = old.clone();
+        cluster["spec"]["externalTrafficPolicy"] = json!("Cluster");
+        let cluster = update(cluster, &old).unwrap();
+        assert!(
+            cluster["spec"].get("healthCheckNodePort").is_none(),
+            "{cluster}"
+        );
+        // ... and may not be moved while it stays.
+        let mut moved = old.clone();
+        moved["spec"]["healthCheckNodePort"] = json!(30090);
+        let err = update(moved, &old).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Service \"s\" is invalid: spec.healthCheckNodePort: Invalid value: 30090: \
+             cannot change healthCheckNodePort on loadBalancer service with externalTraffic=Local during update"
+        );
+
+        // A load balancer that stops allocating node ports gives them back, unless
+        // the update chose its own.
+        let mut off = old.clone();
+        off["spec"]["allocateLoadBalancerNodePorts"] = json!(false);
+        let off_same = update(off.clone(), &old).unwrap();
+        assert!(
+            off_same["spec"]["ports"][0].get("nodePort").is_none(),
+            "{off_same}"
+        );
+        off["spec"]["ports"][0]["nodePort"] = json!(31000);
+        assert_eq!(
+            update(off, &old).unwrap()["spec"]["ports"][0]["nodePort"],
+            31000
+        );
+
+        // A NodePort keeps its node port, not the load balancer's fields.
+        let mut node_port = old.clone();
+        node_port["spec"]["type"] = json!("NodePort");
+        let node_port = update(node_port, &old).unwrap();
+        assert_eq!(node_port["spec"]["ports"][0]["nodePort"], 30080);
+        for gone in ["healthCheckNodePort", "allocateLoadBalancerNodePorts"] {
+            assert!(node_port["spec"].get(gone).is_none(), "{gone}: {node_port}");
+        }
     }
 
     #[test]

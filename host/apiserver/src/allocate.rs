@@ -1,5 +1,5 @@
 //! Allocation of Service cluster IPs (from 10.96.0.0/16, as a default Kubernetes
-//! cluster does) and node ports (30000–32767).
+//! cluster does) and node ports (30000–32767), health-check node ports included.
 //!
 //! The allocator derives what is taken from the Services themselves, so there is no
 //! second record to drift out of step; the caller holds the allocation lock across
@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use serde_json::{Value, json};
-use wharf_api_types::resources;
+use wharf_api_types::{defaults, resources};
 
 use crate::error::ApiError;
 use crate::request::Options;
@@ -69,6 +69,12 @@ pub async fn taken(objects: &Objects, except: Option<(&str, &str)>) -> Result<Ta
             if let Some(np) = p.get("nodePort").and_then(Value::as_i64) {
                 taken.node_ports.insert(np);
             }
+        }
+        if let Some(hc) = s
+            .pointer("/spec/healthCheckNodePort")
+            .and_then(Value::as_i64)
+        {
+            taken.node_ports.insert(hc);
         }
     }
     Ok(taken)
@@ -156,39 +162,73 @@ pub fn assign(service: &mut Value, taken: &mut Taken, old: Option<&Value>) -> Re
             spec["clusterIPs"] = json!(["None"]);
         }
     }
-    if ty == "NodePort" || ty == "LoadBalancer" {
-        let mut next = *NODE_PORTS.start();
-        if let Some(list) = spec.get_mut("ports").and_then(Value::as_array_mut) {
-            for (i, p) in list.iter_mut().enumerate() {
-                match p.get("nodePort").and_then(Value::as_i64) {
-                    Some(np) if np != 0 => {
-                        let why = if !NODE_PORTS.contains(&np) {
-                            "provided port is not in the valid range. The range of valid ports is 30000-32767"
-                        } else if !ports.insert(np) {
-                            "provided port is already allocated"
-                        } else {
-                            continue;
-                        };
+    let Some(spec) = service.get_mut("spec").and_then(Value::as_object_mut) else {
+        return Ok(());
+    };
+    let allocates = defaults::needs_node_ports(spec);
+    // A LoadBalancer without allocated node ports keeps those its client chose.
+    let has_node_ports = ty == "NodePort" || ty == "LoadBalancer";
+    let mut next = *NODE_PORTS.start();
+    if has_node_ports && let Some(list) = spec.get_mut("ports").and_then(Value::as_array_mut) {
+        for (i, p) in list.iter_mut().enumerate() {
+            match p.get("nodePort").and_then(Value::as_i64) {
+                Some(np) if np != 0 => {
+                    if let Some(why) = claim(ports, np) {
                         let field = format!("spec.ports[{i}].nodePort");
                         return Err(invalid(&name, &field, &json!(np), why));
                     }
-                    _ => {
-                        while ports.contains(&next) {
-                            next += 1;
-                        }
-                        if !NODE_PORTS.contains(&next) {
-                            return Err(ApiError::internal(
-                                "the node port range 30000-32767 is exhausted",
-                            ));
-                        }
-                        ports.insert(next);
-                        p["nodePort"] = json!(next);
-                    }
                 }
+                _ if allocates => {
+                    p["nodePort"] = json!(free_node_port(ports, &mut next)?);
+                }
+                _ => {}
+            }
+        }
+    }
+    if defaults::needs_health_check_node_port(spec) {
+        match spec.get("healthCheckNodePort").and_then(Value::as_i64) {
+            Some(hc) if hc != 0 => {
+                if let Some(why) = claim(ports, hc) {
+                    return Err(invalid(
+                        &name,
+                        "spec.healthCheckNodePort",
+                        &json!(hc),
+                        &format!("failed to allocate requested HealthCheck NodePort {hc}: {why}"),
+                    ));
+                }
+            }
+            _ => {
+                let hc = free_node_port(ports, &mut next)?;
+                spec.insert("healthCheckNodePort".into(), json!(hc));
             }
         }
     }
     Ok(())
+}
+
+/// Takes the node port a client asked for; why not, if it cannot have it.
+fn claim(taken: &mut BTreeSet<i64>, port: i64) -> Option<&'static str> {
+    if !NODE_PORTS.contains(&port) {
+        Some("provided port is not in the valid range. The range of valid ports is 30000-32767")
+    } else if !taken.insert(port) {
+        Some("provided port is already allocated")
+    } else {
+        None
+    }
+}
+
+/// Takes the lowest free node port from `next` on.
+fn free_node_port(taken: &mut BTreeSet<i64>, next: &mut i64) -> Result<i64, ApiError> {
+    while taken.contains(next) {
+        *next += 1;
+    }
+    if !NODE_PORTS.contains(next) {
+        return Err(ApiError::internal(
+            "the node port range 30000-32767 is exhausted",
+        ));
+    }
+    taken.insert(*next);
+    Ok(*next)
 }
 
 /// The lowest free address above the reserved ones (network, `kubernetes`).
@@ -238,5 +278,43 @@ mod tests {
             e.details.unwrap()["causes"][0]["field"],
             "spec.ports[1].nodePort"
         );
+    }
+
+    #[test]
+    fn a_local_load_balancer_gets_a_health_check_port_and_may_skip_node_ports() {
+        let mut taken = Taken::default();
+        let mut local = json!({"metadata": {"name": "local"}, "spec": {
+            "type": "LoadBalancer", "externalTrafficPolicy": "Local",
+            "ports": [{"port": 80}, {"port": 443}]}});
+        assign(&mut local, &mut taken, None).unwrap();
+        assert_eq!(local["spec"]["ports"][0]["nodePort"], 30000);
+        assert_eq!(local["spec"]["ports"][1]["nodePort"], 30001);
+        assert_eq!(local["spec"]["healthCheckNodePort"], 30002);
+
+        // Without node ports a load balancer keeps only those it asked for; its
+        // health-check port comes from the same range.
+        let mut bare = json!({"metadata": {"name": "bare"}, "spec": {
+            "type": "LoadBalancer", "externalTrafficPolicy": "Local",
+            "allocateLoadBalancerNodePorts": false,
+            "ports": [{"port": 80}, {"port": 81, "nodePort": 30500}]}});
+        assign(&mut bare, &mut taken, None).unwrap();
+        assert!(bare["spec"]["ports"][0].get("nodePort").is_none(), "{bare}");
+        assert_eq!(bare["spec"]["ports"][1]["nodePort"], 30500);
+        assert_eq!(bare["spec"]["healthCheckNodePort"], 30003);
+
+        let mut clash = json!({"metadata": {"name": "clash"}, "spec": {
+            "type": "LoadBalancer", "externalTrafficPolicy": "Local",
+            "healthCheckNodePort": 30002, "ports": [{"port": 80}]}});
+        let e = assign(&mut clash, &mut taken, None).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Service \"clash\" is invalid: spec.healthCheckNodePort: Invalid value: 30002: \
+             failed to allocate requested HealthCheck NodePort 30002: provided port is already allocated"
+        );
+        // A Cluster policy needs no health check.
+        let mut cluster = json!({"metadata": {"name": "cluster"}, "spec": {
+            "type": "LoadBalancer", "externalTrafficPolicy": "Cluster", "ports": [{"port": 80}]}});
+        assign(&mut cluster, &mut taken, None).unwrap();
+        assert!(cluster["spec"].get("healthCheckNodePort").is_none());
     }
 }
