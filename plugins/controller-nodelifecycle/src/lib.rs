@@ -17,7 +17,8 @@
 //! A failed pod is deleted at once, with no kubelet to wait for, and its controller
 //! replaces it. The quarantine is kept in the cluster, not in the controller: an
 //! orphan's `DisruptionTarget` condition is set when it is first found, and its
-//! transition time starts the clock.
+//! transition time starts the clock (a mark left from an earlier time the node
+//! went away, five minutes past its quarantine, starts it over).
 //!
 //! Config (`spec.config` of the Plugin): `gracePeriodSeconds` (40),
 //! `evictAfterSeconds` (300), `orphanQuarantineSeconds` (40).
@@ -406,12 +407,21 @@ pub struct OrphanPlan {
     pub next: Option<SignedDuration>,
 }
 
+/// A mark older than the quarantine by this much is from an earlier time the
+/// node went away (it came back, then went again): the quarantine starts over.
+const STALE_MARK: SignedDuration = SignedDuration::from_secs(300);
+
+/// When `pod`'s current orphan mark was set, if it has one.
+fn current_mark(pod: &Pod, quarantine: SignedDuration, now: Timestamp) -> Option<Timestamp> {
+    orphaned_since(pod).filter(|&since| now.duration_since(since) <= quarantine + STALE_MARK)
+}
+
 /// Sorts the pods of a deleted node (indices into `pods`) by where they are in the
 /// quarantine.
 pub fn plan_orphans(pods: &[Pod], quarantine: SignedDuration, now: Timestamp) -> OrphanPlan {
     let mut plan = OrphanPlan::default();
     for (i, pod) in pods.iter().enumerate() {
-        let since = orphaned_since(pod);
+        let since = current_mark(pod, quarantine, now);
         let ends = since.unwrap_or(now) + quarantine;
         if ends <= now {
             plan.collect.push(i);
@@ -426,23 +436,22 @@ pub fn plan_orphans(pods: &[Pod], quarantine: SignedDuration, now: Timestamp) ->
     plan
 }
 
-/// `pod` with the pod garbage collector's `DisruptionTarget` condition (kept if
-/// already there), and, if `fail`, the phase `Failed` (unless it already ended).
-pub fn orphan_status(pod: &Pod, now: Timestamp, fail: bool) -> Pod {
+/// `pod` with the pod garbage collector's `DisruptionTarget` condition, as found
+/// orphaned at `found`, and, if `fail`, the phase `Failed` (unless it already
+/// ended).
+pub fn orphan_status(pod: &Pod, found: Timestamp, fail: bool) -> Pod {
     let mut pod = pod.clone();
     let status = pod.status.get_or_insert_with(Default::default);
     let conditions = status.conditions.get_or_insert_with(Vec::new);
-    if !conditions.iter().any(is_orphan_mark) {
-        conditions.retain(|c| c.type_ != DISRUPTION_TARGET);
-        conditions.push(PodCondition {
-            type_: DISRUPTION_TARGET.into(),
-            status: "True".into(),
-            reason: Some(DELETION_BY_POD_GC.into()),
-            message: Some("PodGC: node no longer exists".into()),
-            last_transition_time: Some(Time(now)),
-            ..Default::default()
-        });
-    }
+    conditions.retain(|c| c.type_ != DISRUPTION_TARGET);
+    conditions.push(PodCondition {
+        type_: DISRUPTION_TARGET.into(),
+        status: "True".into(),
+        reason: Some(DELETION_BY_POD_GC.into()),
+        message: Some("PodGC: node no longer exists".into()),
+        last_transition_time: Some(Time(found)),
+        ..Default::default()
+    });
     let ended = matches!(status.phase.as_deref(), Some("Succeeded" | "Failed"));
     if fail && !ended {
         status.phase = Some("Failed".into());
@@ -472,7 +481,9 @@ impl NodeLifecycle {
             let pod = &pods[i];
             // Failed first, as Kubernetes does it: a pod that ended is deleted at
             // once, while a running one would wait for a kubelet that is gone.
-            let Some(failed) = unless_lost_race(ctx.update_status(&orphan_status(pod, now, true)))?
+            let found = current_mark(pod, quarantine, now).unwrap_or(now);
+            let Some(failed) =
+                unless_lost_race(ctx.update_status(&orphan_status(pod, found, true)))?
             else {
                 lost_a_race = true;
                 continue;

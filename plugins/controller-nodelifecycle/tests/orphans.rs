@@ -51,11 +51,16 @@ fn orphans_wait_out_the_quarantine_from_when_they_were_found() {
                 ..found_at(now - SignedDuration::from_secs(600))
             }],
         ),
+        // Nor is a mark from long ago: the node came back, and is gone again.
+        pod(
+            "Running",
+            vec![found_at(now - SignedDuration::from_secs(3600))],
+        ),
     ];
     assert_eq!(
         plan_orphans(&pods, quarantine, now),
         OrphanPlan {
-            mark: vec![0, 3],
+            mark: vec![0, 3, 4],
             collect: vec![2],
             // The one found 10 s ago is the next due.
             next: Some(SignedDuration::from_secs(30)),
@@ -63,7 +68,7 @@ fn orphans_wait_out_the_quarantine_from_when_they_were_found() {
     );
     // Without a quarantine every orphan goes at once.
     let plan = plan_orphans(&pods, SignedDuration::ZERO, now);
-    assert_eq!((plan.mark, plan.collect), (vec![], vec![0, 1, 2, 3]));
+    assert_eq!((plan.mark, plan.collect), (vec![], vec![0, 1, 2, 3, 4]));
     assert_eq!(plan.next, None);
 }
 
@@ -84,7 +89,7 @@ fn an_orphan_is_marked_once_and_failed_at_the_end() {
     );
 
     // Failing it keeps the time it was found.
-    let failed = orphan_status(&marked, now, true);
+    let failed = orphan_status(&marked, then, true);
     assert_eq!(orphaned_since(&failed), Some(then));
     assert_eq!(
         failed.status.as_ref().unwrap().phase.as_deref(),
@@ -108,4 +113,8 @@ fn an_orphan_is_marked_once_and_failed_at_the_end() {
     // And one with no status at all gets one.
     let bare = orphan_status(&Pod::default(), now, true);
     assert_eq!(orphaned_since(&bare), Some(now));
+    // Marking again starts the clock again, with one condition still.
+    let again = orphan_status(&failed, now, false);
+    assert_eq!(orphaned_since(&again), Some(now));
+    assert_eq!(again.status.unwrap().conditions.unwrap().len(), 1);
 }
