@@ -424,15 +424,18 @@ fn settle_service_update(new: &mut Value, old: &Value) {
             .filter_map(|p| p.get("nodePort").and_then(Value::as_i64))
             .collect()
     };
-    // A LoadBalancer that stops allocating node ports gives back those it was
-    // given, unless the update chose some itself.
-    let drop_node_ports = !defaults::needs_node_ports(spec)
+    // Node ports left out are kept only while the Service allocated them and
+    // still does; a LoadBalancer that stops allocating them gives back those it
+    // was given, unless the update chose some itself.
+    let allocates = defaults::needs_node_ports(spec);
+    let allocated_before = defaults::needs_node_ports(&old_spec);
+    let drop_node_ports = !allocates
         && (ty != "LoadBalancer"
             || node_ports(spec.get("ports")) == node_ports(old_spec.get("ports")));
     if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
         for port in ports.iter_mut().filter_map(Value::as_object_mut) {
             if !drop_node_ports {
-                if missing(port.get("nodePort")) {
+                if allocates && allocated_before && missing(port.get("nodePort")) {
                     let same = old_ports.iter().find(|p| {
                         p.get("port") == port.get("port")
                             && p.get("protocol").unwrap_or(&Value::from("TCP"))
