@@ -11,11 +11,11 @@
 //! tolerations give) otherwise. A node that heartbeats again loses the taints.
 //!
 //! The pods of a node that was deleted are collected as Kubernetes' pod garbage
-//! collector does: after a quarantine (`orphanQuarantineSeconds`, 40 as in
-//! Kubernetes), in case the node is only being registered again, each is marked
-//! `Failed` with a `DisruptionTarget` condition (`DeletionByPodGC`) and deleted.
-//! A failed pod is deleted at once, with no kubelet to wait for, and its controller
-//! replaces it. The quarantine is kept in the cluster, not in the controller: an
+//! collector does. Each is marked with a `DisruptionTarget` condition
+//! (`DeletionByPodGC`) when found; after a quarantine (`orphanQuarantineSeconds`,
+//! 40 as in Kubernetes), in case the node is only being registered again, it is
+//! set `Failed` and deleted. A failed pod is deleted at once, with no kubelet to
+//! wait for, and its controller replaces it. The quarantine is kept in the cluster, not in the controller: an
 //! orphan's `DisruptionTarget` condition is set when it is first found, and its
 //! transition time starts the clock (a mark left from an earlier time the node
 //! went away, five minutes past its quarantine, starts it over).
@@ -370,7 +370,8 @@ pub fn not_ready(pod: &Pod, now: Timestamp) -> Option<Pod> {
     Some(pod)
 }
 
-/// The condition Kubernetes' pod garbage collector gives a pod whose node is gone.
+/// The condition Kubernetes' pod garbage collector gives a pod whose node is
+/// gone, and its reason.
 pub const DISRUPTION_TARGET: &str = "DisruptionTarget";
 pub const DELETION_BY_POD_GC: &str = "DeletionByPodGC";
 
