@@ -29,13 +29,17 @@ spec:
           requests: {cpu: 100m, memory: 32Mi}
 "#;
 
-/// Pods of `app=web` that are not being deleted, by name.
-fn live_pods(s: &Server, selector: &str) -> Vec<Value> {
-    let list = s.get_json(&["pods", "-l", selector]);
-    list["items"]
+/// Pods matching `selector`, those being deleted included.
+fn all_pods(s: &Server, selector: &str) -> Vec<Value> {
+    s.get_json(&["pods", "-l", selector])["items"]
         .as_array()
         .cloned()
         .unwrap_or_default()
+}
+
+/// Pods matching `selector` that are not being deleted.
+fn live_pods(s: &Server, selector: &str) -> Vec<Value> {
+    all_pods(s, selector)
         .into_iter()
         .filter(|p| p["metadata"]["deletionTimestamp"].is_null())
         .collect()
@@ -883,12 +887,7 @@ fn pods_of_a_deleted_node_are_collected_and_replaced() {
         Duration::from_secs(10),
         "the orphans marked, still there in their quarantine",
         || {
-            let pods = on_doomed(
-                &s.get_json(&["pods", "-l", "app=web"])["items"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default(),
-            );
+            let pods = on_doomed(&all_pods(&s, "app=web"));
             names(&pods) == orphans
                 && pods
                     .iter()
@@ -899,10 +898,7 @@ fn pods_of_a_deleted_node_are_collected_and_replaced() {
         Duration::from_secs(60),
         "the orphans gone and 6 pods running on the nodes left",
         || {
-            let all = s.get_json(&["pods", "-l", "app=web"])["items"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let all = all_pods(&s, "app=web");
             all.len() == 6
                 && all.iter().all(|p| {
                     p["spec"]["nodeName"]
