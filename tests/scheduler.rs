@@ -119,6 +119,32 @@ fn pods_are_placed_run_and_explained() {
     assert_eq!(cond["reason"], "Unschedulable");
     assert_eq!(node_of(&s, "huge"), "");
 
+    // Retries that fail the same way are counted on one Event, as client-go's
+    // recorder counts them: describe prints "(xN over …)", not N lines. A change
+    // to the nodes that makes no room is what has the pod tried again.
+    s.ok(&["label", "nodes", "--all", "wharf-test/retried=yes"]);
+    wait_for(
+        Duration::from_secs(20),
+        "a repeated FailedScheduling",
+        || {
+            describe = s.ok(&["describe", "pod", "huge"]);
+            describe.contains("FailedScheduling") && describe.contains(" over ")
+        },
+    );
+    assert_eq!(
+        describe.matches("FailedScheduling").count(),
+        1,
+        "{describe}"
+    );
+    let events = s.get_json(&[
+        "events",
+        "--field-selector",
+        "involvedObject.name=huge,reason=FailedScheduling",
+    ]);
+    let items = events["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{events}");
+    assert!(items[0]["count"].as_u64().unwrap() >= 2, "{events}");
+
     // Room appears (a bigger node joins): the waiting pod is retried and placed.
     let _big = Sim::start(&s, 1, "big", &["--cpu", "32"]);
     assert_eq!(wait_bound(&s, "huge"), "big-0");

@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod events;
 mod meta;
 mod reflector;
 

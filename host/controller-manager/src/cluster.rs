@@ -25,6 +25,7 @@ pub struct ClusterAccess {
     pub(crate) readable: HashMap<(String, String), Arc<Informer>>,
     pub(crate) informers: Informers,
     pub(crate) client: Client,
+    pub(crate) events: Arc<wharf_client::events::Recorder>,
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) metrics: Arc<Metrics>,
 }
@@ -328,16 +329,11 @@ impl Cluster for ClusterAccess {
             reason,
             message,
         );
-        let namespace = event["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("default")
-            .to_string();
         // Events are advisory: sent without waiting, so a slow API never holds a
         // reconcile for one.
-        let client = self.client.clone();
-        let path = format!("/api/v1/namespaces/{namespace}/events");
+        let events = self.events.clone();
         self.runtime.spawn(async move {
-            if let Err(e) = client.create_unread(&path, &event).await {
+            if let Err(e) = events.record(event).await {
                 tracing::debug!(error = %e, "could not record an event");
             }
         });

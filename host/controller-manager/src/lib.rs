@@ -70,6 +70,8 @@ struct Inner {
     /// Serialises installs, so two versions of one controller never race.
     installing: tokio::sync::Mutex<()>,
     metrics: Arc<Metrics>,
+    /// Every controller's events, repeats counted.
+    events: Arc<wharf_client::events::Recorder>,
     runtime: tokio::runtime::Handle,
     /// Of the built-in controllers, (how many went through their start, how
     /// many of those are running).
@@ -93,6 +95,7 @@ impl ControllerManager {
                 controllers: Mutex::default(),
                 installing: tokio::sync::Mutex::new(()),
                 metrics: Arc::new(Metrics::default()),
+                events: Arc::new(wharf_client::events::Recorder::new(client.clone())),
                 runtime: tokio::runtime::Handle::current(),
                 builtins_started: tokio::sync::watch::Sender::new((0, 0)),
             }),
@@ -303,6 +306,7 @@ impl ControllerManager {
             readable,
             informers: self.inner.informers.clone(),
             client: self.inner.client.clone(),
+            events: self.inner.events.clone(),
             runtime: self.inner.runtime.clone(),
             metrics: self.inner.metrics.clone(),
         }

@@ -85,11 +85,13 @@ pub async fn run_binder(
 
 pub async fn run_notes(client: Client, mut notes: mpsc::Receiver<Note>) {
     let permits = Arc::new(Semaphore::new(NOTES_IN_FLIGHT));
+    let events = Arc::new(wharf_client::events::Recorder::new(client.clone()));
     while let Some(note) = notes.recv().await {
         let Ok(permit) = permits.clone().acquire_owned().await else {
             return;
         };
         let client = client.clone();
+        let events = events.clone();
         tokio::spawn(async move {
             let result = match note {
                 Note::Event {
@@ -101,9 +103,8 @@ pub async fn run_notes(client: Client, mut notes: mpsc::Receiver<Note>) {
                     message,
                 } => {
                     let involved = json!({"apiVersion": "v1", "kind": "Pod", "name": pod, "namespace": namespace, "uid": uid});
-                    let body = event(&namespace, involved, warning, reason, &message);
-                    client
-                        .create_unread(&format!("/api/v1/namespaces/{namespace}/events"), &body)
+                    events
+                        .record(event(&namespace, involved, warning, reason, &message))
                         .await
                 }
                 Note::Unschedulable {
