@@ -106,6 +106,23 @@ fn install_refuse_and_roll_back() {
         "{out}"
     );
 
+    // A core module (built for wasm32-wasip1, say) is refused before anything is
+    // written: no Plugin object is left behind for a plugin that never ran.
+    let core = dir.path().join("core.wasm");
+    std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
+    let (ok, out) = wharf(
+        &s,
+        &["plugin", "install", "newcomer", core.to_str().unwrap()],
+    );
+    assert!(
+        !ok && out.contains("core.wasm") && out.contains("not a component"),
+        "{out}"
+    );
+    assert!(
+        s.fails(&["get", "plugins.wharf.dev", "newcomer"])
+            .contains("NotFound")
+    );
+
     let future = future_version_module(dir.path());
     let (ok, out) = wharf(
         &s,

@@ -83,7 +83,8 @@ pub fn digest(bytes: &[u8]) -> String {
 }
 
 /// Checks the header: wasm at all, and a component rather than a core module.
-pub(crate) fn check_header(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+/// Cheap (no compilation), so the CLI runs it before anything is uploaded.
+pub fn check_header(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
     if bytes.len() < 8 || &bytes[0..4] != b"\0asm" {
         return Err(LoadError::NotWasm { name: name.into() });
     }

@@ -23,7 +23,7 @@ mod sandbox;
 pub mod scheduler_policy;
 mod ticker;
 
-pub use artifact::{LoadError, PluginKind, SUPPORTED_PACKAGE, digest};
+pub use artifact::{LoadError, PluginKind, SUPPORTED_PACKAGE, check_header, digest};
 pub use failures::{FailureBudget, Verdict};
 pub use host::{HostConfig, LoadedPlugin, PluginHost};
 pub use sandbox::{CallError, Limits, TrapKind};

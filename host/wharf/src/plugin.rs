@@ -49,13 +49,17 @@ fn parse_config(config: Option<&str>) -> anyhow::Result<Option<Value>> {
     Ok(Some(value))
 }
 
-async fn upload(client: &Client, file: &Path) -> anyhow::Result<String> {
+/// Uploads `file` as plugin `name`'s module, once its header shows a component:
+/// a file that could never load is refused here, before any object is written.
+async fn upload(client: &Client, name: &str, file: &Path) -> anyhow::Result<String> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        bail!(
+    match wharf_plugin_host::check_header(name, &bytes) {
+        Ok(()) => {}
+        Err(wharf_plugin_host::LoadError::NotWasm { .. }) => bail!(
             "{}: not a WebAssembly file (build the plugin with `cargo build --target wasm32-wasip2 --release`)",
             file.display()
-        );
+        ),
+        Err(e) => bail!("{}: {e}", file.display()),
     }
     let answer = client
         .post_bytes(BLOBS_PATH, "application/wasm", bytes)
@@ -70,7 +74,7 @@ async fn upload(client: &Client, file: &Path) -> anyhow::Result<String> {
 async fn install(args: PluginInstallArgs) -> anyhow::Result<()> {
     let client = client(args.client.kubeconfig.as_deref())?;
     let config = parse_config(args.config.as_deref())?;
-    let digest = upload(&client, &args.file).await?;
+    let digest = upload(&client, &args.name, &args.file).await?;
     let written =
         wharf_plugin_objects::put_plugin(&client, &args.name, &args.kind, &digest, Some(config))
             .await
@@ -221,7 +225,7 @@ async fn shadow(args: PluginShadowArgs) -> anyhow::Result<()> {
     let shadow = match (&args.file, args.clear) {
         (_, true) => Value::Null,
         (Some(file), false) => {
-            let digest = upload(&client, file).await?;
+            let digest = upload(&client, &args.name, file).await?;
             let mut s = json!({"module": digest});
             if let Some(c) = parse_config(args.config.as_deref())? {
                 s["config"] = c;
