@@ -851,6 +851,7 @@ fn pods_of_a_silent_node_are_replaced_elsewhere() {
 /// As Kubernetes' pod garbage collector does, the pods of a deleted node are marked
 /// (`DisruptionTarget`), then, after the quarantine, failed and deleted, with no
 /// kubelet to finish them off; their ReplicaSet replaces them on the nodes left.
+/// A pod bound to a node that never existed is found by the sweep and goes too.
 #[test]
 fn pods_of_a_deleted_node_are_collected_and_replaced() {
     let s = Server::start();
@@ -914,6 +915,26 @@ fn pods_of_a_deleted_node_are_collected_and_replaced() {
         let gone = s.kubectl(&["get", "pod", name]);
         assert!(!gone.status.success(), "{name} is still there");
     }
+
+    // A pod bound by hand to a node that never existed has no deletion to be
+    // found by: the periodic sweep of all pods finds it, as Kubernetes' pod GC
+    // does, and it goes the same way.
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: stray}
+spec:
+  nodeName: ghost-0
+  containers: [{name: app, image: busybox}]
+"#,
+    );
+    wait_for(
+        Duration::from_secs(60),
+        "the pod bound to a node that never existed collected",
+        || !s.kubectl(&["get", "pod", "stray"]).status.success(),
+    );
+    assert_eq!(live_pods(&s, "app=web").len(), 6);
 }
 
 /// As on Kubernetes, the pods of a node that went silent are marked not ready

@@ -20,6 +20,13 @@
 //! transition time starts the clock (a mark left from an earlier time the node
 //! went away, five minutes past its quarantine, starts it over).
 //!
+//! A node's deletion enqueues it, which finds its pods at once. Pods bound to a
+//! node that no longer exists with no deletion seen (deleted while Wharf was down)
+//! or that never existed (`spec.nodeName` set by hand) are found by a sweep of all
+//! pods, every [`SWEEP_INTERVAL`] at most, as Kubernetes' pod garbage collector
+//! sweeps every 20 s. The sweep rides on the reconciles of the nodes that exist
+//! (each heartbeats), so a cluster with no nodes at all is not swept.
+//!
 //! Config (`spec.config` of the Plugin): `gracePeriodSeconds` (40),
 //! `evictAfterSeconds` (300), `orphanQuarantineSeconds` (40).
 
@@ -61,8 +68,14 @@ fn quarantine() -> i64 {
     40
 }
 
+/// How often, at most, all pods are swept for those bound to a missing node.
+pub const SWEEP_INTERVAL: SignedDuration = SignedDuration::from_secs(20);
+
 pub struct NodeLifecycle {
     config: Config,
+    /// When the next sweep is due (None: at the next reconcile). Kept in the
+    /// instance only: a new version sweeps at once, which is what it should do.
+    next_sweep: std::cell::Cell<Option<Timestamp>>,
 }
 
 impl Reconciler for NodeLifecycle {
@@ -78,7 +91,10 @@ impl Reconciler for NodeLifecycle {
                     .into(),
             );
         }
-        Ok(NodeLifecycle { config })
+        Ok(NodeLifecycle {
+            config,
+            next_sweep: std::cell::Cell::new(None),
+        })
     }
 
     fn registration(&self) -> Registration {
@@ -117,6 +133,9 @@ impl Reconciler for NodeLifecycle {
             .filter(|_| !unreachable)
             .map(|h| grace - now.duration_since(h) + SignedDuration::from_secs(1));
         let mut sooner = |wait: SignedDuration| next = Some(next.map_or(wait, |n| n.min(wait)));
+        if let Some(wait) = self.sweep(ctx, now)? {
+            sooner(wait);
+        }
         // The node is not ready exactly when it has one of these taints.
         if !wanted.is_empty() {
             let pods = pods_on(ctx, node.metadata.name.as_deref().unwrap_or(""))?;
@@ -470,8 +489,48 @@ impl NodeLifecycle {
         now: Timestamp,
     ) -> Result<Outcome, Error> {
         let pods = pods_on(ctx, name)?;
+        Ok(requeue(self.collect(ctx, &pods, now)?))
+    }
+
+    /// When due, finds the pods bound to nodes that do not exist and collects
+    /// them as [`Self::collect_orphans`] does. Returns when to look again, if a
+    /// quarantine ends before the next regular sweep.
+    fn sweep(&self, ctx: &Context<'_>, now: Timestamp) -> Result<Option<SignedDuration>, Error> {
+        if self.next_sweep.get().is_some_and(|due| now < due) {
+            return Ok(None);
+        }
+        let mut by_node: std::collections::BTreeMap<String, Vec<Pod>> = Default::default();
+        for pod in ctx.list::<Pod>("", "")? {
+            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.clone())
+                && !node.is_empty()
+            {
+                by_node.entry(node).or_default().push(pod);
+            }
+        }
+        let mut next: Option<SignedDuration> = None;
+        for (node, pods) in by_node {
+            if ctx.get::<Node>("", &node)?.is_some() {
+                continue;
+            }
+            if let Some(wait) = self.collect(ctx, &pods, now)? {
+                next = Some(next.map_or(wait, |n| n.min(wait)));
+            }
+        }
+        let interval = next.map_or(SWEEP_INTERVAL, |n| n.min(SWEEP_INTERVAL));
+        self.next_sweep.set(Some(now + interval));
+        Ok(next.filter(|&n| n < SWEEP_INTERVAL))
+    }
+
+    /// Marks, or fails and deletes, `pods` (all bound to a node that is gone) by
+    /// where each is in its quarantine. Returns when to look again.
+    fn collect(
+        &self,
+        ctx: &Context<'_>,
+        pods: &[Pod],
+        now: Timestamp,
+    ) -> Result<Option<SignedDuration>, Error> {
         let quarantine = SignedDuration::from_secs(self.config.orphan_quarantine_seconds);
-        let plan = plan_orphans(&pods, quarantine, now);
+        let plan = plan_orphans(pods, quarantine, now);
         let mut next = plan.next;
         let mut lost_a_race = false;
         for &i in &plan.mark {
@@ -500,7 +559,7 @@ impl NodeLifecycle {
             let soon = SignedDuration::from_secs(1);
             next = Some(next.map_or(soon, |n| n.min(soon)));
         }
-        Ok(requeue(next))
+        Ok(next)
     }
 
     fn evict(
