@@ -851,7 +851,8 @@ fn pods_of_a_silent_node_are_replaced_elsewhere() {
 /// As Kubernetes' pod garbage collector does, the pods of a deleted node are marked
 /// (`DisruptionTarget`), then, after the quarantine, failed and deleted, with no
 /// kubelet to finish them off; their ReplicaSet replaces them on the nodes left.
-/// A pod bound to a node that never existed is found by the sweep and goes too.
+/// A pod bound to a node that never existed is found by the sweep and goes too;
+/// one whose node registers within the quarantine is unmarked instead.
 #[test]
 fn pods_of_a_deleted_node_are_collected_and_replaced() {
     let s = Server::start();
@@ -935,6 +936,28 @@ spec:
         || !s.kubectl(&["get", "pod", "stray"]).status.success(),
     );
     assert_eq!(live_pods(&s, "app=web").len(), 6);
+
+    // A pod bound to a node that registers within the quarantine is marked while
+    // the node is missing, and unmarked, not deleted, once it is there.
+    tune_node_lifecycle(&s, r#"{"orphanQuarantineSeconds":300}"#);
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: early}
+spec:
+  nodeName: late-0
+  containers: [{name: app, image: busybox}]
+"#,
+    );
+    wait_for(Duration::from_secs(60), "early marked", || {
+        marked(&s.get_json(&["pod", "early"]))
+    });
+    let _late = Sim::start(&s, 1, "late", &["--heartbeat-seconds", "1"]);
+    wait_for(Duration::from_secs(60), "early unmarked", || {
+        !marked(&s.get_json(&["pod", "early"]))
+    });
+    assert!(s.kubectl(&["get", "pod", "early"]).status.success());
 }
 
 /// As on Kubernetes, the pods of a node that went silent are marked not ready

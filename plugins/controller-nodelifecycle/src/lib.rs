@@ -25,7 +25,8 @@
 //! or that never existed (`spec.nodeName` set by hand) are found by a sweep of all
 //! pods, every [`SWEEP_INTERVAL`] at most, as Kubernetes' pod garbage collector
 //! sweeps every 20 s. The sweep rides on the reconciles of the nodes that exist
-//! (each heartbeats), so a cluster with no nodes at all is not swept.
+//! (each heartbeats), so a cluster with no nodes at all is not swept. It also
+//! takes the mark off the pods of a node that is there again.
 //!
 //! Config (`spec.config` of the Plugin): `gracePeriodSeconds` (40),
 //! `evictAfterSeconds` (300), `orphanQuarantineSeconds` (40).
@@ -416,6 +417,21 @@ pub fn orphaned_since(pod: &Pod) -> Option<Timestamp> {
         .map(|t| t.0)
 }
 
+/// `pod` without this controller's orphan mark, if it carries one: its node is
+/// there again (registered anew, or only briefly missing from this controller's
+/// view), so it is no longer a deletion target.
+pub fn without_orphan_mark(pod: &Pod) -> Option<Pod> {
+    let conditions = pod.status.as_ref()?.conditions.as_ref()?;
+    if !conditions.iter().any(is_orphan_mark) {
+        return None;
+    }
+    let mut pod = pod.clone();
+    if let Some(conditions) = pod.status.as_mut().and_then(|s| s.conditions.as_mut()) {
+        conditions.retain(|c| !is_orphan_mark(c));
+    }
+    Some(pod)
+}
+
 /// What to do with the pods of a deleted node.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct OrphanPlan {
@@ -510,6 +526,11 @@ impl NodeLifecycle {
         let mut next: Option<SignedDuration> = None;
         for (node, pods) in by_node {
             if ctx.get::<Node>("", &node)?.is_some() {
+                // Marked while the node was missing, and it is back: unmark.
+                for unmarked in pods.iter().filter_map(without_orphan_mark) {
+                    // A pod that changed meanwhile is looked at in the next sweep.
+                    unless_lost_race(ctx.update_status(&unmarked))?;
+                }
                 continue;
             }
             if let Some(wait) = self.collect(ctx, &pods, now)? {

@@ -6,6 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use wharf_controller_nodelifecycle::{
     DELETION_BY_POD_GC, DISRUPTION_TARGET, OrphanPlan, orphan_status, orphaned_since, plan_orphans,
+    without_orphan_mark,
 };
 
 fn pod(phase: &str, conditions: Vec<PodCondition>) -> Pod {
@@ -117,4 +118,31 @@ fn an_orphan_is_marked_once_and_failed_at_the_end() {
     let again = orphan_status(&failed, now, false);
     assert_eq!(orphaned_since(&again), Some(now));
     assert_eq!(again.status.unwrap().conditions.unwrap().len(), 1);
+}
+
+#[test]
+fn the_mark_comes_off_when_the_node_is_back_and_only_the_mark() {
+    let now = Timestamp::now();
+    let ready = PodCondition {
+        type_: "Ready".into(),
+        status: "True".into(),
+        ..Default::default()
+    };
+    let preempted = PodCondition {
+        type_: DISRUPTION_TARGET.into(),
+        status: "True".into(),
+        reason: Some("PreemptionByScheduler".into()),
+        ..Default::default()
+    };
+    assert!(without_orphan_mark(&pod("Running", vec![ready.clone()])).is_none());
+    assert!(without_orphan_mark(&pod("Running", vec![preempted.clone()])).is_none());
+    let marked = pod(
+        "Running",
+        vec![ready.clone(), found_at(now), preempted.clone()],
+    );
+    let unmarked = without_orphan_mark(&marked).expect("the mark is taken off");
+    assert_eq!(
+        unmarked.status.unwrap().conditions.unwrap(),
+        vec![ready, preempted]
+    );
 }
