@@ -131,6 +131,8 @@ struct Applied {
 /// the Plugin objects of its kind.
 pub fn spawn<R: Runner>(client: Client, host: PluginHost, runner: R) {
     tokio::spawn(async move {
+        // A plugin that keeps failing the same way gets one Event, counted.
+        let events = wharf_client::events::Recorder::new(client.clone());
         register_builtins(&client, runner.kind(), runner.builtins()).await;
         let (tx, mut rx) = mpsc::unbounded_channel::<Reflected>();
         tokio::spawn(reflect(client.clone(), PLUGINS_PATH.into(), tx));
@@ -183,7 +185,7 @@ pub fn spawn<R: Runner>(client: Client, host: PluginHost, runner: R) {
                             reconcile(&client, &host, &runner, &plugin, &mut applied, &mut reported, &mut retry).await;
                         }
                     }
-                    report(&client, &runner.reports(), &objects, &mut reported).await;
+                    report(&client, &events, &runner.reports(), &objects, &mut reported).await;
                 }
             }
         }
@@ -433,6 +435,7 @@ async fn write_status(client: &Client, name: &str, status: &PluginStatus) {
 /// into the Plugin objects' status when they change.
 async fn report(
     client: &Client,
+    events: &wharf_client::events::Recorder,
     profiles: &[Report],
     objects: &HashMap<String, Plugin>,
     reported: &mut HashMap<String, PluginStatus>,
@@ -483,13 +486,13 @@ async fn report(
             // Reported apart from the failure that caused it: the two may reach
             // this loop in separate rounds.
             let message = status.message.clone().unwrap_or_default();
-            plugin_event(client, &p.name, uid, "PluginFellBack", &message).await;
+            plugin_event(events, &p.name, uid, "PluginFellBack", &message).await;
         } else if status.failures.unwrap_or(0) > before.failures.unwrap_or(0) {
             let message = p
                 .last_error
                 .clone()
                 .unwrap_or_else(|| "the plugin failed".into());
-            plugin_event(client, &p.name, uid, "PluginFailed", &message).await;
+            plugin_event(events, &p.name, uid, "PluginFailed", &message).await;
         }
         if status != before {
             write_status(client, &p.name, &status).await;
@@ -500,14 +503,17 @@ async fn report(
 
 /// A Warning event about a Plugin (cluster-scoped objects' events live in
 /// `default`, as Nodes' do), so `kubectl describe plugin NAME` shows failures.
-async fn plugin_event(client: &Client, name: &str, uid: &str, reason: &str, message: &str) {
+async fn plugin_event(
+    events: &wharf_client::events::Recorder,
+    name: &str,
+    uid: &str,
+    reason: &str,
+    message: &str,
+) {
     let involved =
         json!({"apiVersion": "wharf.dev/v1alpha1", "kind": "Plugin", "name": name, "uid": uid});
     let event = wharf_api_types::event::new("wharf-plugins", involved, true, reason, message);
-    if let Err(e) = client
-        .create("/api/v1/namespaces/default/events", &event)
-        .await
-    {
+    if let Err(e) = events.record(event).await {
         tracing::debug!(plugin = name, error = %e, "could not record a plugin event");
     }
 }
