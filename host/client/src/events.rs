@@ -70,8 +70,19 @@ fn new_name(event: &Value) -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    format!("{object}.{nanos:x}")
+    let suffix = format!(".{nanos:x}");
+    // Names are DNS subdomains, at most 253 characters: a long object name is cut
+    // (at a character boundary, and not left ending in a dot or dash).
+    let mut keep = object.len().min(MAX_NAME - suffix.len());
+    while !object.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    let object = object[..keep].trim_end_matches(['.', '-']);
+    format!("{object}{suffix}")
 }
+
+/// The longest object name Kubernetes accepts (a DNS subdomain).
+const MAX_NAME: usize = 253;
 
 impl Seen {
     /// The Event to update for a repeat of `key`, its count raised; None the
@@ -206,5 +217,16 @@ mod tests {
         let name = new_name(&event("x"));
         assert!(name.starts_with("p."), "{name}");
         assert!(name.len() > 3);
+    }
+
+    #[test]
+    fn a_long_object_name_is_cut_to_a_valid_event_name() {
+        let mut long = event("x");
+        long["involvedObject"]["name"] = json!(format!("{}-{}", "a".repeat(235), "b".repeat(17)));
+        // The cut lands just after the dash (a 16-digit hex suffix), which goes.
+        let name = new_name(&long);
+        assert!(name.len() <= MAX_NAME, "{} characters", name.len());
+        assert!(name.starts_with("aaaa"), "{name}");
+        assert!(!name.contains("-."), "{name}");
     }
 }
