@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 
 use crate::{Client, ClientError};
 
-/// How many distinct events are remembered for counting, as client-go's LRU
-/// cache; the oldest is forgotten first (a repeat of it then starts a new Event).
+/// How many distinct events are remembered for counting, as many as client-go's
+/// cache holds. Unlike that LRU cache, the one recorded first is forgotten first,
+/// however often it repeated since; a later repeat of it starts a new Event.
 const REMEMBERED: usize = 4096;
 
 /// Sends Events through one client, counting repeats. Shared by everything in a
@@ -158,8 +159,9 @@ impl Recorder {
             meta.remove("generateName");
             meta.insert("name".into(), Value::from(name.as_str()));
         }
-        // Remembered before it is sent, so that a repeat racing this create
-        // updates it rather than adding another.
+        // Remembered before it is sent, so that a repeat sent after this create
+        // updates it. (One that reaches the server before the create is answered
+        // 404 and adds a second Event: rare, and what client-go's recorder does.)
         self.seen().remember(key, namespace.clone(), name);
         self.client
             .create_unread(&format!("/api/v1/namespaces/{namespace}/events"), &event)

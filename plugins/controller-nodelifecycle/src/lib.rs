@@ -15,10 +15,11 @@
 //! (`DeletionByPodGC`) when found; after a quarantine (`orphanQuarantineSeconds`,
 //! 40 as in Kubernetes), in case the node is only being registered again, it is
 //! set `Failed` and deleted. A failed pod is deleted at once, with no kubelet to
-//! wait for, and its controller replaces it. The quarantine is kept in the cluster, not in the controller: an
-//! orphan's `DisruptionTarget` condition is set when it is first found, and its
-//! transition time starts the clock (a mark left from an earlier time the node
-//! went away, five minutes past its quarantine, starts it over).
+//! wait for, and its controller replaces it. The quarantine is kept in the
+//! cluster, not in the controller: an orphan's `DisruptionTarget` condition is
+//! set when it is first found, and its transition time starts the clock (a mark
+//! left from an earlier time the node went away, five minutes past its
+//! quarantine, starts it over).
 //!
 //! A node's deletion enqueues it, which finds its pods at once. Pods bound to a
 //! node that no longer exists with no deletion seen (deleted while Wharf was down)
