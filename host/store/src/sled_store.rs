@@ -6,9 +6,10 @@
 //! insert in the in-memory table, appending a record to the write-ahead buffer), so
 //! revisions are assigned in order. A writer then waits until the flusher thread has
 //! written and `fdatasync`ed the write-ahead log up to its revision; the flusher takes
-//! every write that arrived meanwhile into the same sync (group commit). Only after
-//! the sync are the writes acknowledged and shown to watchers, so nobody ever acts on
-//! a write that a crash could take back.
+//! every write that arrived meanwhile into the same sync (group commit). A lone
+//! writer that finds the flusher idle commits its own group instead, saving two
+//! thread hand-offs. Only after the sync are the writes acknowledged and shown to
+//! watchers, so nobody ever acts on a write that a crash could take back.
 //!
 //! Durable changes are then applied to sled in batches by the applier thread, off
 //! the request path (applying them inline halved throughput, measured), and sled is
@@ -88,6 +89,23 @@ struct WriteState {
     /// under load the flusher is mostly busy syncing and picks up new writes when
     /// it is done.
     wake_flusher_at: usize,
+    /// When the newest group's sync started, and whether it carried several
+    /// writes: the flusher paces groups by them (see `flusher`).
+    last_sync: Instant,
+    concurrent: bool,
+    /// How many writes make a full group (see `flusher`).
+    full_group: usize,
+}
+
+/// The state of whoever commits a group, guarded by `Inner::commit`: the flusher
+/// thread, or a lone writer that found it idle (see [`SledStore::write`]). Holding
+/// the lock from taking a group to publishing it keeps groups in revision order.
+struct CommitState {
+    /// The previous group's log buffer, handed back to writers for the next group:
+    /// a fresh buffer per group grew by doubling under the write lock, copying and
+    /// faulting in new pages (~5% of the server's CPU under the scheduler benchmark).
+    spare: Vec<u8>,
+    last_checkpoint: Instant,
 }
 
 /// The newest changes, oldest first, with consecutive revisions.
@@ -157,6 +175,8 @@ struct Inner {
     wal: Mutex<Wal>,
     checkpointing: std::sync::atomic::AtomicBool,
     writer: Mutex<WriteState>,
+    /// Taken before `writer` by whoever commits a group.
+    commit: Mutex<CommitState>,
     /// Signalled (with `writer`) when there is something to flush.
     flush_wanted: Condvar,
     durable: watch::Sender<Durability>,
@@ -341,6 +361,13 @@ impl SledStore {
                 wal_buffer: Vec::new(),
                 overlay: Default::default(),
                 wake_flusher_at: 0,
+                last_sync: Instant::now(),
+                concurrent: false,
+                full_group: 1,
+            }),
+            commit: Mutex::new(CommitState {
+                spare: Vec::new(),
+                last_checkpoint: Instant::now(),
             }),
             flush_wanted: Condvar::new(),
             durable,
@@ -386,7 +413,7 @@ impl SledStore {
         decide: impl FnOnce(Option<KeyValue>) -> Result<Write, StoreError>,
     ) -> Result<(Revision, Option<KeyValue>), StoreError> {
         self.check_healthy()?;
-        let (revision, prev, wake_flusher) = {
+        let (revision, prev, then) = {
             let mut state = lock(&self.inner.writer);
             let current = match state.overlay.get(key) {
                 Some((mod_revision, value)) => value.as_ref().map(|v| KeyValue {
@@ -430,17 +457,44 @@ impl SledStore {
             wal::append_record(&mut state.wal_buffer, &event);
             state.revision = revision;
             state.pending.push(Arc::new(event));
-            let wake = state.wake_flusher_at != 0 && state.pending.len() >= state.wake_flusher_at;
-            if wake {
-                state.wake_flusher_at = 0;
+            let mut then = Then::Wait;
+            if state.wake_flusher_at != 0 && state.pending.len() >= state.wake_flusher_at {
+                // A lone write with the flusher idle commits itself, on this thread:
+                // handing it to the flusher and back cost two thread wake-ups, most
+                // of a lone write's latency besides the sync.
+                if state.pending.len() == 1
+                    && !state.concurrent
+                    && may_block_here()
+                    && let Ok(mut commit) = self.inner.commit.try_lock()
+                {
+                    let (batch, records) = take_group(&mut state, &mut commit);
+                    then = Then::Commit(commit, batch, records);
+                } else {
+                    state.wake_flusher_at = 0;
+                    then = Then::WakeFlusher;
+                }
             }
-            (revision, current, wake)
+            (revision, current, then)
         };
-        if wake_flusher {
-            self.inner.flush_wanted.notify_one();
-        }
+        self.hand_over(then);
         self.wait_durable(revision).await?;
         Ok((revision, prev))
+    }
+
+    /// Does what a writer decided after adding its write (the guard it may hold is
+    /// gone before the writer awaits anything).
+    fn hand_over(&self, then: Then<'_>) {
+        match then {
+            Then::Wait => {}
+            Then::WakeFlusher => self.inner.flush_wanted.notify_one(),
+            Then::Commit(mut commit, batch, records) => {
+                // The sync blocks this thread; the runtime moves its other tasks to
+                // another one meanwhile.
+                tokio::task::block_in_place(|| {
+                    commit_group(&self.inner, &mut commit, batch, records)
+                });
+            }
+        }
     }
 
     fn check_healthy(&self) -> Result<(), StoreError> {
@@ -464,6 +518,23 @@ impl SledStore {
             Durability::Failed { why, .. } => Err(StoreError::Backend(why.clone())),
         }
     }
+}
+
+/// What a writer does after adding its write to the pending group.
+enum Then<'a> {
+    /// Nothing: the flusher is busy or will take the group when it is full.
+    Wait,
+    /// Wake the flusher: the group it waits for is complete.
+    WakeFlusher,
+    /// Commit the group itself (the flusher is idle and it holds the commit lock).
+    Commit(MutexGuard<'a, CommitState>, Vec<Arc<Event>>, Vec<u8>),
+}
+
+/// Whether a write may sync on the calling thread: only on a multi-threaded tokio
+/// runtime, whose other workers carry on meanwhile (`block_in_place`).
+fn may_block_here() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }
 
 /// What a write decided to do with its key.
@@ -554,39 +625,31 @@ impl Inner {
 }
 
 /// The flusher thread. Group commit: make everything written so far durable in the
-/// write-ahead log with one sync, then acknowledge it, record it in the history and
-/// publish it; now and then, checkpoint sled. Ends when the store is dropped.
+/// write-ahead log with one sync, then acknowledge it (see [`commit_group`]). Ends
+/// when the store is dropped.
+///
+/// Pacing: a full group is the previous group, whose writers come back once it is
+/// acknowledged, plus the writes that arrived during its sync. Under concurrent
+/// writes a group starts once this many are pending, or at the latest
+/// GROUP_INTERVAL after the previous sync started. Writers that wait on each write
+/// (N clients in a closed loop) come back within ~0.2 ms, so their next group
+/// starts as soon as they are all in instead of after a fixed pause, and carries
+/// all of them, so the syncs' cost per write does not grow.
 fn flusher(inner: Weak<Inner>) {
-    let mut last_checkpoint = Instant::now();
-    // The previous group's log buffer, handed back to writers for the next group:
-    // a fresh buffer per group grew by doubling under the write lock, copying and
-    // faulting in new pages (~5% of the server's CPU under the scheduler benchmark).
-    let mut spare: Vec<u8> = Vec::new();
-    // When the previous group's sync started, and whether it carried several writes.
-    let mut last_sync = Instant::now();
-    let mut concurrent = false;
-    // How many writes make a full group: the previous group, whose writers come
-    // back once it is acknowledged, plus the writes that arrived during its sync.
-    // Under concurrent writes a group starts once this many are pending, or at the
-    // latest GROUP_INTERVAL after the previous sync started. Writers that wait on
-    // each write (N clients in a closed loop) come back within ~0.2 ms, so their
-    // next group starts as soon as they are all in instead of after a fixed pause,
-    // and carries all of them, so the syncs' cost per write does not grow.
-    let mut full_group = 1usize;
     loop {
         let Some(strong) = inner.upgrade() else {
             return;
         };
-        let (batch, records) = {
+        {
             let mut state = lock(&strong.writer);
-            let due = concurrent.then(|| last_sync + GROUP_INTERVAL);
+            let due = state.concurrent.then(|| state.last_sync + GROUP_INTERVAL);
             loop {
                 let now = Instant::now();
                 // Before the deadline, wait for a full group; after it (or with no
                 // deadline), for any write. Wake at least every 500 ms so that the
                 // thread notices the store being dropped.
                 let (want, timeout) = match due {
-                    Some(due) if now < due => (full_group, due - now),
+                    Some(due) if now < due => (state.full_group, due - now),
                     _ => (1, Duration::from_millis(500)),
                 };
                 if state.pending.len() >= want || strong.is_closed() {
@@ -606,85 +669,112 @@ fn flusher(inner: Weak<Inner>) {
             if state.pending.is_empty() && strong.is_closed() {
                 return;
             }
-            spare.clear();
-            (
-                std::mem::take(&mut state.pending),
-                std::mem::replace(&mut state.wal_buffer, std::mem::take(&mut spare)),
-            )
-        };
-        let Some(last) = batch.last().map(|e| e.revision) else {
-            continue;
-        };
-        last_sync = Instant::now();
-        concurrent = batch.len() > 1;
-        if let Err(e) = lock(&strong.wal).append_durable(&records) {
-            tracing::error!(error = %e, "write-ahead log append failed; refusing further writes");
-            strong.fail(e.to_string());
+        }
+        // A writer may be committing a group of its own; this group comes after it.
+        let mut commit = lock(&strong.commit);
+        let (batch, records) = take_group(&mut lock(&strong.writer), &mut commit);
+        if !commit_group(&strong, &mut commit, batch, records) {
             return;
-        }
-        // Kept unless a burst made it large.
-        if records.capacity() <= MAX_SPARE_LOG_BUFFER {
-            spare = records;
-        }
-        {
-            let mut objects = strong
-                .objects
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            for event in &batch {
-                if event.kind == EventKind::Deleted {
-                    objects.remove(&event.key);
-                    continue;
-                }
-                let entry = Entry {
-                    mod_revision: event.revision,
-                    value: event.value.clone(),
-                };
-                // An update replaces the entry in place, without cloning its key.
-                match objects.get_mut(&event.key) {
-                    Some(existing) => *existing = entry,
-                    None => {
-                        objects.insert(event.key.clone(), entry);
-                    }
-                }
-            }
-        }
-        {
-            // Entries written again after this batch stay: they are still pending.
-            let mut state = lock(&strong.writer);
-            state.overlay.retain(|_, (revision, _)| *revision > last);
-            // Counted before this group is acknowledged, so that none of its
-            // writers can have come back yet.
-            full_group = batch.len() + state.pending.len();
-        }
-        {
-            let mut history = strong
-                .history
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            for event in &batch {
-                history.push(event.clone(), strong.options.history_window);
-            }
-        }
-        if !strong.advance(last) {
-            return;
-        }
-        lock(&strong.apply_queue).extend(batch.iter().cloned());
-        strong.apply_wanted.notify_one();
-        for event in batch {
-            // No receivers is fine: watchers catch up from history.
-            let _ = strong.events.send(event);
-        }
-        let wal_full = lock(&strong.wal).size() >= wal::SEGMENT_BYTES;
-        if (wal_full || last_checkpoint.elapsed() >= strong.options.checkpoint_interval)
-            && !strong
-                .checkpointing
-                .swap(true, std::sync::atomic::Ordering::AcqRel)
-        {
-            last_checkpoint = Instant::now();
-            checkpoint(strong, last);
         }
     }
+}
+
+/// Takes every pending write as one group, handing the spare log buffer to the
+/// next one.
+fn take_group(state: &mut WriteState, commit: &mut CommitState) -> (Vec<Arc<Event>>, Vec<u8>) {
+    commit.spare.clear();
+    (
+        std::mem::take(&mut state.pending),
+        std::mem::replace(&mut state.wal_buffer, std::mem::take(&mut commit.spare)),
+    )
+}
+
+/// Makes one group durable with one append and sync of the write-ahead log, then
+/// acknowledges it: the in-memory table, history, watchers and the applier see it
+/// in revision order. Now and then starts a checkpoint. The caller holds the commit
+/// lock from [`take_group`] on. Returns false once the store has failed.
+fn commit_group(
+    inner: &Arc<Inner>,
+    commit: &mut CommitState,
+    batch: Vec<Arc<Event>>,
+    records: Vec<u8>,
+) -> bool {
+    let Some(last) = batch.last().map(|e| e.revision) else {
+        return true;
+    };
+    {
+        let mut state = lock(&inner.writer);
+        state.last_sync = Instant::now();
+        state.concurrent = batch.len() > 1;
+    }
+    if let Err(e) = lock(&inner.wal).append_durable(&records) {
+        tracing::error!(error = %e, "write-ahead log append failed; refusing further writes");
+        inner.fail(e.to_string());
+        return false;
+    }
+    // Kept unless a burst made it large.
+    if records.capacity() <= MAX_SPARE_LOG_BUFFER {
+        commit.spare = records;
+    }
+    {
+        let mut objects = inner
+            .objects
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for event in &batch {
+            if event.kind == EventKind::Deleted {
+                objects.remove(&event.key);
+                continue;
+            }
+            let entry = Entry {
+                mod_revision: event.revision,
+                value: event.value.clone(),
+            };
+            // An update replaces the entry in place, without cloning its key.
+            match objects.get_mut(&event.key) {
+                Some(existing) => *existing = entry,
+                None => {
+                    objects.insert(event.key.clone(), entry);
+                }
+            }
+        }
+    }
+    {
+        // Entries written again after this batch stay: they are still pending.
+        let mut state = lock(&inner.writer);
+        state.overlay.retain(|_, (revision, _)| *revision > last);
+        // Counted before this group is acknowledged, so that none of its
+        // writers can have come back yet.
+        state.full_group = batch.len() + state.pending.len();
+    }
+    {
+        let mut history = inner
+            .history
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for event in &batch {
+            history.push(event.clone(), inner.options.history_window);
+        }
+    }
+    if !inner.advance(last) {
+        return false;
+    }
+    lock(&inner.apply_queue).extend(batch.iter().cloned());
+    inner.apply_wanted.notify_one();
+    for event in batch {
+        // No receivers is fine: watchers catch up from history.
+        let _ = inner.events.send(event);
+    }
+    let wal_full = lock(&inner.wal).size() >= wal::SEGMENT_BYTES;
+    if (wal_full || commit.last_checkpoint.elapsed() >= inner.options.checkpoint_interval)
+        && !inner
+            .checkpointing
+            .swap(true, std::sync::atomic::Ordering::AcqRel)
+    {
+        commit.last_checkpoint = Instant::now();
+        checkpoint(inner.clone(), last);
+    }
+    true
 }
 
 /// The applier thread: applies durable changes to sled in batches, in order. Ends
