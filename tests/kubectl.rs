@@ -524,6 +524,115 @@ spec:
 /// `kubectl explain` reads the kinds' schemas from the OpenAPI documents:
 /// Kubernetes' own descriptions for the built-in kinds, the definition's schema
 /// for a custom kind.
+/// A `kind: List` manifest, as `kubectl get -o yaml` writes several objects: kubectl
+/// validates every item against the OpenAPI v2 document before it creates any.
+#[test]
+fn list_manifests_are_validated_then_created_and_applied() {
+    let s = Server::start();
+    let list = "apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: listed-a}
+  data: {k: one}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: listed-web}
+  spec:
+    replicas: 1
+    selector: {matchLabels: {app: listed}}
+    strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 2}}
+    template:
+      metadata: {labels: {app: listed}}
+      spec:
+        containers:
+        - {name: a, image: busybox:1.36, ports: [{containerPort: 80}]}
+        - {name: b, image: busybox:1.36}
+";
+    let out = s.kubectl_stdin(&["create", "-f", "-"], Some(list));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("configmap/listed-a created"), "{stdout}");
+    assert!(
+        stdout.contains("deployment.apps/listed-web created"),
+        "{stdout}"
+    );
+
+    // What `get -o yaml` exports for several objects is a List too.
+    let exported = s.ok(&[
+        "get",
+        "configmap/listed-a",
+        "deployment/listed-web",
+        "-o",
+        "yaml",
+    ]);
+    assert!(exported.contains("kind: List"), "{exported}");
+
+    // Applied with a change: kubectl computes the strategic merge patch from the v2
+    // definitions, so containers merge by name and a strategy type change clears
+    // the old type's parameters (retainKeys).
+    let changed = list
+        .replace("{k: one}", "{k: two}")
+        .replace(
+            "{type: RollingUpdate, rollingUpdate: {maxSurge: 2}}",
+            "{type: Recreate}",
+        )
+        .replace(
+            "{name: a, image: busybox:1.36",
+            "{name: a, image: busybox:1.37",
+        );
+    let out = s.kubectl_stdin(&["apply", "-f", "-"], Some(&changed));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("configmap/listed-a configured"), "{stdout}");
+    let d = s.get_json(&["deployment", "listed-web"]);
+    assert_eq!(
+        d["spec"]["strategy"],
+        serde_json::json!({"type": "Recreate"})
+    );
+    let containers = d["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
+    let images: Vec<&str> = containers
+        .iter()
+        .map(|c| c["image"].as_str().unwrap())
+        .collect();
+    assert_eq!(images, ["busybox:1.37", "busybox:1.36"]);
+    assert_eq!(containers[0]["ports"][0]["containerPort"], 80);
+
+    // An unknown field in any item stops the whole list before anything is written.
+    let bad = list
+        .replace("listed-a", "listed-b")
+        .replace("listed-web", "listed-web2")
+        .replace("data: {k: one}", "datta: {k: one}");
+    let out = s.kubectl_stdin(&["create", "-f", "-"], Some(&bad));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("datta"), "{stderr}");
+    assert!(
+        s.kubectl(&["get", "deployment", "listed-web2"])
+            .status
+            .code()
+            != Some(0)
+    );
+
+    let v2 = s.ok(&[
+        "explain",
+        "--output=plaintext-openapiv2",
+        "deployment.spec.strategy",
+    ]);
+    assert!(v2.contains("rollingUpdate"), "{v2}");
+}
+
 #[test]
 fn explain_describes_kinds_and_their_fields() {
     let s = Server::start();
@@ -785,6 +894,21 @@ fn auth_can_i_and_whoami_get_truthful_answers() {
     let me = s.ok(&["auth", "whoami", "-o", "json"]);
     let me: serde_json::Value = serde_json::from_str(&me).unwrap();
     assert_eq!(me["status"]["userInfo"]["username"], "system:anonymous");
+    // A review as a manifest: kubectl validates a kind without a PATCH operation
+    // against the OpenAPI v2 document, then creates it and prints the answer.
+    let review = "apiVersion: authorization.k8s.io/v1
+kind: SelfSubjectAccessReview
+spec:
+  resourceAttributes: {verb: create, resource: pods, namespace: default}
+";
+    let out = s.kubectl_stdin(&["create", "-f", "-", "-o", "json"], Some(review));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["status"]["allowed"], true);
     let resources = s.ok(&["api-resources", "--api-group=authorization.k8s.io"]);
     assert!(
         resources.contains("selfsubjectaccessreviews")

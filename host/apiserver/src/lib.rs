@@ -20,6 +20,7 @@ mod discovery;
 mod error;
 mod kubelet;
 mod openapi;
+mod openapi_v2;
 mod protobuf;
 mod render;
 mod request;

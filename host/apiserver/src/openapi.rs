@@ -6,10 +6,9 @@
 //! These documents describe every operation Wharf serves with its parameters.
 //!
 //! The PATCH request bodies deliberately list JSON patch and merge patch but not
-//! strategic merge patch: kubectl computes a strategic patch from the OpenAPI
-//! schema only when the document offers one, and otherwise from the Kubernetes types
-//! compiled into kubectl itself — the same merge keys, without needing Wharf to
-//! publish them. Strategic merge patches are accepted all the same.
+//! strategic merge patch: kubectl then computes a strategic patch from the v2
+//! document's definitions (`openapi_v2.rs`), which carry the merge keys. Strategic
+//! merge patches are accepted all the same.
 //!
 //! `components.schemas` holds every kind's schema, marked with
 //! `x-kubernetes-group-version-kind` as Kubernetes marks them, which is how
@@ -367,6 +366,28 @@ fn custom_components(group: &str, version: &str) -> Map<String, Value> {
     }
     out.extend(generator.take_definitions(true));
     out
+}
+
+/// Every schema of every served group/version, by component name, and the names of
+/// the built-in kinds' own schemas (the roots of their objects): what the OpenAPI v2
+/// document is made of (see `openapi_v2.rs`).
+pub(crate) fn all_schemas() -> (Map<String, Value>, Vec<String>) {
+    let mut schemas = Map::new();
+    let mut roots = Vec::new();
+    for (group, version) in resources::group_versions() {
+        if let Some(builtin) = builtin_components().get(&(group, version)) {
+            for (name, schema) in &builtin.schemas {
+                if schema.get("x-kubernetes-group-version-kind").is_some() {
+                    roots.push(name.clone());
+                }
+                schemas.insert(name.clone(), schema.clone());
+            }
+        }
+        schemas.extend(custom_components(group, version));
+    }
+    roots.sort();
+    roots.dedup();
+    (schemas, roots)
 }
 
 /// The document of one group/version, if served.

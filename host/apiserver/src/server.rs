@@ -120,6 +120,18 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
         "/api" if is_get => return json(discovery::core_versions()),
         "/apis" if is_get => return json(discovery::groups()),
         "/openapi/v3" if is_get => return json(crate::openapi::index()),
+        "/openapi/v2" if is_get => {
+            let doc = crate::openapi_v2::document();
+            if crate::openapi_v2::wants_protobuf(accept.as_deref()) {
+                return Ok((
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, crate::openapi_v2::PROTOBUF_MEDIA_TYPE)],
+                    crate::openapi_v2::protobuf(&doc),
+                )
+                    .into_response());
+            }
+            return json(doc);
+        }
         _ => {}
     }
     if let Some(rest) = path.strip_prefix(wharf_api_types::plugin::BLOBS_PATH) {

@@ -37,6 +37,7 @@ mod strategic;
 mod tests;
 
 pub use error::PatchError;
+pub use merge_keys::{PublishedStrategy, published_strategy};
 
 /// Deepest nesting of arrays and objects a patched object may have: one less than the 128 at
 /// which serde_json refuses to parse, so that whatever we hand back can be stored and read back.

@@ -155,6 +155,60 @@ const fn rule(
     }
 }
 
+/// Lists whose tag adds `retainKeys` to `merge`: PodSpec `volumes` and `resourceClaims`,
+/// PodStatus `resourceClaimStatuses` (marked in [`RULES`]).
+const RETAIN_KEYS_LISTS: &[(&[&str], &str)] = &[
+    (POD_SPEC, "volumes"),
+    (POD_SPEC, "resourceClaims"),
+    (STATUS, "resourceClaimStatuses"),
+];
+
+/// Objects tagged `patchStrategy:"retainKeys"`: apps/v1 DeploymentSpec `strategy`.
+const RETAIN_KEYS_OBJECTS: &[(&[&str], &str)] = &[(&["spec"], "strategy")];
+
+/// A field's merge strategy as Kubernetes publishes it in its OpenAPI documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishedStrategy {
+    /// `x-kubernetes-patch-strategy`: `merge`, `retainKeys` or `merge,retainKeys`.
+    pub strategy: &'static str,
+    /// `x-kubernetes-patch-merge-key`, for lists merged on a key.
+    pub merge_key: Option<&'static str>,
+}
+
+/// What Kubernetes publishes for `field`, held by `parent` (named as in [`lookup`]): for a
+/// list (`is_list`) from the table above, for an object only `retainKeys`; `None` for a field
+/// without a `patchStrategy` tag. Clients that compute strategic merge patches from the
+/// OpenAPI documents (kubectl apply) read these.
+pub fn published_strategy(parent: &str, field: &str, is_list: bool) -> Option<PublishedStrategy> {
+    let listed = |table: &[(&[&str], &str)]| {
+        table
+            .iter()
+            .any(|(parents, f)| *f == field && parents.contains(&parent))
+    };
+    if !is_list {
+        return listed(RETAIN_KEYS_OBJECTS).then_some(PublishedStrategy {
+            strategy: "retainKeys",
+            merge_key: None,
+        });
+    }
+    let strategy = if listed(RETAIN_KEYS_LISTS) {
+        "merge,retainKeys"
+    } else {
+        "merge"
+    };
+    match lookup(parent, field) {
+        Replace => None,
+        MergePrimitives => Some(PublishedStrategy {
+            strategy,
+            merge_key: None,
+        }),
+        MergeByKey(key) => Some(PublishedStrategy {
+            strategy,
+            merge_key: Some(key),
+        }),
+    }
+}
+
 /// How the list `field`, held by `parent`, merges.
 pub(crate) fn lookup(parent: &str, field: &str) -> ListStrategy {
     RULES
