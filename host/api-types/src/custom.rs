@@ -554,11 +554,46 @@ pub fn validate_crd(obj: &Value, errors: &mut Vec<FieldError>) {
     }
     for (i, v) in versions.iter().enumerate() {
         let root = v.pointer("/schema/openAPIV3Schema");
+        let path = format!("spec.versions[{i}].schema.openAPIV3Schema");
         match root.and_then(|r| r.get("type")).and_then(Value::as_str) {
             Some("object") => {}
-            _ => errors.push(FieldError::required(&format!(
-                "spec.versions[{i}].schema.openAPIV3Schema.type"
-            ))),
+            _ => errors.push(FieldError::required(&format!("{path}.type"))),
+        }
+        if let Some(root) = root {
+            check_schema_types(root, &path, errors);
+        }
+    }
+}
+
+/// The types a structural schema may use.
+const SCHEMA_TYPES: &[&str] = &["array", "boolean", "integer", "number", "object", "string"];
+
+/// Checks, as Kubernetes does, that every `type` in a CRD's schema is one it
+/// supports and that every array says what its items are: clients (kubectl's
+/// OpenAPI reader among them) refuse a schema that breaks either.
+fn check_schema_types(schema: &Value, path: &str, errors: &mut Vec<FieldError>) {
+    let Value::Object(node) = schema else { return };
+    let is_array = node.get("type").and_then(Value::as_str) == Some("array");
+    if is_array && !node.get("items").is_some_and(Value::is_object) {
+        errors.push(FieldError::required(&format!("{path}.items")));
+    }
+    match node.get("type") {
+        None => {}
+        Some(Value::String(t)) if SCHEMA_TYPES.contains(&t.as_str()) => {}
+        Some(other) => errors.push(FieldError::not_supported(
+            &format!("{path}.type"),
+            other,
+            SCHEMA_TYPES,
+        )),
+    }
+    if let Some(Value::Object(properties)) = node.get("properties") {
+        for (name, property) in properties {
+            check_schema_types(property, &format!("{path}.properties[{name}]"), errors);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(sub) = node.get(key) {
+            check_schema_types(sub, &format!("{path}.{key}"), errors);
         }
     }
 }
@@ -593,6 +628,28 @@ mod tests {
                 }],
             },
         })
+    }
+
+    #[test]
+    fn crd_schemas_use_known_types_and_arrays_name_their_items() {
+        let mut bad = crd();
+        bad["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+            ["n"] = json!({"type": "foo"});
+        bad["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+            ["list"] = json!({"type": "array"});
+        let mut errors = Vec::new();
+        validate_crd(&bad, &mut errors);
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[list].items",
+                "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[n].type",
+            ]
+        );
+        let mut errors = Vec::new();
+        validate_crd(&crd(), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
     }
 
     #[test]

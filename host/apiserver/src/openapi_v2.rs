@@ -29,6 +29,9 @@ use wharf_patch::PublishedStrategy;
 /// client-go refuses a response that carries one; kube-apiserver answers with this.
 pub const PROTOBUF_MEDIA_TYPE: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 
+/// The types kubectl's OpenAPI v2 reader accepts.
+const V2_TYPES: &[&str] = &["object", "array", "string", "integer", "number", "boolean"];
+
 const V3_PREFIX: &str = "#/components/schemas/";
 const V2_PREFIX: &str = "#/definitions/";
 
@@ -68,7 +71,7 @@ fn v3_reference(schema: &Map<String, Value>) -> Option<&str> {
 /// properties, items, additional properties, `x-kubernetes-*` extensions). An
 /// array without `items` loses its type, since kubectl refuses such an array; a
 /// schema without a type (IntOrString, Quantity) accepts any value, as in
-/// Kubernetes' own v2 document.
+/// Kubernetes' own v2 document. A type kubectl does not know is left out too.
 fn to_v2(schema: &Value) -> Value {
     let Value::Object(v3) = schema else {
         return json!({});
@@ -104,7 +107,10 @@ fn to_v2(schema: &Value) -> Value {
         }
         _ => {}
     }
+    // kubectl refuses the whole document over one type it does not know, so a
+    // custom kind's schema with an odd type cannot take everyone's validation down.
     if let Some(Value::String(t)) = v3.get("type")
+        && V2_TYPES.contains(&t.as_str())
         && (t != "array" || out.contains_key("items"))
     {
         out.insert("type".into(), Value::from(t.clone()));
@@ -332,6 +338,21 @@ mod tests {
             }
         }
         assert!(arrays_have_items(&doc["definitions"]));
+    }
+
+    #[test]
+    fn types_kubectl_cannot_read_are_left_out() {
+        // A custom kind stored before its schema was checked may hold these;
+        // kubectl would refuse the whole document over either.
+        assert_eq!(
+            to_v2(&json!({"type": "foo", "description": "d"})),
+            json!({"description": "d"})
+        );
+        assert_eq!(to_v2(&json!({"type": "array"})), json!({}));
+        assert_eq!(
+            to_v2(&json!({"type": "array", "items": {"type": "null"}})),
+            json!({"type": "array", "items": {}})
+        );
     }
 
     #[test]
