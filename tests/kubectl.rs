@@ -572,6 +572,31 @@ items:
         "yaml",
     ]);
     assert!(exported.contains("kind: List"), "{exported}");
+    // Created again as exported: kubectl drops the resourceVersion the export
+    // carries before it creates...
+    let again = exported
+        .replace("listed-a", "listed-copy")
+        .replace("listed-web", "listed-web-copy");
+    let out = s.kubectl_stdin(&["create", "-f", "-"], Some(&again));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ...because Kubernetes refuses a create that carries one (a 500 with no
+    // reason, from its storage), as other clients find out.
+    let (code, status) = s.http().post_json(
+        "/api/v1/namespaces/default/configmaps",
+        &serde_json::json!({"metadata": {"name": "with-rv", "resourceVersion": "5"}}),
+    );
+    assert_eq!(code, 500, "{status}");
+    assert_eq!(status["kind"], "Status");
+    assert!(status.get("reason").is_none(), "{status}");
+    let (code, _) = s.http().post_json(
+        "/api/v1/namespaces/default/configmaps",
+        &serde_json::json!({"metadata": {"name": "with-rv", "resourceVersion": "0"}}),
+    );
+    assert_eq!(code, 201);
 
     // Applied with a change: kubectl computes the strategic merge patch from the v2
     // definitions, so containers merge by name and a strategy type change clears

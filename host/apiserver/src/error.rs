@@ -40,6 +40,17 @@ impl ApiError {
         }
     }
 
+    /// A create whose object carries a resourceVersion, as the Kubernetes storage
+    /// layer refuses it: a plain error, so a 500 with no reason. Usually an object
+    /// exported with `kubectl get -o yaml` and created again unchanged.
+    pub fn resource_version_set_on_create() -> Self {
+        Self::new(
+            500,
+            "",
+            "resourceVersion should not be set on objects to be created",
+        )
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
     }
@@ -229,6 +240,12 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
+        if self.reason.is_empty()
+            && let Some(m) = status.as_object_mut()
+        {
+            // Kubernetes leaves an unknown reason out.
+            m.remove("reason");
+        }
         if let Some(details) = &self.details {
             status["details"] = details.clone();
         }

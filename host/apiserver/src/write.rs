@@ -140,6 +140,16 @@ async fn create(
     let info = target.info;
     let (decoded, warnings) =
         admission::decode_request(info, content_type, body, options.field_validation)?;
+    // As Kubernetes' storage does (a dry run never reaches it): a version that
+    // parses and is not 0. One that does not parse is ignored there too.
+    let stale_version = decoded
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .and_then(|rv| rv.parse::<u64>().ok())
+        .is_some_and(|rv| rv != 0);
+    if stale_version && !options.dry_run {
+        return Err(ApiError::resource_version_set_on_create());
+    }
     let mut obj = admission::prepare_create(info, target.namespace.as_deref(), decoded)?;
     let name = meta::name(&obj).unwrap_or_default().to_string();
     check_namespace(server, target, &name).await?;
