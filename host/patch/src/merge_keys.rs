@@ -15,7 +15,8 @@
 //! `patchStrategy` tag. Maps need no entry: the only map strategy in k8s.io/api besides plain
 //! merging is PodDisruptionBudget's `replace` selector, not served, and `retainKeys` (Deployment
 //! `spec.strategy`, Pod volumes) only matters when a client computes a patch; applying one
-//! honours whatever `$retainKeys` it carries.
+//! honours whatever `$retainKeys` it carries. For those clients the API server publishes the
+//! table, `retainKeys` included, in its OpenAPI v2 document ([`published_strategy`]).
 //!
 //! Sources, all read for this table (line numbers at those commits):
 //! * `k8s.io/api` core/v1/types.go and apps/v1/types.go, kubernetes/api@10b39a39bcee;
