@@ -680,8 +680,13 @@ fn flusher(inner: Weak<Inner>) {
 }
 
 /// Takes every pending write as one group, handing the spare log buffer to the
-/// next one.
+/// next one, and notes when its sync starts and whether it is a lone write (the
+/// flusher's pacing).
 fn take_group(state: &mut WriteState, commit: &mut CommitState) -> (Vec<Arc<Event>>, Vec<u8>) {
+    if !state.pending.is_empty() {
+        state.last_sync = Instant::now();
+        state.concurrent = state.pending.len() > 1;
+    }
     commit.spare.clear();
     (
         std::mem::take(&mut state.pending),
@@ -702,11 +707,6 @@ fn commit_group(
     let Some(last) = batch.last().map(|e| e.revision) else {
         return true;
     };
-    {
-        let mut state = lock(&inner.writer);
-        state.last_sync = Instant::now();
-        state.concurrent = batch.len() > 1;
-    }
     if let Err(e) = lock(&inner.wal).append_durable(&records) {
         tracing::error!(error = %e, "write-ahead log append failed; refusing further writes");
         inner.fail(e.to_string());
