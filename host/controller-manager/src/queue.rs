@@ -249,9 +249,11 @@ mod tests {
     #[test]
     fn delayed_keys_arrive_when_due_and_an_add_brings_them_forward() {
         let q = Arc::new(WorkQueue::default());
+        // Before the adds: "late" is due 30 ms after its add, which may come a
+        // while after this on a loaded machine, never before.
+        let started = Instant::now();
         q.add_after("late", Duration::from_millis(30));
         q.add_after("soon", Duration::from_millis(5));
-        let started = Instant::now();
         assert_eq!(q.get(), Some("soon"));
         assert_eq!(q.get(), Some("late"));
         assert!(started.elapsed() >= Duration::from_millis(30));
