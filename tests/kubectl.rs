@@ -1223,3 +1223,64 @@ status:
         "{left}"
     );
 }
+
+/// `kubectl get componentstatuses` (`cs`), which older guides still start with:
+/// each part of the control plane, probed when asked, with Kubernetes' columns
+/// and its deprecation warning; read-only, as Kubernetes serves it.
+#[test]
+fn component_statuses_report_each_part_of_the_control_plane() {
+    let s = Server::start();
+    let mut table = String::new();
+    support::wait_for(Duration::from_secs(60), "every component healthy", || {
+        table = s.ok(&["get", "cs"]);
+        table
+            .lines()
+            .skip(1)
+            .filter(|l| l.contains("Healthy"))
+            .count()
+            == 3
+            && !table.contains("Unhealthy")
+    });
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "STATUS", "MESSAGE", "ERROR"], "{table}");
+    for name in ["store", "scheduler", "controller-manager"] {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with(name) && l.contains("Healthy")),
+            "{name} missing:\n{table}"
+        );
+    }
+    let out = s.kubectl(&["get", "componentstatuses", "scheduler", "-o", "json"]);
+    assert!(out.status.success());
+    let cs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cs["kind"], "ComponentStatus");
+    assert_eq!(cs["conditions"][0]["type"], "Healthy");
+    assert_eq!(cs["conditions"][0]["status"], "True");
+    let warning = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warning.contains("v1 ComponentStatus is deprecated in v1.19+"),
+        "{warning}"
+    );
+    assert!(
+        s.fails(&["get", "cs", "etcd-0"])
+            .contains("\"etcd-0\" not found")
+    );
+    let (code, status) = s.http().post_json(
+        "/api/v1/componentstatuses",
+        &serde_json::json!({"metadata": {"name": "x"}}),
+    );
+    assert_eq!(
+        (code, status["reason"].as_str()),
+        (405, Some("MethodNotAllowed"))
+    );
+
+    // A server started without a role says so rather than looking whole.
+    let data = tempfile::tempdir().unwrap();
+    let partial = Server::start_with(&data.path().join("data"), &["--no-scheduler"]);
+    let table = partial.ok(&["get", "cs", "scheduler"]);
+    assert!(
+        table.contains("Unhealthy") && table.contains("--no-scheduler"),
+        "{table}"
+    );
+}

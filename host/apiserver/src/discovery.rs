@@ -151,6 +151,17 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             resources.push(subresource_entry(info, *sub));
         }
     }
+    // Component statuses are probed when read, never stored or watched.
+    if (group, version) == ("", "v1") {
+        resources.push(json!({
+            "name": crate::components::PLURAL,
+            "singularName": "componentstatus",
+            "namespaced": false,
+            "kind": crate::components::KIND,
+            "verbs": ["get", "list"],
+            "shortNames": crate::components::SHORT_NAMES,
+        }));
+    }
     // Reviews are created and answered, never stored: `create` is their one verb.
     for review in crate::review::REVIEWS
         .iter()

@@ -15,6 +15,7 @@ mod admission;
 mod allocate;
 mod blobs;
 mod bootstrap;
+mod components;
 mod decode;
 mod discovery;
 mod error;
@@ -35,6 +36,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+pub use components::{Health as ComponentHealth, Probe as ComponentProbe};
 pub use error::ApiError;
 pub use server::{ApiServer, MetricsSource};
 use wharf_store::Store;

@@ -32,6 +32,9 @@ pub struct ApiServer {
     pub(crate) metrics: Metrics,
     /// Other roles in this process (the scheduler, say) add their metrics here.
     extra_metrics: std::sync::RwLock<Vec<MetricsSource>>,
+    /// The other parts of the control plane in this process and their health
+    /// probes, for `kubectl get componentstatuses` (the store's is built in).
+    components: std::sync::RwLock<Vec<(String, crate::components::Probe)>>,
     pub(crate) started: Instant,
 }
 
@@ -54,6 +57,7 @@ impl ApiServer {
             ready: AtomicBool::new(false),
             metrics: Metrics::default(),
             extra_metrics: std::sync::RwLock::new(Vec::new()),
+            components: std::sync::RwLock::new(Vec::new()),
             started: Instant::now(),
         })
     }
@@ -70,6 +74,32 @@ impl ApiServer {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .extend(sources);
+    }
+
+    /// Lists `name` in `kubectl get componentstatuses`, healthy when `probe` says so.
+    pub fn add_component(&self, name: &str, probe: crate::components::Probe) {
+        self.components
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((name.to_string(), probe));
+    }
+
+    /// Every component's health, probed now: the store first, then the others in
+    /// the order they were added.
+    fn component_health(&self) -> Vec<(String, crate::components::Health)> {
+        let store = self
+            .store()
+            .health()
+            .map(|()| "ok".to_string())
+            .map_err(|e| e.to_string());
+        let mut out = vec![(crate::components::STORE.to_string(), store)];
+        let components = self.components.read().unwrap_or_else(|e| e.into_inner());
+        out.extend(
+            components
+                .iter()
+                .map(|(name, probe)| (name.clone(), probe())),
+        );
+        out
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -173,6 +203,18 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
             }
             _ => {}
         }
+    }
+    if let Some(name) = crate::components::target(&segments) {
+        if !is_get || query.get("watch").is_some_and(|w| w != "false" && w != "0") {
+            let verb = if is_get {
+                "watch".to_string()
+            } else {
+                req.method().as_str().to_ascii_lowercase()
+            };
+            return Err(ApiError::method_not_allowed(&verb));
+        }
+        let repr = request::negotiate(accept.as_deref(), &query)?;
+        return crate::components::answer(&server.component_health(), name, repr);
     }
     if let Some(review) = crate::review::find(&path) {
         return answer_review(review, req, &query, accept.as_deref()).await;

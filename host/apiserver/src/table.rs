@@ -286,6 +286,13 @@ static LEASE_COLUMNS: [Column; 3] = [
     col("Age", "string", D_AGE),
 ];
 
+static COMPONENTSTATUS_COLUMNS: [Column; 4] = [
+    NAME_COLUMN,
+    col("Status", "string", "Status of the component conditions"),
+    col("Message", "string", "Message of the component conditions"),
+    col("Error", "string", "Error of the component conditions"),
+];
+
 static PLUGIN_COLUMNS: [Column; 7] = [
     NAME_COLUMN,
     col(
@@ -334,6 +341,7 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "Deployment" => &DEPLOYMENT_COLUMNS,
         "ReplicaSet" => &REPLICASET_COLUMNS,
         "Lease" => &LEASE_COLUMNS,
+        "ComponentStatus" => &COMPONENTSTATUS_COLUMNS,
         "Plugin" => &PLUGIN_COLUMNS,
         _ => &DEFAULT_COLUMNS,
     }
@@ -357,6 +365,7 @@ pub fn cells(kind: &str, obj: &Value, now: Timestamp) -> Vec<Value> {
         "Deployment" => deployment_cells(obj, now),
         "ReplicaSet" => replicaset_cells(obj, now),
         "Lease" => lease_cells(obj, now),
+        "ComponentStatus" => componentstatus_cells(obj),
         "Plugin" => plugin_cells(obj, now),
         _ => default_cells(obj),
     }
@@ -861,6 +870,32 @@ fn lease_cells(lease: &Value, now: Timestamp) -> Vec<Value> {
         name_of(lease),
         Value::from(str_at(lease, &["spec", "holderIdentity"])),
         age_of(lease, now),
+    ]
+}
+
+/// Kubernetes' `printComponentStatus`: the `Healthy` condition's status, message
+/// and error; `Unknown` without one.
+fn componentstatus_cells(cs: &Value) -> Vec<Value> {
+    let healthy = arr_at(cs, &["conditions"])
+        .iter()
+        .find(|c| str_at(c, &["type"]) == "Healthy");
+    let (status, message, error) = match healthy {
+        Some(c) => (
+            if str_at(c, &["status"]) == "True" {
+                "Healthy"
+            } else {
+                "Unhealthy"
+            },
+            str_at(c, &["message"]),
+            str_at(c, &["error"]),
+        ),
+        None => ("Unknown", "", ""),
+    };
+    vec![
+        name_of(cs),
+        Value::from(status),
+        Value::from(message),
+        Value::from(error),
     ]
 }
 

@@ -171,6 +171,26 @@ impl ControllerManager {
         self.inner.metrics.clone()
     }
 
+    /// Whether every built-in controller is running, for `kubectl get
+    /// componentstatuses`: unhealthy while they start (a first start compiles
+    /// them) and when one could not be loaded.
+    pub fn health(&self) -> Result<String, String> {
+        let (tried, running) = *self.inner.builtins_started.borrow();
+        let all = wharf_builtin_plugins::CONTROLLERS.len();
+        if tried < all {
+            Err(format!(
+                "starting: {tried} of {all} built-in controllers started so far"
+            ))
+        } else if running < all {
+            Err(format!(
+                "{} of {all} built-in controllers could not be started (see the server's log)",
+                all - running
+            ))
+        } else {
+            Ok(format!("ok: {} controllers running", self.lock().len()))
+        }
+    }
+
     pub fn controller(&self, name: &str) -> Option<Arc<Controller>> {
         self.lock().get(name).cloned()
     }

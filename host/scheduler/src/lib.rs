@@ -34,6 +34,8 @@ pub struct SchedulerConfig {
 #[derive(Clone)]
 pub struct Scheduler {
     events: std::sync::mpsc::Sender<CoreEvent>,
+    /// Cleared when the scheduling loop's thread ends, however it ends.
+    running: Arc<std::sync::atomic::AtomicBool>,
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     host: PluginHost,
@@ -74,11 +76,17 @@ impl Scheduler {
             metrics.clone(),
             profiles,
         );
+        let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let ended = Ended(running.clone());
         std::thread::Builder::new()
             .name("wharf-scheduler".into())
-            .spawn(move || core.run())?;
+            .spawn(move || {
+                let _ended = ended;
+                core.run()
+            })?;
         let scheduler = Scheduler {
             events: core_tx,
+            running,
             metrics,
             limits: config.limits,
             host: plugin_host.clone(),
@@ -118,6 +126,24 @@ impl Scheduler {
 
     pub fn stop(&self) {
         let _ = self.events.send(CoreEvent::Stop);
+    }
+
+    /// Whether the scheduling loop runs, for `kubectl get componentstatuses`.
+    pub fn health(&self) -> Result<String, String> {
+        if self.running.load(std::sync::atomic::Ordering::Acquire) {
+            Ok("ok".into())
+        } else {
+            Err("the scheduling loop has stopped".into())
+        }
+    }
+}
+
+/// Clears its flag when dropped: when the scheduling loop returns or panics.
+struct Ended(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.0.store(false, std::sync::atomic::Ordering::Release);
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use wharf_apiserver::MetricsSource;
+use wharf_apiserver::{ComponentProbe, MetricsSource};
 use wharf_client::{Client, Kubeconfig, LocalService};
 use wharf_controller_manager::{ControllerManager, ControllerManagerConfig};
 use wharf_plugin_host::{HostConfig, Limits, PluginHost};
@@ -161,6 +161,26 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         });
     }
     server.add_metrics(metrics);
+    // `kubectl get componentstatuses`; a role left out is listed as not running,
+    // so nobody mistakes a server without it for a whole control plane.
+    let scheduler_probe: ComponentProbe = match &scheduler {
+        Some(s) => {
+            let s = s.clone();
+            Arc::new(move || s.health())
+        }
+        None => Arc::new(|| Err("not running: this server was started with --no-scheduler".into())),
+    };
+    server.add_component("scheduler", scheduler_probe);
+    let controllers_probe: ComponentProbe = match &controllers {
+        Some(c) => {
+            let c = c.clone();
+            Arc::new(move || c.health())
+        }
+        None => {
+            Arc::new(|| Err("not running: this server was started with --no-controllers".into()))
+        }
+    };
+    server.add_component("controller-manager", controllers_probe);
     let served = wharf_apiserver::serve(server, listener, shutdown_signal()).await;
     if let Some(s) = &scheduler {
         s.stop();
