@@ -135,32 +135,26 @@ fn install_refuse_and_roll_back() {
     );
     assert!(out.contains("still running"), "{out}");
 
+    // Configurations refused: by the policy itself, as text, and by key.
+    let install_packer = |module: &std::path::Path, config: &str| {
+        let module = module.to_str().unwrap();
+        wharf(
+            &s,
+            &["plugin", "install", "packer", module, "--config", config],
+        )
+    };
     let faulty = artifact("wharf_test_faulty.wasm");
-    let (ok, out) = wharf(
-        &s,
-        &[
-            "plugin",
-            "install",
-            "packer",
-            faulty.to_str().unwrap(),
-            "--config",
-            r#"{"fault": "refuse"}"#,
-        ],
-    );
+    let (ok, out) = install_packer(&faulty, r#"{"fault": "refuse"}"#);
     assert!(!ok && out.contains("refuses its config"), "{out}");
-    let (ok, out) = wharf(
-        &s,
-        &[
-            "plugin",
-            "install",
-            "packer",
-            binpack.to_str().unwrap(),
-            "--config",
-            "{oops",
-        ],
-    );
+    let (ok, out) = install_packer(&binpack, "{oops");
     assert!(
         !ok && out.contains("--config") && out.contains("not valid JSON"),
+        "{out}"
+    );
+    // A key the policy does not take (a typo, here) is refused by name.
+    let (ok, out) = install_packer(&binpack, r#"{"percentageOfNodeToScore": 50}"#);
+    assert!(
+        !ok && out.contains("unknown key \"percentageOfNodeToScore\""),
         "{out}"
     );
 
@@ -185,21 +179,28 @@ fn install_refuse_and_roll_back() {
     );
     assert_eq!(code, 422);
 
-    // Install a second good version, then roll back to the first.
+    // Install a second good version, then roll back to the first. A new config
+    // replaces the old one whole (a key left out is gone), and a roll back
+    // restores the earlier config exactly.
     let first = plugin(&s, "packer")["status"]["activeModule"]
         .as_str()
         .unwrap()
         .to_string();
     let spread = artifact("wharf_scheduler_spread.wasm");
-    let (ok, out) = wharf(
-        &s,
-        &["plugin", "install", "packer", spread.to_str().unwrap()],
-    );
+    let half = json!({"percentageOfNodesToScore": 50});
+    let (ok, out) = install_packer(&spread, &half.to_string());
     assert!(ok, "{out}");
     assert_ne!(plugin(&s, "packer")["status"]["activeModule"], json!(first));
+    let (ok, out) = install_packer(&spread, "{}");
+    assert!(ok, "{out}");
+    assert_eq!(plugin(&s, "packer")["spec"]["config"], json!({}));
+    let (ok, out) = wharf(&s, &["plugin", "rollback", "packer"]);
+    assert!(ok, "{out}");
+    assert_eq!(plugin(&s, "packer")["spec"]["config"], half);
     let (ok, out) = wharf(&s, &["plugin", "rollback", "packer"]);
     assert!(ok, "{out}");
     assert_eq!(plugin(&s, "packer")["status"]["activeModule"], json!(first));
+    assert!(plugin(&s, "packer")["spec"].get("config").is_none());
     let (ok, out) = wharf(&s, &["plugin", "rollback", "packer"]);
     assert!(!ok && out.contains("no earlier version"), "{out}");
 

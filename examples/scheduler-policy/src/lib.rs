@@ -8,7 +8,9 @@
 //! Configure it through the Plugin's `spec.config`:
 //! `{"costLabel": "example.com/cost", "maxCost": 1000}`.
 
-use wharf_plugin_sdk::scheduling::{NodeInfo, Pod, Policy, Rejection, View, filters, scores};
+use wharf_plugin_sdk::scheduling::{
+    NodeInfo, Pod, Policy, Rejection, View, config, filters, scores,
+};
 
 pub struct CheapestNode {
     cost_label: String,
@@ -24,34 +26,29 @@ impl Default for CheapestNode {
     }
 }
 
-/// Reads `"key": "string"` or `"key": number` from flat JSON without a parser.
-fn field<'a>(config: &'a str, key: &str) -> Option<&'a str> {
-    let needle = format!("\"{key}\"");
-    let rest = config[config.find(&needle)? + needle.len()..]
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start();
-    if let Some(s) = rest.strip_prefix('"') {
-        return s.split('"').next();
-    }
-    let end = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == '-'))
-        .unwrap_or(rest.len());
-    Some(&rest[..end])
-}
-
 impl Policy for CheapestNode {
     fn configure(&mut self, config: &str) -> Result<(), String> {
-        if let Some(label) = field(config, "costLabel") {
-            if label.is_empty() {
-                return Err("costLabel must not be empty".into());
+        // A typo in a key is refused by name rather than ignored.
+        config::only_keys(config, &["costLabel", "maxCost"])?;
+        for (key, value) in config::entries(config)? {
+            match key.as_str() {
+                "costLabel" => {
+                    let label = value
+                        .strip_prefix('"')
+                        .and_then(|v| v.strip_suffix('"'))
+                        .ok_or_else(|| format!("costLabel must be a string, not {value}"))?;
+                    if label.is_empty() {
+                        return Err("costLabel must not be empty".into());
+                    }
+                    self.cost_label = label.to_string();
+                }
+                "maxCost" => {
+                    self.max_cost = value
+                        .parse()
+                        .map_err(|_| format!("maxCost must be an integer, not {value}"))?;
+                }
+                _ => {}
             }
-            self.cost_label = label.to_string();
-        }
-        if let Some(max) = field(config, "maxCost") {
-            self.max_cost = max
-                .parse()
-                .map_err(|_| format!("maxCost must be an integer, not {max:?}"))?;
         }
         Ok(())
     }
@@ -101,5 +98,8 @@ mod tests {
         assert_eq!(p.cost_label, "acme/price");
         assert_eq!(p.max_cost, 50);
         assert!(p.configure(r#"{"maxCost": "lots"}"#).is_err());
+        assert!(p.configure(r#"{"costLabel": 7}"#).is_err());
+        let typo = p.configure(r#"{"maxcost": 5}"#).unwrap_err();
+        assert!(typo.contains("\"maxcost\""), "{typo}");
     }
 }

@@ -40,19 +40,22 @@ pub async fn put_plugin(
     digest: &str,
     config: Option<Option<Value>>,
 ) -> Result<Value, ClientError> {
-    let path = format!("{PLUGINS_PATH}/{name}");
-    match client.get(&path).await {
-        Ok(_) => {
-            let mut spec = json!({"kind": kind, "module": digest});
-            if let Some(c) = &config {
-                spec["config"] = c.clone().unwrap_or(Value::Null);
-            }
-            let patch = json!({
-                "metadata": {"annotations": {BUILTIN_ANNOTATION: null}},
-                "spec": spec,
-            });
-            client.merge_patch(&path, &patch).await
+    let edited = update_plugin(client, name, |obj| {
+        if let Some(annotations) = obj
+            .pointer_mut("/metadata/annotations")
+            .and_then(Value::as_object_mut)
+        {
+            annotations.remove(BUILTIN_ANNOTATION);
         }
+        let spec = &mut obj["spec"];
+        spec["kind"] = json!(kind);
+        spec["module"] = json!(digest);
+        if let Some(c) = &config {
+            set_config(spec, c.clone());
+        }
+    })
+    .await;
+    match edited {
         Err(ClientError::Api { code: 404, .. }) => {
             let mut spec = json!({"kind": kind, "module": digest});
             if let Some(Some(c)) = config {
@@ -66,7 +69,44 @@ pub async fn put_plugin(
             });
             client.create(PLUGINS_PATH, &obj).await
         }
-        Err(e) => Err(e),
+        other => other,
+    }
+}
+
+/// Sets (or with `None`, removes) the config of a Plugin's `spec` or of its
+/// `spec.shadow`, whole: a new config replaces the old one rather than merging
+/// into it, so a key left out is gone.
+pub fn set_config(spec: &mut Value, config: Option<Value>) {
+    let Some(map) = spec.as_object_mut() else {
+        return;
+    };
+    match config {
+        Some(c) => {
+            map.insert("config".into(), c);
+        }
+        None => {
+            map.remove("config");
+        }
+    }
+}
+
+/// Reads Plugin `name`, applies `edit` and writes it back, conditional on the
+/// version read (a JSON merge patch would merge a new `config` into the old one
+/// key by key); read again and retried when someone else wrote in between.
+pub async fn update_plugin(
+    client: &Client,
+    name: &str,
+    edit: impl Fn(&mut Value),
+) -> Result<Value, ClientError> {
+    let path = format!("{PLUGINS_PATH}/{name}");
+    let mut attempt = 0;
+    loop {
+        let mut obj = client.get(&path).await?;
+        edit(&mut obj);
+        match client.replace(&path, &obj).await {
+            Err(ClientError::Api { code: 409, .. }) if attempt < 10 => attempt += 1,
+            other => return other,
+        }
     }
 }
 

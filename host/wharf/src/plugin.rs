@@ -200,11 +200,12 @@ async fn rollback(client: &Client, name: &str) -> anyhow::Result<()> {
     let Some(previous) = status.history.last() else {
         bail!("plugin {name} has no earlier version to roll back to");
     };
-    let patch = json!({"spec": {"module": previous.module, "config": previous.config.clone().unwrap_or(Value::Null)}});
-    let written = client
-        .merge_patch(&path, &patch)
-        .await
-        .with_context(|| format!("rolling back plugin {name}"))?;
+    let written = wharf_plugin_objects::update_plugin(client, name, |obj| {
+        obj["spec"]["module"] = json!(previous.module);
+        wharf_plugin_objects::set_config(&mut obj["spec"], previous.config.clone());
+    })
+    .await
+    .with_context(|| format!("rolling back plugin {name}"))?;
     let after = wait_observed(client, name, &written).await?;
     let status = after.status.unwrap_or_default();
     if status.active_module.as_deref() == Some(previous.module.as_str()) {
@@ -221,7 +222,6 @@ async fn rollback(client: &Client, name: &str) -> anyhow::Result<()> {
 
 async fn shadow(args: PluginShadowArgs) -> anyhow::Result<()> {
     let client = client(args.client.kubeconfig.as_deref())?;
-    let path = format!("{PLUGINS}/{}", args.name);
     let shadow = match (&args.file, args.clear) {
         (_, true) => Value::Null,
         (Some(file), false) => {
@@ -234,10 +234,19 @@ async fn shadow(args: PluginShadowArgs) -> anyhow::Result<()> {
         }
         (None, false) => bail!("give the candidate module's FILE, or --clear to stop shadowing"),
     };
-    let written = client
-        .merge_patch(&path, &json!({"spec": {"shadow": shadow}}))
-        .await
-        .with_context(|| format!("updating plugin {}", args.name))?;
+    let written = wharf_plugin_objects::update_plugin(&client, &args.name, |obj| match obj["spec"]
+        .as_object_mut()
+    {
+        Some(spec) if shadow.is_null() => {
+            spec.remove("shadow");
+        }
+        Some(spec) => {
+            spec.insert("shadow".into(), shadow.clone());
+        }
+        None => {}
+    })
+    .await
+    .with_context(|| format!("updating plugin {}", args.name))?;
     let after = wait_observed(&client, &args.name, &written).await?;
     let status = after.status.unwrap_or_default();
     if args.clear {

@@ -25,6 +25,7 @@ const FOREGROUND: &str = "foregroundDeletion";
 const ORPHAN: &str = "orphan";
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Config {
     /// `v1/Pod`, `apps/v1/ReplicaSet`: the kind this instance collects.
     kind: String,
@@ -344,3 +345,17 @@ impl GarbageCollector {
 }
 
 wharf_controller_sdk::export_controller!(GarbageCollector);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_config_key_is_refused_by_name() {
+        assert!(GarbageCollector::configure(r#"{"kind": "v1/Pod"}"#).is_ok());
+        let err = GarbageCollector::configure(r#"{"kind": "v1/Pod", "owner": ["v1/Node"]}"#)
+            .err()
+            .expect("a misspelt key is refused");
+        assert!(err.contains("`owner`"), "{err}");
+    }
+}

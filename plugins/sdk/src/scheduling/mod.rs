@@ -7,6 +7,7 @@
 //! best. When no node fits, every node is filtered so that each rejection can be
 //! reported.
 
+pub mod config;
 pub mod filters;
 mod rejection;
 pub mod scores;
@@ -24,10 +25,11 @@ pub use view::{NodeInfo, Usage, View};
 /// A scheduling policy: Kubernetes' filter, score and normalize extension points.
 pub trait Policy: Default + 'static {
     /// Receives the Plugin object's `spec.config` (JSON text). An error refuses the
-    /// plugin, and the host keeps the version that was running.
+    /// plugin, and the host keeps the version that was running. A policy that
+    /// takes no configuration of its own keeps this one, which refuses any key
+    /// but the framework's `percentageOfNodesToScore` (see [`config`]).
     fn configure(&mut self, config: &str) -> Result<(), String> {
-        let _ = config;
-        Ok(())
+        config::only_keys(config, &[])
     }
 
     /// Can `node` take `pod`? Most policies start from [`filters::standard`].
@@ -82,7 +84,7 @@ pub struct Instance<P: Policy> {
 
 impl<P: Policy> Instance<P> {
     pub fn configure(&mut self, config: &str) -> Result<(), String> {
-        self.percentage = percentage_from_config(config);
+        self.percentage = config::percentage(config)?;
         self.policy.configure(config)
     }
 
@@ -196,16 +198,6 @@ impl<P: Policy> Instance<P> {
                 .map(|&idx| policy.score(view, pod, &nodes[idx])),
         );
     }
-}
-
-/// Reads `percentageOfNodesToScore` from a JSON config without a JSON parser (a
-/// plugin should not pay for one it does not otherwise need).
-fn percentage_from_config(config: &str) -> Option<u32> {
-    let key = "\"percentageOfNodesToScore\"";
-    let rest = &config[config.find(key)? + key.len()..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse().ok()
 }
 
 #[cfg(test)]

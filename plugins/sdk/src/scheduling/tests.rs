@@ -25,13 +25,16 @@ fn filtering_rotates_so_equal_nodes_take_turns() {
 }
 
 #[test]
-fn config_percentage_is_read_without_a_json_parser() {
-    assert_eq!(
-        percentage_from_config(r#"{"percentageOfNodesToScore": 30}"#),
-        Some(30)
-    );
-    assert_eq!(percentage_from_config(r#"{"other": 1}"#), None);
-    assert_eq!(percentage_from_config("{}"), None);
+fn a_policy_without_configuration_refuses_any_but_the_framework_key() {
+    let mut i = Instance::<Standard>::default();
+    assert_eq!(i.configure("{}"), Ok(()));
+    assert_eq!(i.configure(r#"{"percentageOfNodesToScore": 30}"#), Ok(()));
+    let err = i.configure(r#"{"weights": "nope"}"#).unwrap_err();
+    assert!(err.contains("\"weights\""), "{err}");
+    let err = i
+        .configure(r#"{"percentageOfNodesToScore": "fifty"}"#)
+        .unwrap_err();
+    assert!(err.contains("percentageOfNodesToScore"), "{err}");
 }
 
 #[test]
