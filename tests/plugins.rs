@@ -361,6 +361,29 @@ fn shadow_decisions_are_compared_not_applied() {
         metrics.contains("wharf_scheduler_shadow_cycles_total{profile=\"default\"} 8"),
         "{metrics}"
     );
+    // A new candidate replaces the previous one whole, its config included.
+    let module = binpack.to_str().unwrap();
+    let half = json!({"percentageOfNodesToScore": 50});
+    let (ok, out) = wharf(
+        &s,
+        &[
+            "plugin",
+            "shadow",
+            "default",
+            module,
+            "--config",
+            &half.to_string(),
+        ],
+    );
+    assert!(ok, "{out}");
+    assert_eq!(plugin(&s, "default")["spec"]["shadow"]["config"], half);
+    let (ok, out) = wharf(&s, &["plugin", "shadow", "default", module]);
+    assert!(ok, "{out}");
+    assert!(
+        plugin(&s, "default")["spec"]["shadow"]
+            .get("config")
+            .is_none()
+    );
     let (ok, out) = wharf(&s, &["plugin", "shadow", "default", "--clear"]);
     assert!(ok, "{out}");
     assert!(plugin(&s, "default")["spec"].get("shadow").is_none());
