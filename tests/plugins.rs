@@ -551,18 +551,21 @@ fn kubectl_applies_plugin_objects() {
     );
     assert_eq!(code, 201, "{blob}");
     let digest = blob["digest"].as_str().unwrap().to_string();
-    let back = s
+    let resp = s
         .http()
         .client
         .get(format!("{}/apis/wharf.dev/v1alpha1/blobs/{digest}", s.url))
         .send()
-        .unwrap()
-        .bytes()
         .unwrap();
-    assert_eq!(
-        back.as_ref(),
-        bytes.as_slice(),
-        "the blob reads back byte for byte"
+    let status = resp.status();
+    let back = resp.bytes().unwrap();
+    // Compared without printing either side: a module is hundreds of kilobytes.
+    assert!(
+        status == 200 && back.as_ref() == bytes.as_slice(),
+        "the blob should read back byte for byte: {status}, {} bytes for {} sent, starting {:?}",
+        back.len(),
+        bytes.len(),
+        String::from_utf8_lossy(&back[..back.len().min(300)])
     );
     let manifest = format!(
         "apiVersion: wharf.dev/v1alpha1\nkind: Plugin\nmetadata:\n  name: packer\nspec:\n  kind: scheduler-policy\n  module: {digest}\n  config: {{percentageOfNodesToScore: 50}}\n"

@@ -28,7 +28,8 @@ macro_rules! store_conformance_tests {
             create_then_get, revisions_increase, update_preconditions, delete_preconditions,
             list_prefix_and_pages, watch_replays_then_follows, watch_filters_prefix,
             watch_reports_kinds_and_previous_values, watch_rejects_future_revision,
-            concurrent_writes_get_distinct_ordered_revisions, dropped_watch_is_released);
+            concurrent_writes_get_distinct_ordered_revisions, refusals_agree_with_reads,
+            dropped_watch_is_released);
     };
     (@tests $factory:expr; $($name:ident),*) => {
         $(
@@ -278,6 +279,68 @@ pub async fn concurrent_writes_get_distinct_ordered_revisions(store: &impl Store
         distinct,
         "watch delivers every write"
     );
+}
+
+/// A write refused because of a key's state (AlreadyExists, Conflict) reports only
+/// state that a read made after the refusal sees: a client told "already exists"
+/// that then reads the key must find it, even while the write that made it was
+/// still on its way to disk when the refusal was decided.
+pub async fn refusals_agree_with_reads(store: &impl Store) {
+    for round in 0..40 {
+        let key = format!("/r/{round:03}");
+        let creates: Vec<_> = (0..4)
+            .map(|i| {
+                let key = key.clone();
+                async move {
+                    match store.create(&key, vec![i; 64]).await {
+                        Ok(_) => true,
+                        Err(StoreError::AlreadyExists { .. }) => {
+                            let seen = store.get(&key).await.unwrap();
+                            assert!(
+                                seen.is_some(),
+                                "{key}: create refused as AlreadyExists, then a read found nothing"
+                            );
+                            false
+                        }
+                        Err(e) => panic!("{key}: create failed: {e}"),
+                    }
+                }
+            })
+            .collect();
+        let won = join_all(creates).await;
+        assert_eq!(
+            won.iter().filter(|w| **w).count(),
+            1,
+            "{key}: one create wins"
+        );
+        let base = store.get(&key).await.unwrap().unwrap().mod_revision;
+        let updates: Vec<_> = (0..4)
+            .map(|i| {
+                let key = key.clone();
+                async move {
+                    match store.update(&key, vec![i + 10; 64], Some(base)).await {
+                        Ok(_) => true,
+                        Err(StoreError::Conflict { actual, .. }) => {
+                            let seen = store.get(&key).await.unwrap().unwrap();
+                            assert!(
+                                seen.mod_revision >= actual,
+                                "{key}: update refused for revision {actual}, then a read returned {}",
+                                seen.mod_revision
+                            );
+                            false
+                        }
+                        Err(e) => panic!("{key}: update failed: {e}"),
+                    }
+                }
+            })
+            .collect();
+        let won = join_all(updates).await;
+        assert_eq!(
+            won.iter().filter(|w| **w).count(),
+            1,
+            "{key}: one update wins"
+        );
+    }
 }
 
 /// Runs `n` creates concurrently against a borrowed store (so they cannot be

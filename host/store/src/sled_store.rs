@@ -425,8 +425,10 @@ impl SledStore {
         decide: impl FnOnce(Option<KeyValue>) -> Result<Write, StoreError>,
     ) -> Result<(Revision, Option<KeyValue>), StoreError> {
         self.check_healthy()?;
-        let (revision, prev, then) = {
+        let decided = 'decide: {
             let mut state = lock(&self.inner.writer);
+            // A write still on its way to disk that this decision sees.
+            let pending = state.overlay.get(key).map(|(revision, _)| *revision);
             let current = match state.overlay.get(key) {
                 Some((mod_revision, value)) => value.as_ref().map(|v| KeyValue {
                     key: key.to_string(),
@@ -439,7 +441,10 @@ impl SledStore {
                     mod_revision: e.mod_revision,
                 }),
             };
-            let write = decide(current.clone())?;
+            let write = match decide(current.clone()) {
+                Ok(write) => write,
+                Err(refused) => break 'decide Err((refused, pending)),
+            };
             let revision = state.revision + 1;
             let (kind, value) = match write {
                 Write::Put(value) if current.is_none() => (EventKind::Created, Bytes::from(value)),
@@ -486,11 +491,28 @@ impl SledStore {
                     then = Then::WakeFlusher;
                 }
             }
-            (revision, current, then)
+            Ok((revision, current, then))
         };
-        self.hand_over(then);
-        self.wait_durable(revision).await?;
-        Ok((revision, prev))
+        // Handed over before any await: the commit guard `then` may hold must not
+        // live across one.
+        let accepted = decided.map(|(revision, prev, then)| {
+            self.hand_over(then);
+            (revision, prev)
+        });
+        match accepted {
+            Ok((revision, prev)) => {
+                self.wait_durable(revision).await?;
+                Ok((revision, prev))
+            }
+            // Refused because of a write not yet durable: answer once it is, so
+            // that the caller's next read sees what the refusal named (and, should
+            // that write fail to reach disk, the caller hears of the failure).
+            Err((refused, Some(pending))) => {
+                self.wait_durable(pending).await?;
+                Err(refused)
+            }
+            Err((refused, None)) => Err(refused),
+        }
     }
 
     /// Does what a writer decided after adding its write (the guard it may hold is
