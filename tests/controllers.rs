@@ -1076,6 +1076,21 @@ fn hot_swaps_under_a_stream_of_work_lose_nothing() {
     let _sim = Sim::start(&s, 4, "node", &["--pods", "200"]);
     let module = support::artifact("wharf_controller_replicaset.wasm");
     let module = module.to_str().unwrap().to_string();
+    let install = |config: &str| {
+        support::wharf(
+            &s,
+            &[
+                "plugin",
+                "install",
+                "replicaset",
+                &module,
+                "--kind",
+                "controller",
+                "--config",
+                config,
+            ],
+        )
+    };
     let sets = 24usize;
     let desired = |i: usize, round: usize| (i + round) % 4 + 1;
     let manifest = |i: usize, replicas: usize| {
@@ -1099,20 +1114,8 @@ fn hot_swaps_under_a_stream_of_work_lose_nothing() {
             }
         });
         for n in 0..10 {
-            let config = format!(r#"{{"swap": {n}}}"#);
-            let (ok, out) = support::wharf(
-                &s,
-                &[
-                    "plugin",
-                    "install",
-                    "replicaset",
-                    &module,
-                    "--kind",
-                    "controller",
-                    "--config",
-                    &config,
-                ],
-            );
+            // Each version differs by a setting the controller takes.
+            let (ok, out) = install(&format!(r#"{{"burstReplicas": {}}}"#, 500 + n));
             assert!(ok, "swap {n}: {out}");
         }
         writer.join().unwrap();
@@ -1163,6 +1166,12 @@ fn hot_swaps_under_a_stream_of_work_lose_nothing() {
         ],
     );
     assert!(!ok && out.contains("spec.kind is controller"), "{out}");
+    // So is a configuration the controller does not take, by the key at fault.
+    let (ok, out) = install(r#"{"burstReplica": 2}"#);
+    assert!(
+        !ok && out.contains("replicaset controller") && out.contains("burstReplica"),
+        "{out}"
+    );
     s.ok(&["scale", "rs", "set-0", "--replicas=5"]);
     wait_for(Duration::from_secs(30), "set-0 still reconciled", || {
         live_pods(&s, "app=set-0").len() == 5
@@ -1172,7 +1181,7 @@ fn hot_swaps_under_a_stream_of_work_lose_nothing() {
     let (ok, out) = support::wharf(&s, &["plugin", "rollback", "replicaset"]);
     assert!(ok, "{out}");
     let p = s.get_json(&["plugin", "replicaset"]);
-    assert_eq!(p["spec"]["config"]["swap"], 8, "{p}");
+    assert_eq!(p["spec"]["config"]["burstReplicas"], 508, "{p}");
     assert_eq!(p["status"]["phase"], "Loaded", "{p}");
 }
 

@@ -33,7 +33,10 @@ pub fn greeting(message: &str, audience: &str) -> String {
 pub struct Greeter;
 
 impl Reconciler for Greeter {
-    fn configure(_config: &str) -> Result<Self, String> {
+    fn configure(config: &str) -> Result<Self, String> {
+        // This controller takes no configuration: a key in `spec.config` is a
+        // mistake, refused by name rather than ignored.
+        wharf_controller_sdk::config::none("greeter", config)?;
         Ok(Greeter)
     }
 

@@ -27,7 +27,8 @@ use crate::rollout::Rs;
 pub struct DeploymentController;
 
 impl Reconciler for DeploymentController {
-    fn configure(_config: &str) -> Result<Self, String> {
+    fn configure(config: &str) -> Result<Self, String> {
+        wharf_controller_sdk::config::none("deployment", config)?;
         Ok(DeploymentController)
     }
 

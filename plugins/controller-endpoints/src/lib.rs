@@ -21,7 +21,8 @@ use wharf_controller_sdk::{
 pub struct EndpointsController;
 
 impl Reconciler for EndpointsController {
-    fn configure(_config: &str) -> Result<Self, String> {
+    fn configure(config: &str) -> Result<Self, String> {
+        wharf_controller_sdk::config::none("endpoints", config)?;
         Ok(EndpointsController)
     }
 

@@ -6,9 +6,12 @@
 //! Every slice carries the `kubernetes.io/service-name` label, is marked as
 //! managed by this controller and is owned by its Service. Endpoints are grouped
 //! by address family and by the ports the Service's ports resolve to in each pod,
-//! at most [`MAX_ENDPOINTS`] per slice. Each endpoint reports Kubernetes'
+//! at most `maxEndpointsPerSlice` per slice. Each endpoint reports Kubernetes'
 //! conditions: `ready` (Ready and not terminating, or the Service publishes
 //! not-ready addresses), `serving` (Ready) and `terminating`.
+//!
+//! Config (`spec.config` of the Plugin): `maxEndpointsPerSlice` (100, at most
+//! 1,000), as kube-controller-manager's `--max-endpoints-per-slice`.
 
 use std::collections::BTreeMap;
 
@@ -29,12 +32,34 @@ pub const MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
 pub const MANAGER: &str = "endpointslice-controller.k8s.io";
 /// Kubernetes' default `--max-endpoints-per-slice`.
 pub const MAX_ENDPOINTS: usize = 100;
+/// The most `maxEndpointsPerSlice` may be, as in Kubernetes.
+pub const MAX_ENDPOINTS_LIMIT: usize = 1000;
 
-pub struct EndpointSliceController;
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Config {
+    #[serde(default = "default_max_endpoints")]
+    max_endpoints_per_slice: usize,
+}
+
+fn default_max_endpoints() -> usize {
+    MAX_ENDPOINTS
+}
+
+pub struct EndpointSliceController {
+    max_endpoints: usize,
+}
 
 impl Reconciler for EndpointSliceController {
-    fn configure(_config: &str) -> Result<Self, String> {
-        Ok(EndpointSliceController)
+    fn configure(config: &str) -> Result<Self, String> {
+        let config: Config = wharf_controller_sdk::config::parse("endpointslice", config)?;
+        let max = config.max_endpoints_per_slice;
+        if !(1..=MAX_ENDPOINTS_LIMIT).contains(&max) {
+            return Err(format!(
+                "config of the endpointslice controller: maxEndpointsPerSlice must be between 1 and {MAX_ENDPOINTS_LIMIT}, not {max}"
+            ));
+        }
+        Ok(EndpointSliceController { max_endpoints: max })
     }
 
     fn registration(&self) -> Registration {
@@ -91,7 +116,7 @@ impl Reconciler for EndpointSliceController {
         };
         let mut wanted: Vec<EndpointSlice> = Vec::new();
         for ((address_type, ports), endpoints) in groups {
-            for chunk in endpoints.chunks(MAX_ENDPOINTS) {
+            for chunk in endpoints.chunks(self.max_endpoints) {
                 wanted.push(slice(&address_type, chunk.to_vec(), Some(ports.clone())));
             }
         }
@@ -317,6 +342,22 @@ mod tests {
         let groups = groups(&[pod("a", "10.0.0.1", false)], &http(), true);
         let endpoint = &groups[0].1[0];
         assert_eq!(endpoint.conditions.as_ref().unwrap().ready, Some(true));
+    }
+
+    #[test]
+    fn max_endpoints_per_slice_is_checked() {
+        assert!(EndpointSliceController::configure("{}").is_ok_and(|c| c.max_endpoints == 100));
+        let c = EndpointSliceController::configure(r#"{"maxEndpointsPerSlice": 7}"#);
+        assert!(c.is_ok_and(|c| c.max_endpoints == 7));
+        for bad in [0, 1001] {
+            let config = format!(r#"{{"maxEndpointsPerSlice": {bad}}}"#);
+            let err = EndpointSliceController::configure(&config).err().unwrap();
+            assert!(err.contains("between 1 and 1000"), "{err}");
+        }
+        let err = EndpointSliceController::configure(r#"{"maxEndpoints": 7}"#)
+            .err()
+            .unwrap();
+        assert!(err.contains("`maxEndpoints`"), "{err}");
     }
 }
 

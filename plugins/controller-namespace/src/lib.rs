@@ -62,7 +62,8 @@ fn kind(k: &(&str, &str)) -> KindRef {
 pub struct NamespaceController;
 
 impl Reconciler for NamespaceController {
-    fn configure(_config: &str) -> Result<Self, String> {
+    fn configure(config: &str) -> Result<Self, String> {
+        wharf_controller_sdk::config::none("namespace", config)?;
         Ok(NamespaceController)
     }
 

@@ -1,12 +1,16 @@
 //! The ReplicaSet controller, as Kubernetes' replication controller behaves:
 //! keeps `spec.replicas` active pods matching the selector, adopting orphans that
 //! match and releasing owned pods that no longer do; creates pods from the
-//! template in slow-start batches (1, 2, 4, … up to 500 per pass, stopping at the
-//! first failure, so a broken template costs one error rather than hundreds);
+//! template in slow-start batches (1, 2, 4, … up to `burstReplicas` per pass,
+//! stopping at the first failure, so a broken template costs one error rather than
+//! hundreds);
 //! deletes the least useful pods first when scaling down (unassigned before
 //! assigned, pending before running, not ready before ready, newer before older);
 //! and reports replicas, fullyLabeledReplicas, readyReplicas, availableReplicas
 //! and observedGeneration.
+//!
+//! Config (`spec.config` of the Plugin): `burstReplicas` (500), the most pods
+//! created or deleted in one pass, as kube-controller-manager's option of that name.
 
 mod pods;
 
@@ -21,15 +25,37 @@ use wharf_controller_sdk::{
 
 pub use pods::{is_active, is_available, is_ready, rank_for_deletion, slow_start_batches};
 
-/// Most pods created or deleted in one pass (Kubernetes' `burstReplicas`); the
-/// rest follow in the next pass, which the creations' own events trigger.
+/// Most pods created or deleted in one pass unless configured (Kubernetes'
+/// `burstReplicas`); the rest follow in the next pass, which the creations' own
+/// events trigger.
 pub const BURST: usize = 500;
 
-pub struct ReplicaSetController;
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Config {
+    #[serde(default = "default_burst")]
+    burst_replicas: usize,
+}
+
+fn default_burst() -> usize {
+    BURST
+}
+
+pub struct ReplicaSetController {
+    burst: usize,
+}
 
 impl Reconciler for ReplicaSetController {
-    fn configure(_config: &str) -> Result<Self, String> {
-        Ok(ReplicaSetController)
+    fn configure(config: &str) -> Result<Self, String> {
+        let config: Config = wharf_controller_sdk::config::parse("replicaset", config)?;
+        if config.burst_replicas == 0 {
+            return Err(
+                "config of the replicaset controller: burstReplicas must be at least 1".into(),
+            );
+        }
+        Ok(ReplicaSetController {
+            burst: config.burst_replicas,
+        })
     }
 
     fn registration(&self) -> Registration {
@@ -57,7 +83,7 @@ impl Reconciler for ReplicaSetController {
         let spec = rs.spec.as_ref();
         let want = spec.and_then(|s| s.replicas).unwrap_or(1).max(0) as usize;
         let manage_error = if rs.metadata.deletion_timestamp.is_none() {
-            manage(ctx, &rs, &active, want).err()
+            manage(ctx, &rs, &active, want, self.burst).err()
         } else {
             None
         };
@@ -103,7 +129,7 @@ pub fn owner_reference(rs: &ReplicaSet) -> OwnerReference {
     ownership::controller_reference(rs)
 }
 
-/// Creates or deletes pods towards `want`, at most [`BURST`] per pass.
+/// Creates or deletes pods towards `want`, at most `burst` per pass.
 /// A failure says which way it failed (`FailedCreate`, `FailedDelete`), as the
 /// ReplicaFailure condition reports it.
 fn manage(
@@ -111,10 +137,11 @@ fn manage(
     rs: &ReplicaSet,
     active: &[&Pod],
     want: usize,
+    burst: usize,
 ) -> Result<(), (&'static str, Error)> {
     let have = active.len();
     if have < want {
-        let missing = (want - have).min(BURST);
+        let missing = (want - have).min(burst);
         let pod = pod_from_template(rs).map_err(|e| ("FailedCreate", e))?;
         let mut first_error = None;
         for batch in slow_start_batches(missing) {
@@ -150,7 +177,7 @@ fn manage(
         rank_for_deletion(&mut ranked);
         let victims: Vec<(String, String, Option<String>)> = ranked
             .iter()
-            .take((have - want).min(BURST))
+            .take((have - want).min(burst))
             .map(|p| {
                 (
                     p.metadata.namespace.clone().unwrap_or_default(),
@@ -273,3 +300,95 @@ pub fn status(
 }
 
 wharf_controller_sdk::export_controller!(ReplicaSetController);
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use wharf_controller_sdk::{Api, ApiError, EventType, KindRef, Level, Write};
+
+    use super::*;
+
+    /// A cluster holding one ReplicaSet and no pods; records the pods created.
+    struct Cluster {
+        rs: String,
+        batches: RefCell<Vec<usize>>,
+    }
+
+    impl Api for Cluster {
+        fn get(&self, kind: &KindRef, _key: &Key) -> Option<String> {
+            (kind.kind == "ReplicaSet").then(|| self.rs.clone())
+        }
+        fn fetch(&self, kind: &KindRef, key: &Key) -> Result<Option<String>, ApiError> {
+            Ok(self.get(kind, key))
+        }
+        fn fetch_list(&self, _: &KindRef, _: &str, _: &str) -> Result<Vec<String>, ApiError> {
+            Ok(Vec::new())
+        }
+        fn list(&self, _: &KindRef, _: &str, _: &str) -> Result<Vec<String>, String> {
+            Ok(Vec::new())
+        }
+        fn list_owned(&self, _: &KindRef, _: &str, _: &str) -> Vec<String> {
+            Vec::new()
+        }
+        fn apply(&self, op: Write) -> Result<String, ApiError> {
+            match op {
+                Write::UpdateStatus(body) => Ok(body),
+                other => panic!("unexpected write {other:?}"),
+            }
+        }
+        fn apply_all(&self, ops: Vec<Write>) -> Vec<Result<String, ApiError>> {
+            self.batches.borrow_mut().push(ops.len());
+            ops.into_iter()
+                .map(|op| match op {
+                    Write::Create(body) => Ok(body),
+                    other => panic!("unexpected write {other:?}"),
+                })
+                .collect()
+        }
+        fn event(&self, _: &str, _: EventType, _: &str, _: &str) {}
+        fn log(&self, _: Level, _: &str) {}
+    }
+
+    fn created_in_one_pass(config: &str, replicas: u32) -> Vec<usize> {
+        let rs = format!(
+            r#"{{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {{"name": "web", "namespace": "default", "uid": "u1", "generation": 1}},
+                "spec": {{"replicas": {replicas}, "selector": {{"matchLabels": {{"app": "web"}}}},
+                         "template": {{"metadata": {{"labels": {{"app": "web"}}}},
+                                      "spec": {{"containers": [{{"name": "c", "image": "busybox"}}]}}}}}}}}"#
+        );
+        let cluster = Cluster {
+            rs,
+            batches: RefCell::new(Vec::new()),
+        };
+        let controller = ReplicaSetController::configure(config).unwrap();
+        let key = Key {
+            namespace: "default".into(),
+            name: "web".into(),
+        };
+        controller.reconcile(&Context::new(&cluster), &key).unwrap();
+        cluster.batches.into_inner()
+    }
+
+    #[test]
+    fn burst_replicas_bounds_the_pods_created_in_one_pass() {
+        assert_eq!(created_in_one_pass("{}", 9), vec![1, 2, 4, 2]);
+        assert_eq!(
+            created_in_one_pass(r#"{"burstReplicas": 3}"#, 9),
+            vec![1, 2]
+        );
+    }
+
+    #[test]
+    fn a_configuration_mistake_is_refused_by_name() {
+        let err = ReplicaSetController::configure(r#"{"burstReplica": 3}"#)
+            .err()
+            .unwrap();
+        assert!(err.contains("`burstReplica`"), "{err}");
+        let err = ReplicaSetController::configure(r#"{"burstReplicas": 0}"#)
+            .err()
+            .unwrap();
+        assert!(err.contains("at least 1"), "{err}");
+    }
+}

@@ -15,7 +15,10 @@
 //! struct DefaultAccount;
 //!
 //! impl Reconciler for DefaultAccount {
-//!     fn configure(_config: &str) -> Result<Self, String> { Ok(DefaultAccount) }
+//!     fn configure(config: &str) -> Result<Self, String> {
+//!         config::none("default-account", config)?; // refuses any key, by name
+//!         Ok(DefaultAccount)
+//!     }
 //!     fn registration(&self) -> Registration {
 //!         registration::<Namespace>(vec![watch::<ServiceAccount>(Mapping::InNamespace)])
 //!     }
@@ -28,6 +31,7 @@
 //! wharf_controller_sdk::export_controller!(DefaultAccount);
 //! ```
 
+pub mod config;
 mod context;
 pub mod ownership;
 pub mod pods;

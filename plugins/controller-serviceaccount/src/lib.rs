@@ -14,7 +14,8 @@ pub const ACCOUNTS: &[&str] = &["default"];
 pub struct ServiceAccountController;
 
 impl Reconciler for ServiceAccountController {
-    fn configure(_config: &str) -> Result<Self, String> {
+    fn configure(config: &str) -> Result<Self, String> {
+        wharf_controller_sdk::config::none("serviceaccount", config)?;
         Ok(ServiceAccountController)
     }
 
