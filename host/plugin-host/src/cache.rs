@@ -50,16 +50,11 @@ impl DiskCache {
         }
     }
 
-    pub(crate) fn store(&self, digest: &str, component: &Component) {
+    /// Keeps `image`, a serialized component, for the next start.
+    pub(crate) fn store(&self, digest: &str, image: &[u8]) {
         let path = self.path(digest);
-        let result = component
-            .serialize()
-            .map_err(std::io::Error::other)
-            .and_then(|bytes| {
-                let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-                std::fs::write(&tmp, bytes)?;
-                std::fs::rename(&tmp, &path)
-            });
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let result = std::fs::write(&tmp, image).and_then(|()| std::fs::rename(&tmp, &path));
         if let Err(e) = result {
             // The cache only saves time; a failure to write it is not an error.
             tracing::warn!(path = %path.display(), error = %e, "cannot cache compiled plugin");

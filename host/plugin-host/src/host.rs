@@ -25,6 +25,10 @@ pub struct HostConfig {
     /// Writes `/tmp/perf-<pid>.map` so that `perf report` names the plugins'
     /// compiled functions instead of showing anonymous addresses.
     pub perf_map: bool,
+    /// Called after each compilation, once its memory is freed: the binary's
+    /// allocator may keep freed memory until it is next busy, and a compilation
+    /// frees hundreds of MiB at once (see `PluginHost::compile_image`).
+    pub after_compile: fn(),
 }
 
 impl Default for HostConfig {
@@ -33,6 +37,7 @@ impl Default for HostConfig {
             cache_dir: None,
             epoch_tick: Duration::from_millis(2),
             perf_map: false,
+            after_compile: || {},
         }
     }
 }
@@ -45,6 +50,12 @@ pub struct PluginHost {
 
 struct Inner {
     engine: Engine,
+    /// The engine's configuration for the throwaway engines that compile (see
+    /// `compile_image`), on one thread each.
+    compile_config: Config,
+    after_compile: fn(),
+    /// Compilations in flight, at most one per core.
+    compiling_now: Slots,
     tick: Duration,
     disk: Option<DiskCache>,
     compiled: Mutex<Compiled>,
@@ -113,6 +124,15 @@ impl PluginHost {
         Ok(PluginHost {
             inner: Arc::new(Inner {
                 engine,
+                compile_config: {
+                    let mut c = wasm;
+                    c.parallel_compilation(false);
+                    c
+                },
+                after_compile: config.after_compile,
+                compiling_now: Slots::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                ),
                 tick: config.epoch_tick,
                 disk,
                 compiled: Mutex::new(Compiled::default()),
@@ -227,10 +247,7 @@ impl PluginHost {
             Some(c) => c,
             None => {
                 let started = std::time::Instant::now();
-                let c = Component::new(engine, bytes).map_err(|e| LoadError::Invalid {
-                    name: name.into(),
-                    message: format!("{e:#}"),
-                })?;
+                let image = self.compile_image(name, bytes)?;
                 #[cfg(test)]
                 self.inner
                     .compiles
@@ -241,15 +258,56 @@ impl PluginHost {
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     "compiled plugin"
                 );
-                if let Some(d) = &self.inner.disk {
-                    d.store(digest, &c);
+                // Loaded from the cache file when there is one: its machine code is
+                // then mapped from the file rather than held in anonymous memory.
+                let cached = self.inner.disk.as_ref().and_then(|d| {
+                    d.store(digest, &image);
+                    d.load(engine, digest)
+                });
+                match cached {
+                    Some(c) => c,
+                    // SAFETY: `image` is what `serialize` produced a moment ago, on
+                    // an engine built from this engine's own configuration.
+                    None => unsafe { Component::deserialize(engine, &image) }.map_err(|e| {
+                        LoadError::Invalid {
+                            name: name.into(),
+                            message: format!("loading the compiled module: {e:#}"),
+                        }
+                    })?,
                 }
-                c
             }
         };
         self.lock_compiled()
             .insert(digest.to_string(), component.clone());
         Ok(component)
+    }
+
+    /// Compiles `bytes` and returns the serialized result, on a thread of its own
+    /// with a throwaway engine of this engine's configuration. cranelift keeps
+    /// each compiling thread's scratch space for the life of its engine (its
+    /// register allocator's arena is sized by the largest function it has met),
+    /// and the allocator keeps a thread's freed memory until that thread runs
+    /// again: compiled on the shared engine by its pool of threads, the shipped
+    /// plugins left ~450 MiB resident after a first `wharf up`. Here the engine
+    /// and the thread end with the compilation, and the memory goes with them.
+    /// Compilations run one per core at most, side by side.
+    fn compile_image(&self, name: &str, bytes: &[u8]) -> Result<Vec<u8>, LoadError> {
+        let slot = self.inner.compiling_now.take();
+        let compiled = std::thread::scope(|s| {
+            s.spawn(|| {
+                let scratch = Engine::new(&self.inner.compile_config)?;
+                Component::new(&scratch, bytes)?.serialize()
+            })
+            .join()
+        });
+        drop(slot);
+        (self.inner.after_compile)();
+        compiled
+            .unwrap_or_else(|_| Err(wasmtime::Error::msg("the compiler panicked")))
+            .map_err(|e| LoadError::Invalid {
+                name: name.into(),
+                message: format!("{e:#}"),
+            })
     }
 
     fn lock_compiled(&self) -> std::sync::MutexGuard<'_, Compiled> {
@@ -304,9 +362,66 @@ impl Compiled {
     }
 }
 
+/// A counting gate: at most `n` holders at once.
+struct Slots {
+    free: Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn new(n: usize) -> Self {
+        Slots {
+            free: Mutex::new(n.max(1)),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits for a free slot; it is given back when the returned guard drops.
+    fn take(&self) -> Slot<'_> {
+        let mut free = lock(&self.free);
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.free) += 1;
+        self.0.freed.notify_one();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_admit_at_most_their_number_at_once() {
+        let slots = Slots::new(2);
+        let first = slots.take();
+        let second = slots.take();
+        let slots = &slots;
+        std::thread::scope(|s| {
+            let (taken, got) = std::sync::mpsc::channel();
+            s.spawn(move || {
+                let _third = slots.take();
+                taken.send(()).unwrap();
+            });
+            assert!(
+                got.recv_timeout(Duration::from_millis(200)).is_err(),
+                "a third holder got in while two held their slots"
+            );
+            drop(first);
+            got.recv_timeout(Duration::from_secs(10))
+                .expect("a freed slot is taken");
+        });
+        drop(second);
+    }
 
     #[test]
     fn compiled_components_in_memory_are_bounded_least_recently_used_first() {

@@ -80,6 +80,7 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
                 .clone()
                 .unwrap_or_else(|| data_dir.join("plugin-cache")),
         ),
+        after_compile: crate::memory::release_freed,
         ..HostConfig::default()
     })
     .context("starting the plugin host")?;
