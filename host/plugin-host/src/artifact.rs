@@ -69,6 +69,8 @@ pub enum LoadError {
          wharf:plugin/controller@{SUPPORTED_VERSION}); it exports: {exports}"
     )]
     NoInterface { name: String, exports: String },
+    #[error("plugin {name}: the host could not compile it: {message}")]
+    Host { name: String, message: String },
     #[error("plugin {name}: is a {found} plugin, but {wanted} was asked for")]
     WrongKind {
         name: String,

@@ -266,8 +266,9 @@ impl PluginHost {
                 });
                 match cached {
                     Some(c) => c,
-                    // SAFETY: `image` is what `serialize` produced a moment ago, on
-                    // an engine built from this engine's own configuration.
+                    // SAFETY: `image` is what `precompile_component` produced a
+                    // moment ago, on an engine of this engine's configuration but
+                    // for parallel compilation (wasmtime checks compatibility too).
                     None => unsafe { Component::deserialize(engine, &image) }.map_err(|e| {
                         LoadError::Invalid {
                             name: name.into(),
@@ -283,31 +284,49 @@ impl PluginHost {
     }
 
     /// Compiles `bytes` and returns the serialized result, on a thread of its own
-    /// with a throwaway engine of this engine's configuration. cranelift keeps
-    /// each compiling thread's scratch space for the life of its engine (its
-    /// register allocator's arena is sized by the largest function it has met),
-    /// and the allocator keeps a thread's freed memory until that thread runs
-    /// again: compiled on the shared engine by its pool of threads, the shipped
-    /// plugins left ~450 MiB resident after a first `wharf up`. Here the engine
-    /// and the thread end with the compilation, and the memory goes with them.
-    /// Compilations run one per core at most, side by side.
+    /// with a throwaway engine of this engine's configuration (but for compiling
+    /// on one thread, which is not part of what makes artifacts compatible).
+    /// cranelift keeps each compiling thread's scratch space for the life of its
+    /// engine (its register allocator's arena is sized by the largest function it
+    /// has met), and the allocator keeps a thread's freed memory until that thread
+    /// runs again: compiled on the shared engine by its pool of threads, the
+    /// shipped plugins left ~450 MiB resident after a first `wharf up`. Here the
+    /// engine and the thread end with the compilation, and the memory goes with
+    /// them. Compilations run one per core at most, side by side.
     fn compile_image(&self, name: &str, bytes: &[u8]) -> Result<Vec<u8>, LoadError> {
+        let host_error = |message: String| LoadError::Host {
+            name: name.into(),
+            message,
+        };
         let slot = self.inner.compiling_now.take();
         let compiled = std::thread::scope(|s| {
-            s.spawn(|| {
-                let scratch = Engine::new(&self.inner.compile_config)?;
-                Component::new(&scratch, bytes)?.serialize()
+            let compiling = std::thread::Builder::new()
+                .name("wharf-compile".into())
+                .spawn_scoped(s, || {
+                    let scratch = Engine::new(&self.inner.compile_config)
+                        .map_err(|e| host_error(format!("configuring the compiler: {e:#}")))?;
+                    // Compiled to its serialized form without being loaded, so
+                    // nothing (a perf map, say) records code that is about to go.
+                    scratch
+                        .precompile_component(bytes)
+                        .map_err(|e| LoadError::Invalid {
+                            name: name.into(),
+                            message: format!("{e:#}"),
+                        })
+                })
+                .map_err(|e| host_error(format!("starting a compiler thread: {e}")))?;
+            compiling.join().unwrap_or_else(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(host_error(format!("the compiler panicked: {why}")))
             })
-            .join()
         });
         drop(slot);
         (self.inner.after_compile)();
         compiled
-            .unwrap_or_else(|_| Err(wasmtime::Error::msg("the compiler panicked")))
-            .map_err(|e| LoadError::Invalid {
-                name: name.into(),
-                message: format!("{e:#}"),
-            })
     }
 
     fn lock_compiled(&self) -> std::sync::MutexGuard<'_, Compiled> {

@@ -1,10 +1,12 @@
 //! The process's allocator: mimalloc (see `main.rs` for why), and the one thing
 //! Wharf asks of it beyond allocating.
 
-/// Hands memory that was freed back to the operating system now. mimalloc returns
-/// freed memory lazily, during later allocations, which an idle control plane does
-/// not make; after compiling the built-in plugins (hundreds of MiB freed at once)
-/// that left a first `wharf up` at 517–668 MiB resident instead of ~134 MiB. Purging at every
+/// Hands freed memory back to the operating system now: the calling thread's, that
+/// of threads that have ended (a compilation's), and what the allocator's arenas
+/// hold free (not what other live threads keep cached). mimalloc returns freed
+/// memory lazily, during later allocations, which an idle control plane does not
+/// make; after compiling the built-in plugins (hundreds of MiB freed at once) a
+/// first `wharf up` stayed at 517–668 MiB resident instead of ~134 MiB. Purging at every
 /// free instead (`MIMALLOC_PURGE_DELAY=0`) cost ~15% more CPU per pod create.
 #[allow(unsafe_code)]
 pub fn release_freed() {

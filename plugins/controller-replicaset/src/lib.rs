@@ -10,7 +10,8 @@
 //! and observedGeneration.
 //!
 //! Config (`spec.config` of the Plugin): `burstReplicas` (500), the most pods
-//! created or deleted in one pass, as kube-controller-manager's option of that name.
+//! created or deleted in one pass; Kubernetes fixes it at 500 (`BurstReplicas` in
+//! its replicaset package), Wharf lets it be set.
 
 mod pods;
 
