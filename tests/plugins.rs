@@ -157,6 +157,15 @@ fn install_refuse_and_roll_back() {
         !ok && out.contains("unknown key \"percentageOfNodeToScore\""),
         "{out}"
     );
+    // kubectl shows why with -o wide, beside the phase and the module still running.
+    let wide = s.ok(&["get", "wp", "packer", "-o", "wide"]);
+    assert!(
+        wide.contains("MESSAGE")
+            && wide.contains("Failed")
+            && wide.contains("percentageOfNodeToScore"),
+        "{wide}"
+    );
+    assert!(!s.ok(&["get", "wp", "packer"]).contains("MESSAGE"));
 
     // Through the API: a Plugin naming a module never uploaded is a 422.
     let (code, answer) = s.http().post_json(

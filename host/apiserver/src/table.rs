@@ -293,7 +293,7 @@ static COMPONENTSTATUS_COLUMNS: [Column; 4] = [
     col("Error", "string", "Error of the component conditions"),
 ];
 
-static PLUGIN_COLUMNS: [Column; 7] = [
+static PLUGIN_COLUMNS: [Column; 8] = [
     NAME_COLUMN,
     col(
         "Kind",
@@ -317,6 +317,11 @@ static PLUGIN_COLUMNS: [Column; 7] = [
         "How often the shadow chose what the active module chose.",
     ),
     col("Age", "string", D_AGE),
+    wide(
+        "Message",
+        "string",
+        "Why the last change was refused or the module failed, if it was.",
+    ),
 ];
 
 /// kube-apiserver's default table convertor (k8s.io/apiserver
@@ -928,6 +933,7 @@ fn plugin_cells(p: &Value, now: Timestamp) -> Vec<Value> {
         or_none(short_digest(shadow)),
         or_none(agreement.to_string()),
         age_of(p, now),
+        or_none(str_at(p, &["status", "message"]).to_string()),
     ]
 }
 
