@@ -427,19 +427,25 @@ impl SledStore {
         self.check_healthy()?;
         let decided = 'decide: {
             let mut state = lock(&self.inner.writer);
-            // A write still on its way to disk that this decision sees.
-            let pending = state.overlay.get(key).map(|(revision, _)| *revision);
-            let current = match state.overlay.get(key) {
-                Some((mod_revision, value)) => value.as_ref().map(|v| KeyValue {
-                    key: key.to_string(),
-                    value: v.clone(),
-                    mod_revision: *mod_revision,
-                }),
-                None => self.inner.read_objects().get(key).map(|e| KeyValue {
-                    key: key.to_string(),
-                    value: e.value.clone(),
-                    mod_revision: e.mod_revision,
-                }),
+            // `pending`: the revision of a write still on its way to disk that
+            // this decision sees, if it sees one.
+            let (pending, current) = match state.overlay.get(key) {
+                Some((mod_revision, value)) => (
+                    Some(*mod_revision),
+                    value.as_ref().map(|v| KeyValue {
+                        key: key.to_string(),
+                        value: v.clone(),
+                        mod_revision: *mod_revision,
+                    }),
+                ),
+                None => (
+                    None,
+                    self.inner.read_objects().get(key).map(|e| KeyValue {
+                        key: key.to_string(),
+                        value: e.value.clone(),
+                        mod_revision: e.mod_revision,
+                    }),
+                ),
             };
             let write = match decide(current.clone()) {
                 Ok(write) => write,

@@ -6,8 +6,9 @@
 /// hold free (not what other live threads keep cached). mimalloc returns freed
 /// memory lazily, during later allocations, which an idle control plane does not
 /// make; after compiling the built-in plugins (hundreds of MiB freed at once) a
-/// first `wharf up` stayed at 517–668 MiB resident instead of ~134 MiB. Purging at every
-/// free instead (`MIMALLOC_PURGE_DELAY=0`) cost ~15% more CPU per pod create.
+/// first `wharf up` stayed at 517–668 MiB resident instead of ~134 MiB. Purging
+/// at every free instead (`MIMALLOC_PURGE_DELAY=0`) cost ~15% more CPU per pod
+/// create.
 #[allow(unsafe_code)]
 pub fn release_freed() {
     // SAFETY: `mi_collect` takes no pointers and has no preconditions; it may be

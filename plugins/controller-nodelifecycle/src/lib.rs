@@ -82,13 +82,13 @@ pub struct NodeLifecycle {
 
 impl Reconciler for NodeLifecycle {
     fn configure(config: &str) -> Result<Self, String> {
-        let config: Config = serde_json::from_str(config).map_err(|e| format!("config: {e}"))?;
+        let config: Config = wharf_controller_sdk::config::parse("node-lifecycle", config)?;
         if config.grace_period_seconds <= 0
             || config.evict_after_seconds < 0
             || config.orphan_quarantine_seconds < 0
         {
             return Err(
-                "config: gracePeriodSeconds must be positive, and evictAfterSeconds and \
+                "config of the node-lifecycle controller: gracePeriodSeconds must be positive, and evictAfterSeconds and \
                  orphanQuarantineSeconds not negative"
                     .into(),
             );
