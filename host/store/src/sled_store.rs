@@ -555,6 +555,8 @@ impl SledStore {
             .map_err(|_| StoreError::Backend("store is shutting down".into()))?;
         match &*state {
             Durability::UpTo(_) => Ok(()),
+            // Durable before the failure: the write stands.
+            Durability::Failed { last, .. } if *last >= revision => Ok(()),
             Durability::Failed { why, .. } => Err(StoreError::Backend(why.clone())),
         }
     }
@@ -747,6 +749,12 @@ fn commit_group(
     let Some(last) = batch.last().map(|e| e.revision) else {
         return true;
     };
+    // A failed store appends nothing more (checked under the commit lock, which
+    // a failing append holds): a group after a failed one would leave a gap in
+    // the log, and its writers have been told of the failure.
+    if inner.is_failed() {
+        return false;
+    }
     if let Err(e) = lock(&inner.wal).append_durable(&records) {
         tracing::error!(error = %e, "write-ahead log append failed; refusing further writes");
         inner.fail(e.to_string());

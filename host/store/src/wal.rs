@@ -45,6 +45,10 @@ pub struct Wal {
     size: u64,
     /// Length of the current segment's file: records, then zeros.
     allocated: u64,
+    /// The first append that failed. The log refuses every append after it: where
+    /// a failed write stopped is unknown, and Linux reports a failed write-back to
+    /// one `fdatasync` only, so a later sync could succeed over a gap.
+    failed: Option<StoreError>,
 }
 
 fn io(what: &str, path: &Path, e: std::io::Error) -> StoreError {
@@ -121,6 +125,10 @@ fn read_segment(path: &Path) -> Result<(Vec<Event>, u64, Tail), StoreError> {
             break;
         }
         let revision = codec::decode_u64(&payload[..8])?;
+        if revision == 0 || revision == Revision::MAX {
+            // Never written by a store (revisions start at 1 and cannot run out).
+            break;
+        }
         match codec::decode_event(revision, &payload[8..]) {
             Ok(event) => events.push(event),
             Err(_) => break,
@@ -188,6 +196,9 @@ impl Wal {
             .truncate(false)
             .open(&path)
             .map_err(|e| io("opening", &path, e))?;
+        // What was read back may have come from the page cache of a process killed
+        // before its sync: synced now, before any of it is replayed and shown.
+        file.sync_all().map_err(|e| io("syncing", &path, e))?;
         sync_dir(dir)?;
         Ok((
             Self {
@@ -195,6 +206,7 @@ impl Wal {
                 file,
                 size,
                 allocated: size,
+                failed: None,
             },
             replay,
         ))
@@ -202,6 +214,17 @@ impl Wal {
 
     /// Appends `bytes` (whole records) and makes them durable.
     pub fn append_durable(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let appended = self.append(bytes);
+        if let Err(e) = &appended {
+            self.failed = Some(e.clone());
+        }
+        appended
+    }
+
+    fn append(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
         let end = self.size + bytes.len() as u64;
         if end > self.allocated {
             self.preallocate(end + PREALLOCATE_BYTES)?;
@@ -244,15 +267,25 @@ impl Wal {
             tracing::debug!(dir = %self.dir.display(), error = %e, "could not trim a finished write-ahead log segment");
         }
         let path = self.dir.join(segment_name(revision + 1));
-        self.file = OpenOptions::new()
+        let file = OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(false)
             .open(&path)
             .map_err(|e| io("opening", &path, e))?;
+        // The new segment's name is made durable before any record goes into it.
+        // Should that fail, the log stays in the old segment and the empty new file
+        // is removed: beside a segment still receiving records, its name would
+        // claim a lower first revision than the records it follows.
+        if let Err(e) = sync_dir(&self.dir) {
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        self.file = file;
         self.size = 0;
         self.allocated = 0;
-        sync_dir(&self.dir)
+        Ok(())
     }
 
     /// Deletes segments whose records are all at or below `covered` (now in sled).
@@ -333,6 +366,19 @@ mod tests {
             replay.iter().map(|e| e.revision).collect::<Vec<_>>(),
             [1, 2, 3, 4]
         );
+    }
+
+    #[test]
+    fn a_record_claiming_revision_zero_ends_the_log_like_a_torn_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut wal, _) = Wal::open(dir.path(), 0).unwrap();
+        let mut bytes = record(&event(1));
+        // Well formed, checksum and all, but no store ever writes revision 0.
+        bytes.extend(record(&event(0)));
+        wal.append_durable(&bytes).unwrap();
+        drop(wal);
+        let (_, replay) = Wal::open(dir.path(), 0).unwrap();
+        assert_eq!(replay.iter().map(|e| e.revision).collect::<Vec<_>>(), [1]);
     }
 
     #[test]
