@@ -183,6 +183,21 @@ impl Options {
         Ok(self.labels.matches(&sparse) && self.fields.matches(&sparse))
     }
 
+    /// Narrows the selectors to the object called `name`, as a watch on one object
+    /// (`…/pods/NAME?watch=true`) is a watch on its collection with
+    /// `fieldSelector=metadata.name=NAME`. The projection is derived again, so the
+    /// stored JSON is tested for the name too.
+    pub fn narrow_to_name(&mut self, name: &str) {
+        self.fields
+            .requirements
+            .push(wharf_api_types::selector::FieldRequirement {
+                field: "metadata.name".into(),
+                value: name.to_string(),
+                negated: false,
+            });
+        self.projection = Projection::for_selectors(&self.labels, &self.fields);
+    }
+
     pub fn parse(q: &HashMap<String, String>, info: &ResourceInfo) -> Result<Self, ApiError> {
         let labels = LabelSelector::parse(q.get("labelSelector").map_or("", String::as_str))
             .map_err(|e| ApiError::bad_request(e.to_string()))?;

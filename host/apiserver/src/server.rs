@@ -243,15 +243,7 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
         (&Method::GET, true, _) if options.watch || target.watch_path => {
             // A watch on one object is a watch on its collection narrowed by name.
             let mut options = options;
-            let name = target.name.clone().unwrap_or_default();
-            options
-                .fields
-                .requirements
-                .push(wharf_api_types::selector::FieldRequirement {
-                    field: "metadata.name".into(),
-                    value: name,
-                    negated: false,
-                });
+            options.narrow_to_name(target.name.as_deref().unwrap_or_default());
             let target = Target {
                 name: None,
                 ..target

@@ -80,11 +80,17 @@ impl Encoder {
     /// kubectl's table printer asks for) is the stored bytes with the revision
     /// spliced in (see `raw_with_revision`); nothing else is decoded.
     fn change(&mut self, kind: &str, event: &Event) -> Result<Bytes, ApiError> {
+        // An object leaving the selectors is DELETED as it last matched them, at
+        // the revision that moved it out (as Kubernetes' watch cache sends it).
+        let value = match (kind, event.kind, &event.prev_value) {
+            ("DELETED", EventKind::Updated, Some(prev)) => prev,
+            _ => &event.value,
+        };
         if self.repr != Representation::Json {
-            let obj = Objects::decode(&event.value, event.revision)?;
+            let obj = Objects::decode(value, event.revision)?;
             return Ok(self.event(kind, &obj));
         }
-        let object = crate::storage::raw_with_revision(&event.value, event.revision)?;
+        let object = crate::storage::raw_with_revision(value, event.revision)?;
         let mut out = Vec::with_capacity(object.len() + 32);
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(kind.as_bytes());
@@ -227,30 +233,78 @@ async fn pump(
                 None => std::future::pending().await,
             }
         };
-        let bytes = tokio::select! {
+        let mut out = Vec::new();
+        let flow = tokio::select! {
             next = stream.recv() => match next {
-                Some(Ok(event)) => {
-                    last = event.revision;
-                    match event_type(&event, &options) {
-                        Ok(Some(kind)) => encoder
-                            .change(kind, &event)
-                            .unwrap_or_else(|e| error_event(&e)),
-                        Ok(None) => continue,
-                        Err(e) => error_event(&e),
-                    }
-                }
-                Some(Err(e)) => {
-                    let _ = tx.send(Ok(error_event(&ApiError::from_store(encoder.info, "", e)))).await;
-                    return;
-                }
+                Some(item) => forward(item, &mut last, &mut encoder, &options, &mut out),
                 None => return,
             },
-            _ = bookmarks.tick(), if options.allow_bookmarks => encoder.bookmark(last, false),
+            _ = bookmarks.tick(), if options.allow_bookmarks => {
+                // Everything up to the store's progress mark has been received or
+                // is queued: hand the queued events over first, and the bookmark
+                // can then name the mark, which moves on while this resource is
+                // quiet and others are written (so a reconnecting informer does
+                // not fall behind the history window and relist).
+                let upto = stream.progress();
+                let mut flow = Flow::Go;
+                while let Ok(item) = stream.try_recv() {
+                    flow = forward(item, &mut last, &mut encoder, &options, &mut out);
+                    if flow == Flow::Stop {
+                        break;
+                    }
+                }
+                if flow == Flow::Go {
+                    out.push(encoder.bookmark(last.max(upto), false));
+                }
+                flow
+            },
             () = until_deadline => return,
             () = tx.closed() => return,
         };
-        if tx.send(Ok(bytes)).await.is_err() {
+        for bytes in out {
+            if tx.send(Ok(bytes)).await.is_err() {
+                return;
+            }
+        }
+        if flow == Flow::Stop {
             return;
+        }
+    }
+}
+
+/// Whether a watch goes on after an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Go,
+    Stop,
+}
+
+/// Turns one item from the store into what the client is sent (nothing, for a
+/// change its selectors do not see), appended to `out`.
+fn forward(
+    item: Result<Event, StoreError>,
+    last: &mut u64,
+    encoder: &mut Encoder,
+    options: &Options,
+    out: &mut Vec<Bytes>,
+) -> Flow {
+    match item {
+        Ok(event) => {
+            *last = event.revision;
+            match event_type(&event, options) {
+                Ok(Some(kind)) => out.push(
+                    encoder
+                        .change(kind, &event)
+                        .unwrap_or_else(|e| error_event(&e)),
+                ),
+                Ok(None) => {}
+                Err(e) => out.push(error_event(&e)),
+            }
+            Flow::Go
+        }
+        Err(e) => {
+            out.push(error_event(&ApiError::from_store(encoder.info, "", e)));
+            Flow::Stop
         }
     }
 }

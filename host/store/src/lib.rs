@@ -22,6 +22,9 @@ mod wal;
 
 use async_trait::async_trait;
 pub use bytes::Bytes;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use tokio::sync::mpsc;
 
 pub use sled_store::{SledStore, SledStoreOptions};
@@ -73,7 +76,73 @@ pub struct Event {
 /// The receiving end of a watch. It yields events with a revision above the one the
 /// watch started from, in revision order, until it yields an error or the store
 /// shuts down. Dropping it stops the watch.
-pub type WatchStream = mpsc::Receiver<Result<Event, StoreError>>;
+pub struct WatchStream {
+    events: mpsc::Receiver<Result<Event, StoreError>>,
+    progress: Arc<AtomicU64>,
+}
+
+/// The sending end of a watch, held by the backend that feeds it.
+pub struct WatchFeed {
+    events: mpsc::Sender<Result<Event, StoreError>>,
+    progress: Arc<AtomicU64>,
+}
+
+/// A connected watch: what a backend feeds and what the watcher reads. `from` is
+/// the revision the watch starts after.
+pub fn watch_channel(capacity: usize, from: Revision) -> (WatchFeed, WatchStream) {
+    let (tx, rx) = mpsc::channel(capacity);
+    let progress = Arc::new(AtomicU64::new(from));
+    (
+        WatchFeed {
+            events: tx,
+            progress: progress.clone(),
+        },
+        WatchStream {
+            events: rx,
+            progress,
+        },
+    )
+}
+
+impl WatchStream {
+    /// The next event, or an error (after which the stream ends), or `None` once
+    /// the store has shut down or stopped the watch.
+    pub async fn recv(&mut self) -> Option<Result<Event, StoreError>> {
+        self.events.recv().await
+    }
+
+    /// An event already handed over, if there is one.
+    pub fn try_recv(&mut self) -> Result<Result<Event, StoreError>, mpsc::error::TryRecvError> {
+        self.events.try_recv()
+    }
+
+    /// A revision up to which this watch has seen every change, including those
+    /// under other prefixes that it skipped: each of its events at or below this
+    /// revision has already been received or is ready for `try_recv`. Read before
+    /// draining `try_recv`, it is what a bookmark may promise, and it moves on while
+    /// other resources are written and this one is quiet.
+    pub fn progress(&self) -> Revision {
+        self.progress.load(Ordering::Acquire)
+    }
+}
+
+impl WatchFeed {
+    /// Hands `event` to the watcher; false once the watcher has gone.
+    pub async fn send(&self, event: Result<Event, StoreError>) -> bool {
+        self.events.send(event).await.is_ok()
+    }
+
+    /// Marks every change up to `revision` as handed over (or not for this watch).
+    /// Call only after sending the events at or below it.
+    pub fn passed(&self, revision: Revision) {
+        self.progress.fetch_max(revision, Ordering::Release);
+    }
+
+    /// Resolves when the watcher has gone.
+    pub async fn closed(&self) {
+        self.events.closed().await
+    }
+}
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum StoreError {

@@ -29,12 +29,13 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, watch};
 
 use crate::codec::{self, META_REVISION};
 use crate::wal::{self, Wal};
 use crate::{
-    Bytes, Event, EventKind, KeyValue, ListPage, Revision, Store, StoreError, WatchStream,
+    Bytes, Event, EventKind, KeyValue, ListPage, Revision, Store, StoreError, WatchFeed,
+    WatchStream,
 };
 
 /// Tuning for [`SledStore`].
@@ -1042,9 +1043,14 @@ impl Store for SledStore {
                 oldest,
             });
         }
-        let (tx, rx) = mpsc::channel(WATCH_BUFFER);
-        tokio::spawn(run_watch(self.inner.clone(), prefix.to_string(), after, tx));
-        Ok(rx)
+        let (feed, stream) = crate::watch_channel(WATCH_BUFFER, after);
+        tokio::spawn(run_watch(
+            self.inner.clone(),
+            prefix.to_string(),
+            after,
+            feed,
+        ));
+        Ok(stream)
     }
 }
 
@@ -1065,12 +1071,7 @@ fn check_expected(
 
 /// Feeds one watcher: history first, then live events; back to history whenever it
 /// falls behind the live broadcast.
-async fn run_watch(
-    inner: Arc<Inner>,
-    prefix: String,
-    mut last: Revision,
-    tx: mpsc::Sender<Result<Event, StoreError>>,
-) {
+async fn run_watch(inner: Arc<Inner>, prefix: String, mut last: Revision, tx: WatchFeed) {
     'catch_up: loop {
         // Subscribe before reading the durable mark: every event above the mark is
         // then guaranteed to arrive on `live`.
@@ -1089,11 +1090,12 @@ async fn run_watch(
                 return;
             };
             for event in history {
-                if tx.send(Ok((*event).clone())).await.is_err() {
+                if !tx.send(Ok((*event).clone())).await {
                     return;
                 }
             }
             last = durable;
+            tx.passed(last);
         }
         let mut durability = inner.durable.subscribe();
         loop {
@@ -1116,11 +1118,10 @@ async fn run_watch(
                         continue;
                     }
                     last = event.revision;
-                    if event.key.starts_with(&prefix)
-                        && tx.send(Ok((*event).clone())).await.is_err()
-                    {
+                    if event.key.starts_with(&prefix) && !tx.send(Ok((*event).clone())).await {
                         return;
                     }
+                    tx.passed(last);
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => continue 'catch_up,
                 Err(broadcast::error::RecvError::Closed) => return,
