@@ -1,6 +1,7 @@
-//! Watch semantics that clients build on, over raw HTTP against a real server: a
-//! watch on one object, objects moving out of a watcher's selectors, and bookmarks
-//! while the watched resource is quiet.
+//! Watch and list semantics that clients build on, over raw HTTP against a real
+//! server: a watch on one object, objects moving out of a watcher's selectors,
+//! bookmarks while the watched resource is quiet, and lists that show one
+//! revision (paginated, exact, expired).
 
 mod support;
 
@@ -197,5 +198,141 @@ fn bookmarks_move_on_while_the_watched_resource_is_quiet() {
     assert!(
         marks.iter().any(|&m| m >= newest),
         "a bookmark at or past revision {newest}: {marks:?}"
+    );
+}
+
+fn get_ok(s: &Server, path: &str) -> Value {
+    let (code, body) = s.http().get(path);
+    assert_eq!(code, 200, "{path}: {body}");
+    body
+}
+
+fn names_and_data(list: &Value) -> Vec<(String, String)> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["metadata"]["name"].as_str().unwrap().to_string(),
+                i["data"]["k"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The pages of a paginated list show the collection as it was when the first
+/// page was read, whatever is written between them, as Kubernetes reads them
+/// from etcd at the first page's revision.
+#[test]
+fn the_pages_of_a_list_show_one_revision() {
+    let s = Server::start();
+    let mut created = std::collections::HashMap::new();
+    for n in ["c0", "c1", "c2", "c3", "c4", "c5"] {
+        let cm = create_configmap(&s, n, json!({}));
+        created.insert(n, cm["metadata"]["resourceVersion"].clone());
+    }
+    let first = get_ok(&s, &format!("{CONFIGMAPS}?limit=2"));
+    let rv = first["metadata"]["resourceVersion"].clone();
+    assert_eq!(
+        names_and_data(&first),
+        [("c0".into(), "v".into()), ("c1".into(), "v".into())]
+    );
+    // Between the pages: an update, a delete, a create inside the range to come.
+    merge_patch(
+        &s,
+        &format!("{CONFIGMAPS}/c3"),
+        json!({"data": {"k": "changed"}}),
+    );
+    let (code, body) = s.http().send(
+        "DELETE",
+        &format!("{CONFIGMAPS}/c4"),
+        "application/json",
+        Vec::new(),
+    );
+    assert_eq!(code, 200, "{body}");
+    create_configmap(&s, "c2a", json!({}));
+
+    let mut token = first["metadata"]["continue"].as_str().unwrap().to_string();
+    let mut rest = Vec::new();
+    loop {
+        let page = get_ok(&s, &format!("{CONFIGMAPS}?limit=2&continue={token}"));
+        assert_eq!(page["metadata"]["resourceVersion"], rv, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            let name = item["metadata"]["name"].as_str().unwrap();
+            assert_eq!(
+                item["metadata"]["resourceVersion"], created[name],
+                "{name} as it was at revision {rv}"
+            );
+        }
+        rest.extend(names_and_data(&page));
+        match page["metadata"]["continue"].as_str() {
+            Some(next) if !next.is_empty() => token = next.to_string(),
+            _ => break,
+        }
+    }
+    assert_eq!(
+        rest,
+        ["c2", "c3", "c4", "c5"].map(|n| (n.to_string(), "v".to_string())),
+        "the rest of the listing at revision {rv}"
+    );
+}
+
+/// `resourceVersionMatch=Exact` lists the collection at that revision; "0" is
+/// refused with it, as Kubernetes does.
+#[test]
+fn an_exact_list_shows_that_revision() {
+    let s = Server::start();
+    let cm = create_configmap(&s, "x", json!({}));
+    let then = cm["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    merge_patch(
+        &s,
+        &format!("{CONFIGMAPS}/x"),
+        json!({"data": {"k": "later"}}),
+    );
+    create_configmap(&s, "y", json!({}));
+    let exact = get_ok(
+        &s,
+        &format!("{CONFIGMAPS}?resourceVersion={then}&resourceVersionMatch=Exact"),
+    );
+    assert_eq!(exact["metadata"]["resourceVersion"], then.as_str());
+    assert_eq!(names_and_data(&exact), [("x".into(), "v".into())]);
+    let (code, body) = s.http().get(&format!(
+        "{CONFIGMAPS}?resourceVersion=0&resourceVersionMatch=Exact"
+    ));
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(body["reason"], "BadRequest");
+}
+
+/// A continue token whose revision has left the history window is 410 Expired:
+/// the client starts a new list instead of receiving an inconsistent one.
+#[test]
+fn a_continue_token_past_the_history_window_is_expired() {
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let s = Server::start_with(&data, &["--history-window", "5"]);
+    for i in 0..3 {
+        create_configmap(&s, &format!("a{i}"), json!({}));
+    }
+    let first = get_ok(&s, &format!("{CONFIGMAPS}?limit=1"));
+    let token = first["metadata"]["continue"].as_str().unwrap().to_string();
+    for i in 0..10 {
+        create_configmap(&s, &format!("b{i}"), json!({}));
+    }
+    let (code, body) = s
+        .http()
+        .get(&format!("{CONFIGMAPS}?limit=1&continue={token}"));
+    assert_eq!(code, 410, "{body}");
+    assert_eq!(body["reason"], "Expired", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The provided continue parameter is too old"),
+        "{body}"
     );
 }

@@ -283,6 +283,16 @@ impl Options {
                     "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
                 ));
             }
+            Some("Exact") if self.resource_version.as_deref() == Some("0") => {
+                return Err(ApiError::bad_request(
+                    "resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                ));
+            }
+            Some(_) if self.continue_token.is_some() => {
+                return Err(ApiError::bad_request(
+                    "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided",
+                ));
+            }
             Some("Exact" | "NotOlderThan") => {}
             Some(other) => {
                 return Err(ApiError::bad_request(format!(

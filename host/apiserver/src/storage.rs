@@ -10,7 +10,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use wharf_api_types::ResourceInfo;
 use wharf_api_types::custom;
-use wharf_store::{KeyValue, Revision, Store};
+use wharf_store::{KeyValue, Revision, Store, StoreError};
 
 use crate::error::ApiError;
 use crate::request::Options;
@@ -154,21 +154,32 @@ impl Objects {
         select: impl Fn(&KeyValue) -> Result<Option<T>, ApiError>,
     ) -> Result<Listed<T>, ApiError> {
         let prefix = info.key_prefix(namespace);
+        // The revision the listing shows: the newest, unless the client asked for
+        // an exact one or continues a listing (whose later pages show what its
+        // first page did, as Kubernetes reads them from etcd at that revision).
+        let mut at = None;
         if let Some(rv) = options.revision()? {
             // "Not older than rv": a revision from the future is waited for briefly.
             self.wait_for_revision(rv).await?;
-            let current = self.store.current_revision();
-            if options.resource_version_match.as_deref() == Some("Exact") && rv != current {
-                // Lists are served from current state; an exact old snapshot is gone.
-                return Err(ApiError::gone(format!(
-                    "too old resource version: {rv} ({current})"
-                )));
+            if options.resource_version_match.as_deref() == Some("Exact") {
+                at = Some(rv);
             }
+        }
+        let (mut start_after, token_revision) = match &options.continue_token {
+            Some(token) => {
+                let (key, rev) = decode_continue(token, &prefix)?;
+                (Some(key), Some(rev))
+            }
+            None => (None, None),
+        };
+        if let Some(rev) = token_revision.filter(|&r| r > 0) {
+            at = Some(rev);
         }
         // A name selector is a point read (a cluster-wide listing of a namespaced
         // kind has to scan: names repeat across namespaces).
         if let Some(name) = options.fields.equality("metadata.name")
             && (namespace.is_some() || !info.namespaced)
+            && at.is_none()
         {
             let revision = self.store.current_revision();
             let kv = self
@@ -186,12 +197,27 @@ impl Objects {
                 continue_token: None,
             });
         }
-        let (mut start_after, token_revision) = match &options.continue_token {
-            Some(token) => {
-                let (key, rev) = decode_continue(token, &prefix)?;
-                (Some(key), Some(rev))
-            }
-            None => (None, None),
+        if options.limit > 0 && at.is_none() {
+            // The first page of a paginated listing is read at one revision too,
+            // so that a write racing it cannot show in it and not in later pages.
+            at = Some(self.store.current_revision());
+        }
+        let prefix = prefix.as_str();
+        let list_page = |start_after: Option<String>, batch: usize| async move {
+            let page = match at {
+                Some(revision) => {
+                    self.store
+                        .list_at(prefix, start_after.as_deref(), batch, revision)
+                        .await
+                }
+                None => self.store.list(prefix, start_after.as_deref(), batch).await,
+            };
+            page.map_err(|e| match e {
+                StoreError::Compacted { .. } if options.continue_token.is_some() => {
+                    ApiError::gone(CONTINUE_EXPIRED.to_string())
+                }
+                e => ApiError::from_store(info, "", e),
+            })
         };
         let mut items = Vec::new();
         let mut revision = None;
@@ -204,11 +230,7 @@ impl Objects {
             } else {
                 (want - items.len()).max(64)
             };
-            let page = self
-                .store
-                .list(&prefix, start_after.as_deref(), batch)
-                .await
-                .map_err(|e| ApiError::from_store(info, "", e))?;
+            let page = list_page(start_after.clone(), batch).await?;
             revision.get_or_insert(page.revision);
             let mut last_key = None;
             let mut filled = false;
@@ -621,6 +643,9 @@ fn encode_continue(last_key: &str, revision: Revision) -> String {
     let doc = json!({"v": "meta.k8s.io/v1", "rv": revision, "start": last_key});
     base64::engine::general_purpose::URL_SAFE.encode(doc.to_string())
 }
+
+/// Kubernetes' words for a continue token whose revision is compacted (410).
+const CONTINUE_EXPIRED: &str = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.";
 
 fn decode_continue(token: &str, prefix: &str) -> Result<(String, Revision), ApiError> {
     let invalid = |why: &str| ApiError::bad_request(format!("continue key is not valid: {why}"));

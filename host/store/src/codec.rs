@@ -39,21 +39,35 @@ pub fn decode_u64(bytes: &[u8]) -> Result<u64, StoreError> {
     Ok(u64::from_be_bytes(arr))
 }
 
-/// `kind (1) ++ key ++ value ++ prev`, each variable part length-prefixed (u32 BE);
-/// a missing `prev` has length `u32::MAX`. Appended to `out`.
+/// Set in the kind byte of a record that ends with the previous value's revision.
+const WITH_PREV_REVISION: u8 = 0x10;
+
+/// `kind (1) ++ key ++ value ++ prev [++ prev_revision (u64 BE)]`, each variable part
+/// length-prefixed (u32 BE); a missing `prev` has length `u32::MAX`. The trailing
+/// revision is there when the kind byte has [`WITH_PREV_REVISION`] (records written
+/// before it existed have not). Appended to `out`.
 pub fn encode_event_into(out: &mut Vec<u8>, event: &Event) {
     let prev_len = event.prev_value.as_ref().map_or(0, |p| p.len());
-    out.reserve(13 + event.key.len() + event.value.len() + prev_len);
-    out.push(match event.kind {
+    out.reserve(21 + event.key.len() + event.value.len() + prev_len);
+    let kind = match event.kind {
         EventKind::Created => 0,
         EventKind::Updated => 1,
         EventKind::Deleted => 2,
-    });
+    };
+    let flag = if event.prev_revision.is_some() {
+        WITH_PREV_REVISION
+    } else {
+        0
+    };
+    out.push(kind | flag);
     put_bytes(out, event.key.as_bytes());
     put_bytes(out, &event.value);
     match &event.prev_value {
         Some(prev) => put_bytes(out, prev),
         None => out.extend_from_slice(&u32::MAX.to_be_bytes()),
+    }
+    if let Some(prev_revision) = event.prev_revision {
+        out.extend_from_slice(&prev_revision.to_be_bytes());
     }
 }
 
@@ -61,7 +75,8 @@ pub fn decode_event(revision: Revision, bytes: &[u8]) -> Result<Event, StoreErro
     let (&kind, mut rest) = bytes
         .split_first()
         .ok_or_else(|| corrupt("empty history record"))?;
-    let kind = match kind {
+    let with_prev_revision = kind & WITH_PREV_REVISION != 0;
+    let kind = match kind & !WITH_PREV_REVISION {
         0 => EventKind::Created,
         1 => EventKind::Updated,
         2 => EventKind::Deleted,
@@ -73,12 +88,21 @@ pub fn decode_event(revision: Revision, bytes: &[u8]) -> Result<Event, StoreErro
         take_bytes(&mut rest)?.ok_or_else(|| corrupt("history record without value"))?,
     );
     let prev_value = take_bytes(&mut rest)?.map(bytes::Bytes::copy_from_slice);
+    let prev_revision = if with_prev_revision {
+        let bytes = rest
+            .get(..8)
+            .ok_or_else(|| corrupt("truncated history record"))?;
+        Some(decode_u64(bytes)?)
+    } else {
+        None
+    };
     Ok(Event {
         revision,
         kind,
         key,
         value,
         prev_value,
+        prev_revision,
     })
 }
 
@@ -124,10 +148,11 @@ mod tests {
 
     #[test]
     fn events_round_trip() {
-        for (kind, prev) in [
-            (EventKind::Created, None),
-            (EventKind::Updated, Some(b"old".to_vec())),
-            (EventKind::Deleted, Some(Vec::new())),
+        for (kind, prev, prev_revision) in [
+            (EventKind::Created, None, None),
+            (EventKind::Updated, Some(b"old".to_vec()), Some(5)),
+            (EventKind::Updated, Some(b"old".to_vec()), None),
+            (EventKind::Deleted, Some(Vec::new()), Some(6)),
         ] {
             let event = Event {
                 revision: 7,
@@ -135,6 +160,7 @@ mod tests {
                 key: "/registry/pods/default/p".into(),
                 value: bytes::Bytes::from_static(b"{}"),
                 prev_value: prev.map(bytes::Bytes::from),
+                prev_revision,
             };
             assert_eq!(decode_event(7, &encoded(&event)).unwrap(), event);
         }
@@ -148,6 +174,7 @@ mod tests {
             key: "k".into(),
             value: bytes::Bytes::from_static(b"value"),
             prev_value: Some(bytes::Bytes::from_static(b"p")),
+            prev_revision: Some(3),
         };
         let bytes = encoded(&event);
         for cut in 0..bytes.len() {

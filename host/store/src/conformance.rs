@@ -26,7 +26,8 @@ macro_rules! store_conformance_tests {
     ($factory:expr) => {
         $crate::store_conformance_tests!(@tests $factory;
             create_then_get, revisions_increase, update_preconditions, delete_preconditions,
-            list_prefix_and_pages, watch_replays_then_follows, watch_filters_prefix,
+            list_prefix_and_pages, lists_at_a_past_revision, watch_replays_then_follows,
+            watch_filters_prefix,
             watch_reports_kinds_and_previous_values, watch_rejects_future_revision,
             concurrent_writes_get_distinct_ordered_revisions, refusals_agree_with_reads,
             dropped_watch_is_released);
@@ -185,6 +186,70 @@ pub async fn list_prefix_and_pages(store: &impl Store) {
         !exact.more,
         "a page that ends at the last key says there is no more"
     );
+}
+
+/// A list at a past revision shows the keys as they were then, each with the
+/// revision that wrote it: what changed since is undone, what was deleted is
+/// back, what was created is not there yet. Pages at that revision stay
+/// consistent with each other whatever is written between them.
+pub async fn lists_at_a_past_revision(store: &impl Store) {
+    let key = |n: &str| format!("/s/{n}");
+    let a = store.create(&key("a"), b"a1".to_vec()).await.unwrap();
+    let b = store.create(&key("b"), b"b1".to_vec()).await.unwrap();
+    let c = store.create(&key("c"), b"c1".to_vec()).await.unwrap();
+    store.create("/t/other", b"o".to_vec()).await.unwrap();
+    let then = store.current_revision();
+    let first = store.list_at("/s/", None, 2, then).await.unwrap();
+    assert_eq!(first.revision, then);
+    assert!(first.more);
+    // Between the pages: an update, a delete, a create, and more of each.
+    store.update(&key("a"), b"a2".to_vec(), None).await.unwrap();
+    store.update(&key("a"), b"a3".to_vec(), None).await.unwrap();
+    store.delete(&key("c"), None).await.unwrap();
+    store.create(&key("bb"), b"new".to_vec()).await.unwrap();
+    store.create(&key("d"), b"new".to_vec()).await.unwrap();
+    store.update(&key("b"), b"b2".to_vec(), None).await.unwrap();
+
+    let at_then = store.list_at("/s/", None, 0, then).await.unwrap();
+    let seen: Vec<_> = at_then
+        .items
+        .iter()
+        .map(|kv| (kv.key.clone(), kv.value.to_vec(), kv.mod_revision))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (key("a"), b"a1".to_vec(), a),
+            (key("b"), b"b1".to_vec(), b),
+            (key("c"), b"c1".to_vec(), c)
+        ],
+        "the keys as they were at revision {then}"
+    );
+    assert!(!at_then.more);
+    let after = first.items.last().map(|kv| kv.key.clone());
+    let second = store
+        .list_at("/s/", after.as_deref(), 2, then)
+        .await
+        .unwrap();
+    let keys: Vec<_> = second.items.iter().map(|kv| kv.key.clone()).collect();
+    assert_eq!(
+        keys,
+        [key("c")],
+        "the second page continues the first's snapshot"
+    );
+    assert!(!second.more);
+
+    let now = store.current_revision();
+    let current = store.list_at("/s/", None, 0, now).await.unwrap();
+    let plain = store.list("/s/", None, 0).await.unwrap();
+    assert_eq!(
+        current.items, plain.items,
+        "at the current revision, as list"
+    );
+    match store.list_at("/s/", None, 0, now + 10).await {
+        Err(StoreError::FutureRevision { .. }) => {}
+        other => panic!("a future revision is refused, got {other:?}"),
+    }
 }
 
 pub async fn watch_replays_then_follows(store: &impl Store) {

@@ -71,6 +71,10 @@ pub struct Event {
     /// The value before the write (`None` for `Created`). Watchers that filter
     /// (label selectors) need it to notice an object leaving their view.
     pub prev_value: Option<Bytes>,
+    /// The revision that wrote `prev_value`: with it, a list at an older revision
+    /// shows the object as it was then. `None` for `Created`, and for changes read
+    /// back from a log written before it was recorded.
+    pub prev_revision: Option<Revision>,
 }
 
 /// The receiving end of a watch. It yields events with a revision above the one the
@@ -197,6 +201,18 @@ pub trait Store: Send + Sync + 'static {
         prefix: &str,
         start_after: Option<&str>,
         limit: usize,
+    ) -> Result<ListPage, StoreError>;
+
+    /// Like [`Store::list`], as the keys were at `revision`, which the page then
+    /// carries: the later pages of a paginated list, and lists of one exact past
+    /// revision. `Compacted` once the changes since then are no longer all known,
+    /// `FutureRevision` for a revision not yet written.
+    async fn list_at(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+        revision: Revision,
     ) -> Result<ListPage, StoreError>;
 
     /// Creates `key`; fails with `AlreadyExists` if it is present.

@@ -470,6 +470,7 @@ impl SledStore {
                 key: key.to_string(),
                 value,
                 prev_value: current.as_ref().map(|kv| kv.value.clone()),
+                prev_revision: current.as_ref().map(|kv| kv.mod_revision),
             };
             let overlay_value = match kind {
                 EventKind::Deleted => None,
@@ -765,6 +766,17 @@ fn commit_group(
     if records.capacity() <= MAX_SPARE_LOG_BUFFER {
         commit.spare = records;
     }
+    // History first, then the table: a reader holding the history lock sees every
+    // change the table shows (what `list_at` relies on to undo them).
+    {
+        let mut history = inner
+            .history
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for event in &batch {
+            history.push(event.clone(), inner.options.history_window);
+        }
+    }
     {
         let mut objects = inner
             .objects
@@ -795,15 +807,6 @@ fn commit_group(
         // Counted before this group is acknowledged, so that none of its
         // writers can have come back yet.
         state.full_group = batch.len() + state.pending.len();
-    }
-    {
-        let mut history = inner
-            .history
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for event in &batch {
-            history.push(event.clone(), inner.options.history_window);
-        }
     }
     if !inner.advance(last) {
         return false;
@@ -980,6 +983,98 @@ impl Store for SledStore {
                 value: entry.value.clone(),
                 mod_revision: entry.mod_revision,
             });
+        }
+        Ok(ListPage {
+            items,
+            revision,
+            more,
+        })
+    }
+
+    async fn list_at(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+        revision: Revision,
+    ) -> Result<ListPage, StoreError> {
+        let current = self.inner.durable_revision();
+        if revision > current {
+            return Err(StoreError::FutureRevision {
+                requested: revision,
+                current,
+            });
+        }
+        // History before the table (the order `commit_group` publishes in): every
+        // change the table shows is then in `since`.
+        let history = self.inner.history();
+        let Some(later) = history.since(prefix, revision, Revision::MAX) else {
+            return Err(StoreError::Compacted {
+                requested: revision,
+                oldest: history.compacted,
+            });
+        };
+        // Each key changed since `revision`, as it was then: what its first later
+        // change replaced (nothing, for a key created since).
+        let mut then: BTreeMap<&str, Option<KeyValue>> = BTreeMap::new();
+        for event in &later {
+            if then.contains_key(event.key.as_str()) {
+                continue;
+            }
+            let was = match (&event.prev_value, event.prev_revision) {
+                (None, _) => None,
+                (Some(value), Some(mod_revision)) => Some(KeyValue {
+                    key: event.key.clone(),
+                    value: value.clone(),
+                    mod_revision,
+                }),
+                // Read back from a log that did not record the revision: the
+                // object as it was cannot be shown exactly.
+                (Some(_), None) => {
+                    return Err(StoreError::Compacted {
+                        requested: revision,
+                        oldest: event.revision,
+                    });
+                }
+            };
+            then.insert(event.key.as_str(), was);
+        }
+        let objects = self.inner.read_objects();
+        let start = match start_after {
+            Some(after) => Bound::Excluded(after),
+            None => Bound::Included(prefix),
+        };
+        let mut now = objects
+            .range::<str, _>((start, Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .filter(|(key, _)| !then.contains_key(key.as_str()))
+            .map(|(key, entry)| KeyValue {
+                key: key.clone(),
+                value: entry.value.clone(),
+                mod_revision: entry.mod_revision,
+            })
+            .peekable();
+        let mut past = then
+            .range::<str, _>((start, Bound::Unbounded))
+            .filter_map(|(_, was)| was.clone())
+            .peekable();
+        // The two, merged in key order.
+        let mut items = Vec::new();
+        let mut more = false;
+        loop {
+            let next = match (now.peek(), past.peek()) {
+                (None, None) => break,
+                (Some(_), None) => now.next(),
+                (None, Some(_)) => past.next(),
+                (Some(a), Some(b)) if a.key < b.key => now.next(),
+                (Some(_), Some(_)) => past.next(),
+            };
+            let Some(item) = next else { break };
+            if limit > 0 && items.len() == limit {
+                more = true;
+                break;
+            }
+            items.push(item);
         }
         Ok(ListPage {
             items,

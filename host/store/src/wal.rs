@@ -331,6 +331,7 @@ mod tests {
             key: format!("/k/{revision}"),
             value: bytes::Bytes::from(vec![b'v'; 100]),
             prev_value: None,
+            prev_revision: None,
         }
     }
 

@@ -82,6 +82,30 @@ async fn compacted_history_is_an_error_not_a_gap() {
     }
 }
 
+/// A list at a revision whose later changes are no longer all in history is
+/// refused as compacted, not answered from a partial undo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_before_the_history_window_are_compacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SledStoreOptions {
+        history_window: 5,
+        ..SledStoreOptions::default()
+    };
+    let store = SledStore::open(dir.path(), options).unwrap();
+    for i in 0..20 {
+        store
+            .create(&format!("/x/{i:02}"), b"v".to_vec())
+            .await
+            .unwrap();
+    }
+    match store.list_at("/x/", None, 0, 3).await {
+        Err(StoreError::Compacted { requested: 3, .. }) => {}
+        other => panic!("expected Compacted, got {other:?}"),
+    }
+    let page = store.list_at("/x/", None, 0, 15).await.unwrap();
+    assert_eq!(page.items.len(), 15, "the keys up to revision 15");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkpoints_trim_the_log_and_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
