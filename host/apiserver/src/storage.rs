@@ -179,14 +179,24 @@ impl Objects {
         // kind has to scan: names repeat across namespaces).
         if let Some(name) = options.fields.equality("metadata.name")
             && (namespace.is_some() || !info.namespaced)
-            && at.is_none()
         {
-            let revision = self.store.current_revision();
-            let kv = self
-                .store
-                .get(&info.key(namespace, name))
-                .await
-                .map_err(|e| ApiError::from_store(info, name, e))?;
+            let key = info.key(namespace, name);
+            let (kv, revision) = match at {
+                None => {
+                    let revision = self.store.current_revision();
+                    let kv = self.store.get(&key).await;
+                    (
+                        kv.map_err(|e| ApiError::from_store(info, name, e))?,
+                        revision,
+                    )
+                }
+                // The key as a prefix, then the one key itself.
+                Some(revision) => {
+                    let page = self.store.list_at(&key, None, 0, revision).await;
+                    let page = page.map_err(|e| ApiError::from_store(info, name, e))?;
+                    (page.items.into_iter().find(|kv| kv.key == key), revision)
+                }
+            };
             let items = match kv {
                 Some(kv) => select(&kv)?.into_iter().collect(),
                 None => Vec::new(),

@@ -147,7 +147,15 @@ pub async fn serve(
         let mut list_options = options.clone();
         list_options.limit = 0;
         list_options.continue_token = None;
-        list_options.resource_version = None;
+        if let Some(rv) = requested {
+            // Initial events "not older than" a revision not written yet.
+            server.objects.wait_for_revision(rv).await?;
+        }
+        // Listed at one revision, which the watch then starts after: a write
+        // racing the listing is in one or the other, never in both (a duplicate
+        // ADDED) and never in neither.
+        list_options.resource_version = Some(server.store().current_revision().to_string());
+        list_options.resource_version_match = Some("Exact".into());
         let listed = server
             .objects
             .list(info, namespace.as_deref(), &list_options)
