@@ -336,3 +336,63 @@ fn a_continue_token_past_the_history_window_is_expired() {
         "{body}"
     );
 }
+
+/// The watch options Kubernetes refuses are 400s naming the field; the WatchList
+/// form client-go sends (`sendInitialEvents=true&resourceVersionMatch=NotOlderThan`)
+/// lists, then marks the end of the initial events with a bookmark; and
+/// `sendInitialEvents=false` without a resourceVersion starts from now.
+#[test]
+fn watch_options_follow_kubernetes_rules() {
+    let s = Server::start();
+    create_configmap(&s, "old", json!({}));
+    for (query, field) in [
+        (
+            "watch=1&resourceVersion=1&resourceVersionMatch=NotOlderThan",
+            "resourceVersionMatch",
+        ),
+        ("watch=1&sendInitialEvents=true", "resourceVersionMatch"),
+        ("watch=1&sendInitialEvents=maybe", "sendInitialEvents"),
+        (
+            "sendInitialEvents=true&resourceVersionMatch=NotOlderThan",
+            "sendInitialEvents",
+        ),
+    ] {
+        let (code, body) = s.http().get(&format!("{CONFIGMAPS}?{query}"));
+        assert_eq!(code, 400, "{query}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains(field),
+            "{query}: {body}"
+        );
+    }
+    let listed = watch_events(
+        &s.url,
+        &format!(
+            "{CONFIGMAPS}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1"
+        ),
+    );
+    assert_eq!(listed[0]["type"], "ADDED", "{listed:?}");
+    assert_eq!(listed[0]["object"]["metadata"]["name"], "old");
+    assert_eq!(listed[1]["type"], "BOOKMARK", "{listed:?}");
+    assert_eq!(
+        listed[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
+    let from_now = watch_in_background(
+        &s,
+        &format!(
+            "{CONFIGMAPS}?watch=1&sendInitialEvents=false&resourceVersionMatch=NotOlderThan&timeoutSeconds=2"
+        ),
+    );
+    thread::sleep(std::time::Duration::from_millis(500));
+    create_configmap(&s, "new", json!({}));
+    let events = summary(&from_now.join().unwrap());
+    let seen: Vec<_> = events
+        .iter()
+        .map(|(t, n, _)| (t.as_str(), n.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [("ADDED", "new")],
+        "no initial events, then the change"
+    );
+}

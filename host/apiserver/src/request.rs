@@ -160,7 +160,9 @@ pub struct Options {
     pub resource_version_match: Option<String>,
     pub watch: bool,
     pub allow_bookmarks: bool,
-    pub send_initial_events: bool,
+    /// `sendInitialEvents`, when given: whether a watch starts with the current
+    /// objects (by default it does exactly when no `resourceVersion` is given).
+    pub send_initial_events: Option<bool>,
     pub timeout_seconds: Option<u64>,
     pub field_validation: FieldValidation,
     pub dry_run: bool,
@@ -257,7 +259,16 @@ impl Options {
                 .cloned(),
             watch: flag("watch"),
             allow_bookmarks: flag("allowWatchBookmarks"),
-            send_initial_events: flag("sendInitialEvents"),
+            send_initial_events: match q.get("sendInitialEvents").map(String::as_str) {
+                None | Some("") => None,
+                Some("true" | "1") => Some(true),
+                Some("false" | "0") => Some(false),
+                Some(other) => {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid value for sendInitialEvents: {other:?}"
+                    )));
+                }
+            },
             timeout_seconds: number("timeoutSeconds")?,
             field_validation,
             dry_run,
@@ -274,8 +285,40 @@ impl Options {
         })
     }
 
+    /// The watch-option combinations Kubernetes refuses (its `ValidateListOptions`
+    /// for a watch): `resourceVersionMatch` only with `sendInitialEvents`, which
+    /// in turn wants `NotOlderThan` and no continue token.
+    pub fn check_watch_semantics(&self) -> Result<(), ApiError> {
+        let forbidden = |field: &str, why: &str| {
+            Err(ApiError::bad_request(format!("{field}: Forbidden: {why}")))
+        };
+        match (
+            self.send_initial_events,
+            self.resource_version_match.as_deref(),
+        ) {
+            (None, Some(_)) => forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            ),
+            (Some(_), m) if m != Some("NotOlderThan") => forbidden(
+                "resourceVersionMatch",
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            ),
+            (Some(_), _) if self.continue_token.is_some() => forbidden(
+                "sendInitialEvents",
+                "sendInitialEvents is forbidden with continue",
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// The list-option combinations Kubernetes refuses (its `ValidateListOptions`).
     pub fn check_list_semantics(&self) -> Result<(), ApiError> {
+        if self.send_initial_events.is_some() {
+            return Err(ApiError::bad_request(
+                "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list",
+            ));
+        }
         match self.resource_version_match.as_deref() {
             None => {}
             Some("Exact" | "NotOlderThan") if self.resource_version.is_none() => {

@@ -231,6 +231,7 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
     let method = req.method().clone();
     match (&method, target.name.is_some(), target.subresource) {
         (&Method::GET, false, _) if options.watch || target.watch_path => {
+            options.check_watch_semantics()?;
             crate::watch::serve(server.clone(), target, options, repr).await
         }
         (&Method::GET, false, _) => list(server, &target, &options, repr).await,
@@ -242,6 +243,7 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
         }
         (&Method::GET, true, _) if options.watch || target.watch_path => {
             // A watch on one object is a watch on its collection narrowed by name.
+            options.check_watch_semantics()?;
             let mut options = options;
             options.narrow_to_name(target.name.as_deref().unwrap_or_default());
             let target = Target {

@@ -141,7 +141,7 @@ pub async fn serve(
     let namespace = target.namespace.clone();
     let prefix = info.key_prefix(namespace.as_deref());
     let requested = options.revision()?;
-    let initial = requested.is_none() || options.send_initial_events;
+    let initial = options.send_initial_events.unwrap_or(requested.is_none());
     // Initial state first, then the changes after it.
     let (initial_items, start) = if initial {
         let mut list_options = options.clone();
@@ -162,8 +162,14 @@ pub async fn serve(
             .await?;
         (listed.items, listed.revision)
     } else {
-        let rv = requested.unwrap_or(0);
-        server.objects.wait_for_revision(rv).await?;
+        // From the revision asked for; with none (`sendInitialEvents=false`), from now.
+        let rv = match requested {
+            Some(rv) => {
+                server.objects.wait_for_revision(rv).await?;
+                rv
+            }
+            None => server.store().current_revision(),
+        };
         (Vec::new(), rv)
     };
     let stream = server.store().watch(&prefix, start).await;
@@ -184,7 +190,7 @@ pub async fn serve(
             for obj in &initial_items {
                 first.push(encoder.event("ADDED", obj));
             }
-            if options.send_initial_events && options.allow_bookmarks {
+            if options.send_initial_events == Some(true) && options.allow_bookmarks {
                 first.push(encoder.bookmark(start, true));
             }
             tokio::spawn(pump(
