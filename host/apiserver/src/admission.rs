@@ -246,6 +246,24 @@ pub fn prepare_update(
             let mut obj = old.clone();
             let status = new.as_object_mut().and_then(|m| m.remove("status"));
             set_field(&mut obj, "status", status);
+            // As Kubernetes' status strategies: a built-in kind's labels,
+            // annotations and finalizers may change through its status too (but
+            // a Deployment's or ReplicaSet's labels may not); a custom
+            // resource's status endpoint changes nothing but the status.
+            if !wharf_api_types::custom::is_custom(info) {
+                let keep_labels = info.group == "apps";
+                let new_meta = new.get("metadata").and_then(Value::as_object).cloned();
+                let m = meta::metadata_mut(&mut obj);
+                for field in ["labels", "annotations", "finalizers"] {
+                    if field == "labels" && keep_labels {
+                        continue;
+                    }
+                    match new_meta.as_ref().and_then(|n| n.get(field)) {
+                        Some(v) => m.insert(field.into(), v.clone()),
+                        None => m.remove(field),
+                    };
+                }
+            }
             obj
         }
         Some(Subresource::Finalize) => {
@@ -281,6 +299,27 @@ pub fn prepare_update(
             new
         }
     };
+    if meta::is_deleting(old) {
+        let before = meta::finalizers(old);
+        let added: Vec<String> = meta::finalizers(&obj)
+            .into_iter()
+            .filter(|f| !before.contains(f))
+            .collect();
+        if !added.is_empty() {
+            let quoted: Vec<String> = added.iter().map(|f| format!("{f:?}")).collect();
+            return Err(ApiError::invalid(
+                info,
+                url_name,
+                &[FieldError::forbidden(
+                    "metadata.finalizers",
+                    &format!(
+                        "no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                        quoted.join(", ")
+                    ),
+                )],
+            ));
+        }
+    }
     {
         let old_meta = old.get("metadata").and_then(Value::as_object);
         let m = meta::metadata_mut(&mut obj);
@@ -313,7 +352,7 @@ pub fn prepare_update(
     }
     normalize(info, &mut obj);
     defaults::apply(info, &mut obj);
-    if info.tracks_generation && obj.get("spec") != old.get("spec") {
+    if info.tracks_generation && generation_changes(info, &obj, old) {
         let generation = old
             .pointer("/metadata/generation")
             .and_then(Value::as_i64)
@@ -326,6 +365,26 @@ pub fn prepare_update(
         crd_status(info, &mut obj);
     }
     Ok(obj)
+}
+
+/// Whether an update is a new generation, as Kubernetes' strategies decide: a
+/// change of the spec; for a custom resource, a change of anything but its
+/// metadata (and its status, when that is a subresource). (Kubernetes also counts
+/// a Deployment's annotations; its controller writes its revision annotation
+/// through the status endpoint, Wharf's through the main one, so not yet.)
+fn generation_changes(info: &ResourceInfo, new: &Value, old: &Value) -> bool {
+    if wharf_api_types::custom::is_custom(info) {
+        let content = |v: &Value| {
+            let mut map = v.as_object().cloned().unwrap_or_default();
+            map.remove("metadata");
+            if info.has_subresource(Subresource::Status) {
+                map.remove("status");
+            }
+            map
+        };
+        return content(new) != content(old);
+    }
+    new.get("spec") != old.get("spec")
 }
 
 /// A valid CustomResourceDefinition is served as soon as it is stored, so its

@@ -104,6 +104,15 @@ fn resource_entry(info: &ResourceInfo) -> Value {
         "kind": info.kind,
         "verbs": VERBS,
     });
+    if (info.group, info.kind) == ("", "Namespace") {
+        // As Kubernetes lists them: namespaces have no deletecollection.
+        entry["verbs"] = json!(
+            VERBS
+                .iter()
+                .filter(|v| **v != "deletecollection")
+                .collect::<Vec<_>>()
+        );
+    }
     if !info.short_names.is_empty() {
         entry["shortNames"] = json!(info.short_names);
     }

@@ -169,6 +169,8 @@ pub struct Options {
     /// `DeleteOptions` given as query parameters (the body may override them).
     pub grace_period: Option<i64>,
     pub propagation_policy: Option<String>,
+    /// The deprecated `orphanDependents` query parameter.
+    pub orphan_dependents: Option<bool>,
 }
 
 impl Options {
@@ -282,6 +284,16 @@ impl Options {
                 .get("propagationPolicy")
                 .filter(|v| !v.is_empty())
                 .cloned(),
+            orphan_dependents: match q.get("orphanDependents").map(String::as_str) {
+                None | Some("") => None,
+                Some("true" | "1") => Some(true),
+                Some("false" | "0") => Some(false),
+                Some(other) => {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid value for orphanDependents: {other:?}"
+                    )));
+                }
+            },
         })
     }
 

@@ -93,6 +93,13 @@ pub async fn handle(
         (&Method::DELETE, true, None) => {
             delete(server, target, options, repr, content_type, body).await
         }
+        // Kubernetes serves no deletecollection of namespaces: one request would
+        // empty the cluster (and stop half way, at the namespaces that stay).
+        (&Method::DELETE, false, None)
+            if (target.info.group, target.info.kind) == ("", "Namespace") =>
+        {
+            Err(ApiError::method_not_allowed("deletecollection"))
+        }
         (&Method::DELETE, false, None) => {
             delete_collection(server, target, options, repr, content_type, body).await
         }
@@ -313,11 +320,42 @@ async fn update(
         })?),
         None => None,
     };
+    // "0" is no version at all, as in Kubernetes.
+    let precondition = precondition.filter(|&rv| rv != 0);
     let name = target.name.clone().unwrap_or_default();
+    if precondition.is_none() && wharf_api_types::custom::is_custom(info) {
+        // Custom resources (and their definitions) allow no unconditional update.
+        return Err(ApiError::invalid(
+            info,
+            &name,
+            &[wharf_api_types::validation::FieldError::invalid(
+                "metadata.resourceVersion",
+                &json!("0x0"),
+                "must be specified for an update",
+            )],
+        ));
+    }
+    // A uid in the object is a precondition too: the update is for that object,
+    // not for another one since created under the same name.
+    let precondition_uid = meta::str_field(&decoded, "/metadata/uid")
+        .filter(|uid| !uid.is_empty())
+        .map(str::to_string);
     let ns = target.namespace.clone();
     let sub = target.subresource;
     let unique = Uniqueness::for_update(server, target).await?;
     let mut mutate = |current: &Value| {
+        if let Some(uid) = &precondition_uid {
+            let stored = meta::str_field(current, "/metadata/uid").unwrap_or_default();
+            if uid != stored {
+                return Err(ApiError::conflict(
+                    info,
+                    &name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {stored}"
+                    ),
+                ));
+            }
+        }
         let mut new =
             admission::prepare_update(info, ns.as_deref(), &name, decoded.clone(), current, sub)?;
         unique.assign(&mut new, current)?;
@@ -354,6 +392,19 @@ async fn patch(
         {
             return Err(ApiError::modified(info, &name));
         }
+        if let Some(uid) = meta::str_field(&patched, "/metadata/uid")
+            && Some(uid) != meta::str_field(current, "/metadata/uid")
+        {
+            return Err(ApiError::invalid(
+                info,
+                &name,
+                &[wharf_api_types::validation::FieldError::invalid(
+                    "metadata.uid",
+                    &json!(uid),
+                    "field is immutable",
+                )],
+            ));
+        }
         let (decoded, w) = admission::decode_body(info, patched, Vec::new(), field_validation)?;
         warnings = w;
         let mut new = admission::prepare_update(info, ns.as_deref(), &name, decoded, current, sub)?;
@@ -387,11 +438,24 @@ fn delete_options(
     } else {
         request::parse_body(content_type, body)?.0
     };
+    // The deprecated `orphanDependents` (still sent by older clients) stands for
+    // Orphan or Background when no policy is given.
+    let orphan_dependents = doc
+        .get("orphanDependents")
+        .and_then(Value::as_bool)
+        .or(options.orphan_dependents)
+        .map(|orphan| if orphan { "Orphan" } else { "Background" }.to_string());
     let policy = doc
         .get("propagationPolicy")
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| options.propagation_policy.clone());
+    if policy.is_some() && orphan_dependents.is_some() {
+        return Err(ApiError::bad_request(
+            "propagationPolicy: Invalid value: orphanDependents and propagationPolicy cannot both be set",
+        ));
+    }
+    let policy = policy.or(orphan_dependents);
     if let Some(policy) = &policy
         && !["Orphan", "Background", "Foreground"].contains(&policy.as_str())
     {
@@ -517,14 +581,17 @@ pub(crate) async fn delete_one(
         }
         let mut marked = current.clone();
         // Foreground and orphan deletion wait for the garbage collector, which
-        // removes the finalizer once the dependents are deleted or released.
+        // removes the finalizer once the dependents are deleted or released. Only
+        // for the kinds a garbage collector deletes dependents of: on any other
+        // the finalizer would never go, and the object (and `kubectl delete
+        // --cascade=foreground`, which waits for it) would hang.
         let policy_finalizer = match opts.propagation.as_deref() {
             Some("Foreground") => Some("foregroundDeletion"),
             Some("Orphan") => Some("orphan"),
             _ => None,
         };
         if let Some(f) = policy_finalizer
-            && info.kind != "Namespace"
+            && PROPAGATED_KINDS.contains(&(info.group, info.kind))
             && !meta::finalizers(&marked).iter().any(|x| x == f)
         {
             let list = meta::metadata_mut(&mut marked)
@@ -541,22 +608,17 @@ pub(crate) async fn delete_one(
             }
             namespace_pending(info, &marked) || !meta::finalizers(&marked).is_empty()
         } else if !meta::finalizers(&marked).is_empty() {
-            mark_deleting(&mut marked, 0);
+            // The finalizers hold the object; a pod still gets its grace period,
+            // for its kubelet to stop it.
+            let grace = match info.kind {
+                "Pod" => pod_grace(&current, opts.grace_period),
+                _ => 0,
+            };
+            mark_deleting(&mut marked, grace);
             true
         } else if info.kind == "Pod" {
-            let grace = opts.grace_period.unwrap_or_else(|| {
-                current
-                    .pointer("/spec/terminationGracePeriodSeconds")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(30)
-            });
-            let bound = current
-                .pointer("/spec/nodeName")
-                .and_then(Value::as_str)
-                .is_some_and(|n| !n.is_empty());
-            // A pod on a node is stopped by its kubelet, which deletes it once its
-            // containers are gone; an unscheduled pod has nothing to stop.
-            let graceful = bound && grace > 0 && !phase_is_final(&current);
+            let grace = pod_grace(&current, opts.grace_period);
+            let graceful = grace > 0;
             if graceful {
                 mark_deleting(&mut marked, grace);
                 // A repeated delete may shorten the grace period, never lengthen it.
@@ -601,6 +663,36 @@ pub(crate) async fn delete_one(
         "Conflict",
         format!("too many concurrent writes to {name}; try again"),
     ))
+}
+
+/// Kinds whose foreground and orphan deletion a built-in garbage collector carries
+/// out (see `host/builtin-plugins`): it removes the policy finalizer once the
+/// dependents are dealt with.
+const PROPAGATED_KINDS: &[(&str, &str)] = &[
+    ("", "Pod"),
+    ("", "ConfigMap"),
+    ("apps", "ReplicaSet"),
+    ("apps", "Deployment"),
+];
+
+/// The grace period a pod's deletion gives its kubelet: the one asked for, else
+/// the pod's own, else 30 s; none for a pod on no node (nothing to stop) or one
+/// whose containers have all ended.
+fn pod_grace(pod: &Value, asked: Option<i64>) -> i64 {
+    let grace = asked.unwrap_or_else(|| {
+        pod.pointer("/spec/terminationGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(30)
+    });
+    let bound = pod
+        .pointer("/spec/nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    if bound && !phase_is_final(pod) {
+        grace
+    } else {
+        0
+    }
 }
 
 fn phase_is_final(pod: &Value) -> bool {

@@ -1,0 +1,315 @@
+//! Update and delete semantics as Kubernetes has them, driven with kubectl where a
+//! user would and raw HTTP where kubectl cannot express the request: cascading
+//! deletes that finish, what a deleting object may no longer gain, preconditions,
+//! and what a status endpoint may change.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::Server;
+
+const CONFIGMAPS: &str = "/api/v1/namespaces/default/configmaps";
+
+fn send(s: &Server, method: &str, path: &str, content_type: &str, body: Value) -> (u16, Value) {
+    s.http()
+        .send(method, path, content_type, body.to_string().into_bytes())
+}
+
+/// `kubectl delete --cascade=foreground|orphan` on a kind no garbage collector
+/// propagates deletion for finishes (a finalizer nothing removes would hold the
+/// object, and kubectl's wait, forever).
+#[test]
+fn cascading_deletes_of_kinds_without_dependents_finish() {
+    let s = Server::start();
+    s.ok(&["create", "service", "clusterip", "web", "--tcp=80:80"]);
+    s.ok(&["create", "secret", "generic", "token", "--from-literal=k=v"]);
+    s.ok(&[
+        "delete",
+        "service",
+        "web",
+        "--cascade=foreground",
+        "--timeout=20s",
+    ]);
+    s.ok(&[
+        "delete",
+        "secret",
+        "token",
+        "--cascade=orphan",
+        "--timeout=20s",
+    ]);
+    let left = s.fails(&["get", "service", "web"]);
+    assert!(left.contains("NotFound"), "{left}");
+    let left = s.fails(&["get", "secret", "token"]);
+    assert!(left.contains("NotFound"), "{left}");
+}
+
+/// A pod held by a finalizer is still given its grace period (for its kubelet to
+/// stop it), not marked as already past it.
+#[test]
+fn a_pod_held_by_a_finalizer_keeps_its_grace_period() {
+    let s = Server::start();
+    let (code, body) = s.http().post_json(
+        "/api/v1/namespaces/default/pods",
+        &json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]},
+                "spec": {"nodeName": "n1", "terminationGracePeriodSeconds": 45,
+                         "containers": [{"name": "c", "image": "busybox"}]}}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = send(
+        &s,
+        "DELETE",
+        "/api/v1/namespaces/default/pods/held",
+        "application/json",
+        json!({}),
+    );
+    assert!(code == 200 || code == 202, "{code}: {body}");
+    assert_eq!(body["metadata"]["deletionGracePeriodSeconds"], 45, "{body}");
+}
+
+/// Once deletion has started, an object may lose finalizers but not gain them:
+/// 422 with Kubernetes' message.
+#[test]
+fn a_deleting_object_gains_no_finalizers() {
+    let s = Server::start();
+    let (code, body) = s.http().post_json(
+        CONFIGMAPS,
+        &json!({"metadata": {"name": "going", "finalizers": ["example.com/a"]}}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = send(
+        &s,
+        "DELETE",
+        &format!("{CONFIGMAPS}/going"),
+        "application/json",
+        json!({}),
+    );
+    assert!(code == 200 || code == 202, "{code}: {body}");
+    let (code, body) = send(
+        &s,
+        "PATCH",
+        &format!("{CONFIGMAPS}/going"),
+        "application/merge-patch+json",
+        json!({"metadata": {"finalizers": ["example.com/a", "example.com/b"]}}),
+    );
+    assert_eq!(code, 422, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no new finalizers can be added if the object is being deleted"),
+        "{body}"
+    );
+    // Removing the last one ends the deletion.
+    let (code, body) = send(
+        &s,
+        "PATCH",
+        &format!("{CONFIGMAPS}/going"),
+        "application/merge-patch+json",
+        json!({"metadata": {"finalizers": null}}),
+    );
+    assert_eq!(code, 200, "{body}");
+    let (code, _) = s.http().get(&format!("{CONFIGMAPS}/going"));
+    assert_eq!(code, 404);
+}
+
+/// Namespaces have no deletecollection (one request would empty the cluster), and
+/// discovery does not offer it; the deprecated `orphanDependents` still works.
+#[test]
+fn namespaces_cannot_be_deleted_wholesale() {
+    let s = Server::start();
+    let (code, body) = send(
+        &s,
+        "DELETE",
+        "/api/v1/namespaces",
+        "application/json",
+        json!({}),
+    );
+    assert_eq!(code, 405, "{body}");
+    assert_eq!(body["reason"], "MethodNotAllowed", "{body}");
+    let (code, _) = s.http().get("/api/v1/namespaces/default");
+    assert_eq!(code, 200, "nothing was deleted");
+    let (_, discovery) = s.http().get("/api/v1");
+    let namespaces = discovery["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "namespaces")
+        .unwrap();
+    assert!(
+        !namespaces["verbs"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("deletecollection")),
+        "{namespaces}"
+    );
+    let (code, body) = send(
+        &s,
+        "DELETE",
+        &format!("{CONFIGMAPS}/none?orphanDependents=maybe"),
+        "application/json",
+        json!({}),
+    );
+    assert_eq!(code, 400, "{body}");
+}
+
+/// A uid in a PUT body is a precondition: an update meant for an object deleted
+/// and created again under its name is refused with 409, not applied to the new
+/// one. Changing the uid by PATCH is 422, as the field is immutable.
+#[test]
+fn a_stale_uid_is_refused() {
+    let s = Server::start();
+    let (_, first) = s
+        .http()
+        .post_json(CONFIGMAPS, &json!({"metadata": {"name": "c"}}));
+    let (code, _) = send(
+        &s,
+        "DELETE",
+        &format!("{CONFIGMAPS}/c"),
+        "application/json",
+        json!({}),
+    );
+    assert_eq!(code, 200);
+    let (code, _) = s
+        .http()
+        .post_json(CONFIGMAPS, &json!({"metadata": {"name": "c"}}));
+    assert_eq!(code, 201);
+    let stale = json!({"metadata": {"name": "c", "uid": first["metadata"]["uid"]},
+                       "data": {"k": "stale"}});
+    let (code, body) = send(
+        &s,
+        "PUT",
+        &format!("{CONFIGMAPS}/c"),
+        "application/json",
+        stale,
+    );
+    assert_eq!(code, 409, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Precondition failed: UID in precondition"),
+        "{body}"
+    );
+    let (code, body) = send(
+        &s,
+        "PATCH",
+        &format!("{CONFIGMAPS}/c"),
+        "application/merge-patch+json",
+        json!({"metadata": {"uid": "not-this-one"}}),
+    );
+    assert_eq!(code, 422, "{body}");
+    // A resourceVersion of "0" is no version: the update is unconditional.
+    let (code, body) = send(
+        &s,
+        "PUT",
+        &format!("{CONFIGMAPS}/c"),
+        "application/json",
+        json!({"metadata": {"name": "c", "resourceVersion": "0"}, "data": {"k": "v"}}),
+    );
+    assert_eq!(code, 200, "{body}");
+}
+
+/// A pod's labels and annotations may change through its status endpoint (as a
+/// kubelet's status patch may carry them); its spec may not. A Deployment's
+/// labels may not change there, its annotations may.
+#[test]
+fn status_endpoints_change_what_kubernetes_lets_them() {
+    let s = Server::start();
+    let (code, body) = s.http().post_json(
+        "/api/v1/namespaces/default/pods",
+        &json!({"metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]}}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let (code, pod) = send(
+        &s,
+        "PATCH",
+        "/api/v1/namespaces/default/pods/p/status",
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"seen": "yes"}},
+               "spec": {"activeDeadlineSeconds": 5},
+               "status": {"phase": "Running"}}),
+    );
+    assert_eq!(code, 200, "{pod}");
+    assert_eq!(pod["metadata"]["labels"]["seen"], "yes", "{pod}");
+    assert_eq!(pod["status"]["phase"], "Running");
+    assert!(pod["spec"].get("activeDeadlineSeconds").is_none(), "{pod}");
+
+    s.ok(&["create", "deployment", "d", "--image=busybox"]);
+    let (code, d) = send(
+        &s,
+        "PATCH",
+        "/apis/apps/v1/namespaces/default/deployments/d/status",
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"x": "1"}, "annotations": {"note": "kept"}}}),
+    );
+    assert_eq!(code, 200, "{d}");
+    assert!(d["metadata"]["labels"].get("x").is_none(), "{d}");
+    assert_eq!(d["metadata"]["annotations"]["note"], "kept", "{d}");
+}
+
+/// A custom resource allows no unconditional update: a PUT without a
+/// resourceVersion is 422, as Kubernetes answers it.
+#[test]
+fn custom_resources_are_updated_only_at_a_version() {
+    let s = Server::start();
+    s.apply(
+        "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gadgets.example.wharf.dev}
+spec:
+  group: example.wharf.dev
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+",
+    );
+    s.ok(&[
+        "wait",
+        "--for=condition=established",
+        "crd/gadgets.example.wharf.dev",
+        "--timeout=20s",
+    ]);
+    let path = "/apis/example.wharf.dev/v1/namespaces/default/gadgets";
+    let (code, created) = s.http().post_json(
+        path,
+        &json!({"apiVersion": "example.wharf.dev/v1", "kind": "Gadget",
+                "metadata": {"name": "g"}, "spec": {"size": 1}}),
+    );
+    assert_eq!(code, 201, "{created}");
+    let unconditional = json!({"apiVersion": "example.wharf.dev/v1", "kind": "Gadget",
+                               "metadata": {"name": "g"}, "spec": {"size": 2}});
+    let (code, body) = send(
+        &s,
+        "PUT",
+        &format!("{path}/g"),
+        "application/json",
+        unconditional,
+    );
+    assert_eq!(code, 422, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains(
+            "metadata.resourceVersion: Invalid value: \"0x0\": must be specified for an update"
+        ),
+        "{body}"
+    );
+    let mut versioned = created.clone();
+    versioned["spec"]["size"] = json!(2);
+    let (code, body) = send(
+        &s,
+        "PUT",
+        &format!("{path}/g"),
+        "application/json",
+        versioned,
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["metadata"]["generation"], 2, "{body}");
+}
