@@ -547,10 +547,12 @@ fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError
             let strip = |spec: Option<&Value>| {
                 let mut spec = spec.cloned().unwrap_or(Value::Null);
                 if let Some(map) = spec.as_object_mut() {
+                    // Checked on their own below, with the changes each allows.
                     for mutable in [
                         "activeDeadlineSeconds",
                         "tolerations",
                         "terminationGracePeriodSeconds",
+                        "schedulingGates",
                     ] {
                         map.remove(mutable);
                     }
@@ -564,11 +566,55 @@ fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError
                 }
                 spec
             };
-            if strip(new.get("spec")) != strip(old.get("spec")) {
+            let field = |v: &Value, name: &str| v.pointer(&format!("/spec/{name}")).cloned();
+            let list = |v: &Value, name: &str| match field(v, name) {
+                Some(Value::Array(items)) => items,
+                _ => Vec::new(),
+            };
+            // Tolerations may only be added; the grace period may only go from
+            // negative to 1.
+            let new_tolerations = list(new, "tolerations");
+            let tolerations_kept = list(old, "tolerations")
+                .iter()
+                .all(|t| new_tolerations.contains(t));
+            let grace =
+                |v: &Value| field(v, "terminationGracePeriodSeconds").and_then(|g| g.as_i64());
+            let grace_ok = grace(new) == grace(old)
+                || (grace(old).is_some_and(|g| g < 0) && grace(new) == Some(1));
+            if strip(new.get("spec")) != strip(old.get("spec")) || !tolerations_kept || !grace_ok {
                 errors.push(FieldError::forbidden(
                     "spec",
                     "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)",
                 ));
+            }
+            // An active deadline may be set or shortened, not lengthened or removed.
+            let deadline = |v: &Value| field(v, "activeDeadlineSeconds").and_then(|d| d.as_i64());
+            match (deadline(old), deadline(new)) {
+                (Some(_), None) => errors.push(FieldError::invalid(
+                    "spec.activeDeadlineSeconds",
+                    &Value::String("null".into()),
+                    "must not update from a positive integer to nil value",
+                )),
+                (Some(was), Some(now)) if now > was => errors.push(FieldError::invalid(
+                    "spec.activeDeadlineSeconds",
+                    &Value::from(now),
+                    "must be less than or equal to previous value",
+                )),
+                _ => {}
+            }
+            // Scheduling gates may only be removed (what lets a gated pod be
+            // scheduled), never added after creation.
+            let old_gates = list(old, "schedulingGates");
+            for gate in list(new, "schedulingGates") {
+                if !old_gates.contains(&gate) {
+                    let name = gate.get("name").and_then(Value::as_str).unwrap_or_default();
+                    errors.push(FieldError::forbidden(
+                        "spec.schedulingGates",
+                        &format!(
+                            "only deletion is allowed, but found new scheduling gate '{name}'"
+                        ),
+                    ));
+                }
             }
         }
         ("apps", "Deployment") | ("apps", "ReplicaSet")
@@ -786,6 +832,71 @@ mod tests {
             obj["status"]["phase"], "Pending",
             "clients do not set pod status on create"
         );
+    }
+
+    /// A pod's spec changes only as Kubernetes lets it after creation: gates
+    /// removed, tolerations added, the deadline set or shortened.
+    #[test]
+    fn pod_updates_allow_what_kubernetes_allows() {
+        let mut old = pod();
+        old["spec"]["schedulingGates"] = json!([{"name": "a"}, {"name": "b"}]);
+        old["spec"]["tolerations"] = json!([{"key": "k", "operator": "Exists"}]);
+        old["spec"]["activeDeadlineSeconds"] = json!(60);
+        let old = prepare_create(pods(), Some("default"), old).unwrap();
+        let update = |change: &dyn Fn(&mut Value)| {
+            let mut new = old.clone();
+            change(&mut new);
+            prepare_update(pods(), Some("default"), "p", new, &old, None)
+        };
+        type Change<'a> = &'a dyn Fn(&mut Value);
+        let allowed: [Change; 3] = [
+            &|p| p["spec"]["schedulingGates"] = json!([{"name": "b"}]),
+            &|p| {
+                p["spec"]["tolerations"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"key": "other", "operator": "Exists"}))
+            },
+            &|p| p["spec"]["activeDeadlineSeconds"] = json!(30),
+        ];
+        for change in allowed {
+            update(change).unwrap();
+        }
+        let refused: [(Change, &str); 5] = [
+            (
+                &|p| {
+                    p["spec"]["schedulingGates"] =
+                        json!([{"name": "a"}, {"name": "b"}, {"name": "c"}])
+                },
+                "found new scheduling gate 'c'",
+            ),
+            (
+                &|p| p["spec"]["tolerations"] = json!([]),
+                "pod updates may not change",
+            ),
+            (
+                &|p| p["spec"]["terminationGracePeriodSeconds"] = json!(5),
+                "pod updates may not change",
+            ),
+            (
+                &|p| p["spec"]["activeDeadlineSeconds"] = json!(90),
+                "must be less than or equal to previous value",
+            ),
+            (
+                &|p| {
+                    p["spec"]
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("activeDeadlineSeconds");
+                },
+                "must not update from a positive integer to nil value",
+            ),
+        ];
+        for (change, why) in refused {
+            let e = update(change).unwrap_err();
+            assert_eq!(e.code, 422);
+            assert!(e.message.contains(why), "{why}: {}", e.message);
+        }
     }
 
     #[test]
