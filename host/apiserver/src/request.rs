@@ -220,6 +220,17 @@ impl Options {
             q.get(name)
                 .is_some_and(|v| v == "true" || v == "1" || (name == "watch" && v.is_empty()))
         };
+        // A flag whose absence means something of its own: true, false or not given.
+        let given_flag = |name: &str| -> Result<Option<bool>, ApiError> {
+            match q.get(name).map(String::as_str) {
+                None | Some("") => Ok(None),
+                Some("true" | "1") => Ok(Some(true)),
+                Some("false" | "0") => Ok(Some(false)),
+                Some(other) => Err(ApiError::bad_request(format!(
+                    "invalid value for {name}: {other:?}"
+                ))),
+            }
+        };
         let number = |name: &str| -> Result<Option<u64>, ApiError> {
             match q.get(name).filter(|v| !v.is_empty()) {
                 None => Ok(None),
@@ -261,16 +272,7 @@ impl Options {
                 .cloned(),
             watch: flag("watch"),
             allow_bookmarks: flag("allowWatchBookmarks"),
-            send_initial_events: match q.get("sendInitialEvents").map(String::as_str) {
-                None | Some("") => None,
-                Some("true" | "1") => Some(true),
-                Some("false" | "0") => Some(false),
-                Some(other) => {
-                    return Err(ApiError::bad_request(format!(
-                        "invalid value for sendInitialEvents: {other:?}"
-                    )));
-                }
-            },
+            send_initial_events: given_flag("sendInitialEvents")?,
             timeout_seconds: number("timeoutSeconds")?,
             field_validation,
             dry_run,
@@ -284,16 +286,7 @@ impl Options {
                 .get("propagationPolicy")
                 .filter(|v| !v.is_empty())
                 .cloned(),
-            orphan_dependents: match q.get("orphanDependents").map(String::as_str) {
-                None | Some("") => None,
-                Some("true" | "1") => Some(true),
-                Some("false" | "0") => Some(false),
-                Some(other) => {
-                    return Err(ApiError::bad_request(format!(
-                        "invalid value for orphanDependents: {other:?}"
-                    )));
-                }
-            },
+            orphan_dependents: given_flag("orphanDependents")?,
         })
     }
 
