@@ -313,3 +313,67 @@ spec:
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["metadata"]["generation"], 2, "{body}");
 }
+
+/// `kubectl scale --resource-version` is a precondition on the scale, and a
+/// Scale whose name is not the URL's is refused.
+#[test]
+fn scale_honours_its_preconditions() {
+    // No controllers: nothing else writes the Deployment between the reads and
+    // the scales below.
+    let temp = tempfile::tempdir().unwrap();
+    let data = temp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let s = Server::start_with(&data, &["--no-controllers"]);
+    s.ok(&[
+        "create",
+        "deployment",
+        "d",
+        "--image=busybox",
+        "--replicas=0",
+    ]);
+    let stale = s.get_json(&["deployment", "d"])["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.ok(&["label", "deployment", "d", "moved=on"]);
+    // kubectl checks its --resource-version itself first; the server checks it
+    // too, for a write that lands in between.
+    let (code, body) = send(
+        &s,
+        "PATCH",
+        "/apis/apps/v1/namespaces/default/deployments/d/scale",
+        "application/merge-patch+json",
+        json!({"metadata": {"resourceVersion": stale}, "spec": {"replicas": 2}}),
+    );
+    assert_eq!(code, 409, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("the object has been modified"),
+        "{body}"
+    );
+    let current = s.get_json(&["deployment", "d"])["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.ok(&[
+        "scale",
+        "deployment",
+        "d",
+        "--replicas=2",
+        "--resource-version",
+        &current,
+    ]);
+    assert_eq!(s.get_json(&["deployment", "d"])["spec"]["replicas"], 2);
+    let (code, body) = send(
+        &s,
+        "PUT",
+        "/apis/apps/v1/namespaces/default/deployments/d/scale",
+        "application/json",
+        json!({"apiVersion": "autoscaling/v1", "kind": "Scale",
+               "metadata": {"name": "other", "namespace": "default"},
+               "spec": {"replicas": 3}}),
+    );
+    assert_eq!(code, 400, "{body}");
+}

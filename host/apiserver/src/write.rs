@@ -893,6 +893,13 @@ async fn write_scale(
     let info = target.info;
     let name = target.name.clone().unwrap_or_default();
     let ns = target.namespace.clone();
+    if let ScaleChange::Replace(scale) = &change
+        && let Some(other) = meta::name(scale).filter(|n| *n != name)
+    {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({other}) does not match the name on the URL ({name})"
+        )));
+    }
     let precondition = match &change {
         ScaleChange::Replace(scale) => meta::resource_version(scale)
             .map(|rv| {
@@ -905,8 +912,16 @@ async fn write_scale(
     let mut mutate = |current: &Value| {
         let scale = match &change {
             ScaleChange::Replace(s) => s.clone(),
-            ScaleChange::Patch(t, body) => wharf_patch::apply(*t, &scale_of(current), body)
-                .map_err(|e| ApiError::new(e.http_status(), e.reason(), e.to_string()))?,
+            ScaleChange::Patch(t, body) => {
+                let patched = wharf_patch::apply(*t, &scale_of(current), body)
+                    .map_err(|e| ApiError::new(e.http_status(), e.reason(), e.to_string()))?;
+                // A resourceVersion in the patch is a precondition (`kubectl scale
+                // --resource-version`), as on the object itself.
+                if meta::resource_version(&patched) != meta::resource_version(current) {
+                    return Err(ApiError::modified(info, &name));
+                }
+                patched
+            }
         };
         let replicas = match scale.pointer("/spec/replicas") {
             Some(Value::Number(n))
