@@ -774,7 +774,10 @@ fn commit_group(
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         for event in &batch {
-            history.push(event.clone(), inner.options.history_window);
+            // Trimmed only once the group is durable (below): the oldest revision
+            // kept never passes the durable one, so the current revision can
+            // always be listed.
+            history.events.push_back(event.clone());
         }
     }
     {
@@ -811,6 +814,11 @@ fn commit_group(
     if !inner.advance(last) {
         return false;
     }
+    inner
+        .history
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .trim(inner.options.history_window);
     lock(&inner.apply_queue).extend(batch.iter().cloned());
     inner.apply_wanted.notify_one();
     for event in batch {
@@ -1222,5 +1230,55 @@ async fn run_watch(inner: Arc<Inner>, prefix: String, mut last: Revision, tx: Wa
                 Err(broadcast::error::RecvError::Closed) => return,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// History is trimmed only once a group is durable: the oldest revision it
+    /// keeps never passes the durable one, so a list at the current revision is
+    /// never refused as compacted, even with a window smaller than a group.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn history_never_drops_the_current_revision() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SledStoreOptions {
+            history_window: 2,
+            ..SledStoreOptions::default()
+        };
+        let store = SledStore::open(dir.path(), options).unwrap();
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for i in 0..150 {
+                        store
+                            .create(&format!("/c/{w}-{i}"), b"v".to_vec())
+                            .await
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let inner = store.inner.clone();
+        let watcher = std::thread::spawn(move || {
+            let mut checks = 0u64;
+            while inner.durable_revision() < 8 * 150 {
+                // Compacted first, durable after: the durable mark only grows.
+                let compacted = inner.history().compacted;
+                let durable = inner.durable_revision();
+                assert!(
+                    compacted <= durable,
+                    "compacted {compacted} > durable {durable}"
+                );
+                checks += 1;
+            }
+            checks
+        });
+        for w in writers {
+            w.await.unwrap();
+        }
+        assert!(watcher.join().unwrap() > 0);
     }
 }
