@@ -15,9 +15,10 @@ fn send(s: &Server, method: &str, path: &str, content_type: &str, body: Value) -
         .send(method, path, content_type, body.to_string().into_bytes())
 }
 
-/// `kubectl delete --cascade=foreground|orphan` on a kind no garbage collector
+/// `kubectl delete --cascade=foreground` on a kind no garbage collector
 /// propagates deletion for finishes (a finalizer nothing removes would hold the
-/// object, and kubectl's wait, forever).
+/// object, and kubectl's wait, forever); `--cascade=orphan` there is refused, as
+/// deleting at once could let a collector take the dependents it asked to keep.
 #[test]
 fn cascading_deletes_of_kinds_without_dependents_finish() {
     let s = Server::start();
@@ -30,17 +31,20 @@ fn cascading_deletes_of_kinds_without_dependents_finish() {
         "--cascade=foreground",
         "--timeout=20s",
     ]);
-    s.ok(&[
+    let refused = s.fails(&[
         "delete",
         "secret",
         "token",
         "--cascade=orphan",
         "--timeout=20s",
     ]);
+    assert!(
+        refused.contains("no garbage collector orphans the dependents of secrets"),
+        "{refused}"
+    );
     let left = s.fails(&["get", "service", "web"]);
     assert!(left.contains("NotFound"), "{left}");
-    let left = s.fails(&["get", "secret", "token"]);
-    assert!(left.contains("NotFound"), "{left}");
+    s.ok(&["get", "secret", "token"]);
 }
 
 /// A pod held by a finalizer is still given its grace period (for its kubelet to
@@ -64,6 +68,26 @@ fn a_pod_held_by_a_finalizer_keeps_its_grace_period() {
     );
     assert!(code == 200 || code == 202, "{code}: {body}");
     assert_eq!(body["metadata"]["deletionGracePeriodSeconds"], 45, "{body}");
+    // A forced delete shortens it to 0, so that removing the finalizer then ends it.
+    let (code, body) = send(
+        &s,
+        "DELETE",
+        "/api/v1/namespaces/default/pods/held",
+        "application/json",
+        json!({"gracePeriodSeconds": 0}),
+    );
+    assert!(code == 200 || code == 202, "{code}: {body}");
+    assert_eq!(body["metadata"]["deletionGracePeriodSeconds"], 0, "{body}");
+    let (code, body) = send(
+        &s,
+        "PATCH",
+        "/api/v1/namespaces/default/pods/held",
+        "application/merge-patch+json",
+        json!({"metadata": {"finalizers": null}}),
+    );
+    assert_eq!(code, 200, "{body}");
+    let (code, _) = s.http().get("/api/v1/namespaces/default/pods/held");
+    assert_eq!(code, 404, "gone once the finalizer is");
 }
 
 /// Once deletion has started, an object may lose finalizers but not gain them:

@@ -324,7 +324,7 @@ async fn update(
     let precondition = precondition.filter(|&rv| rv != 0);
     let name = target.name.clone().unwrap_or_default();
     if precondition.is_none() && wharf_api_types::custom::is_custom(info) {
-        // Custom resources (and their definitions) allow no unconditional update.
+        // Custom resources allow no unconditional update.
         return Err(ApiError::invalid(
             info,
             &name,
@@ -590,8 +590,18 @@ pub(crate) async fn delete_one(
             Some("Orphan") => Some("orphan"),
             _ => None,
         };
+        let propagated = PROPAGATED_KINDS.contains(&(info.group, info.kind));
+        if policy_finalizer == Some("orphan") && !propagated && info.kind != "Namespace" {
+            // Deleting at once would let a collector that follows owners of any
+            // kind (config maps', pods' of a Node) delete the dependents the
+            // client asked to keep: refused rather than done otherwise.
+            return Err(ApiError::bad_request(format!(
+                "propagationPolicy: Unsupported value: \"Orphan\": no garbage collector orphans the dependents of {}; use Background or Foreground",
+                info.plural
+            )));
+        }
         if let Some(f) = policy_finalizer
-            && PROPAGATED_KINDS.contains(&(info.group, info.kind))
+            && propagated
             && !meta::finalizers(&marked).iter().any(|x| x == f)
         {
             let list = meta::metadata_mut(&mut marked)
@@ -615,21 +625,14 @@ pub(crate) async fn delete_one(
                 _ => 0,
             };
             mark_deleting(&mut marked, grace);
+            shorten_grace(&mut marked, &current, grace);
             true
         } else if info.kind == "Pod" {
             let grace = pod_grace(&current, opts.grace_period);
             let graceful = grace > 0;
             if graceful {
                 mark_deleting(&mut marked, grace);
-                // A repeated delete may shorten the grace period, never lengthen it.
-                let current_grace = current
-                    .pointer("/metadata/deletionGracePeriodSeconds")
-                    .and_then(Value::as_i64);
-                if current_grace.is_some_and(|g| grace < g) {
-                    let when = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
-                    meta::set(&mut marked, "deletionTimestamp", meta::rfc3339(when));
-                    meta::set(&mut marked, "deletionGracePeriodSeconds", grace);
-                }
+                shorten_grace(&mut marked, &current, grace);
             }
             graceful
         } else {
@@ -700,6 +703,19 @@ fn phase_is_final(pod: &Value) -> bool {
         pod.pointer("/status/phase").and_then(Value::as_str),
         Some("Succeeded") | Some("Failed")
     )
+}
+
+/// A repeated delete may shorten a deleting object's grace period (to 0 with
+/// `--force --grace-period=0`), never lengthen it.
+fn shorten_grace(marked: &mut Value, current: &Value, grace: i64) {
+    let current_grace = current
+        .pointer("/metadata/deletionGracePeriodSeconds")
+        .and_then(Value::as_i64);
+    if current_grace.is_some_and(|g| grace < g) {
+        let when = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
+        meta::set(marked, "deletionTimestamp", meta::rfc3339(when));
+        meta::set(marked, "deletionGracePeriodSeconds", grace);
+    }
 }
 
 /// Sets `deletionTimestamp` (once) and the grace period.
