@@ -435,6 +435,97 @@ fn orphan_and_foreground_deletion_follow_the_propagation_policy() {
     );
 }
 
+/// A ReplicaSet that selects nothing, owning (without controlling) pods made by
+/// hand: `holder` and two pods, one of them also owned by the ConfigMap `keeper`.
+fn shared_dependents(s: &Server) {
+    s.apply(
+        r#"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: holder}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: holder}}
+  template:
+    metadata: {labels: {app: holder}}
+    spec: {containers: [{name: c, image: busybox:1.36}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: keeper}
+"#,
+    );
+    let uid = |args: &[&str]| s.get_json(args)["metadata"]["uid"].clone();
+    let (rs, cm) = (uid(&["rs", "holder"]), uid(&["configmap", "keeper"]));
+    let pod = |name: &str, owners: Value| {
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "labels": {"shared": "test"}, "ownerReferences": owners},
+            "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
+        })
+        .to_string()
+    };
+    let by_rs = serde_json::json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "name": "holder", "uid": rs, "blockOwnerDeletion": true});
+    let by_cm = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "name": "keeper", "uid": cm});
+    s.apply(&pod("shared", serde_json::json!([by_rs, by_cm])));
+    s.apply(&pod("sole", serde_json::json!([by_rs])));
+}
+
+/// The names of the `shared=test` pods and the kinds of their owners.
+fn shared_pods(s: &Server) -> Vec<(String, Vec<String>)> {
+    all_pods(s, "shared=test")
+        .iter()
+        .map(|p| {
+            let owners = p["metadata"]["ownerReferences"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| r["kind"].as_str().unwrap_or_default().to_string())
+                .collect();
+            (
+                p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                owners,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_dependent_another_owner_holds_outlives_its_deleted_owner() {
+    let s = Server::start();
+    let only_the_keeper = || vec![("shared".to_string(), vec!["ConfigMap".to_string()])];
+
+    // Foreground, as Kubernetes' collector does it: the owner waits for the pod
+    // it alone owns; the pod the ConfigMap also owns stays, let go of.
+    shared_dependents(&s);
+    s.ok(&[
+        "delete",
+        "rs",
+        "holder",
+        "--cascade=foreground",
+        "--wait=false",
+    ]);
+    wait_for(Duration::from_secs(60), "the ReplicaSet gone", || {
+        !s.kubectl(&["get", "rs", "holder"]).status.success()
+    });
+    wait_for(Duration::from_secs(30), "only the shared pod left", || {
+        shared_pods(&s) == only_the_keeper()
+    });
+
+    // Background: the same outcome, the pods following after their owner went.
+    s.ok(&["delete", "pod", "shared"]);
+    shared_dependents(&s);
+    s.ok(&["delete", "rs", "holder"]);
+    wait_for(Duration::from_secs(60), "only the shared pod left", || {
+        shared_pods(&s) == only_the_keeper()
+    });
+}
+
 #[test]
 fn endpoints_follow_the_pods_a_service_selects() {
     let s = Server::start();

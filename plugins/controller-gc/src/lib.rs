@@ -4,10 +4,12 @@
 //! - As a dependent: an object all of whose owners are gone is deleted (checked
 //!   against the API itself, not only the cache, so a cache that lags never
 //!   costs an object); references to owners that are gone are dropped while
-//!   others remain; an owner being deleted in the foreground takes it along; an
+//!   others remain; an owner being deleted in the foreground takes it along
+//!   unless another owner still holds it (then only that reference goes); an
 //!   owner deleted with `orphan` lets it go (its reference is removed).
 //! - As an owner being deleted: with `foregroundDeletion`, its dependents are
-//!   deleted and the finalizer removed once none that block it remain; with
+//!   deleted (those another owner still holds are only let go) and the finalizer
+//!   removed once none that block it remain; with
 //!   `orphan`, its dependents are released and the finalizer removed.
 //!
 //! Background deletion is the first rule: the owner is gone at once and its
@@ -23,6 +25,9 @@ use wharf_controller_sdk::{
 
 const FOREGROUND: &str = "foregroundDeletion";
 const ORPHAN: &str = "orphan";
+/// How soon an owner being deleted in the foreground looks again for blocking
+/// dependents that it does not control (their changes do not enqueue it).
+const UNANNOUNCED_RECHECK_MS: u32 = 1_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +154,26 @@ enum OwnerState {
     DeletingOrphan,
 }
 
+/// A dependent's owner references by how their owners stand.
+#[derive(Default)]
+struct Owners {
+    /// Owners that are there and not being deleted in the foreground.
+    solid: Vec<Value>,
+    /// Owners being deleted in the foreground, waiting for their dependents.
+    waiting: Vec<Value>,
+    /// References to owners that are gone.
+    absent: usize,
+    /// References to owners being deleted with `orphan`.
+    released: usize,
+}
+
+impl Owners {
+    /// How many references a dependent that stays loses.
+    fn dropped(&self) -> usize {
+        self.waiting.len() + self.absent + self.released
+    }
+}
+
 impl GarbageCollector {
     fn owner_kind(&self, r: &Value) -> Option<&KindRef> {
         let group = |v: &str| {
@@ -205,45 +230,58 @@ impl GarbageCollector {
         })
     }
 
-    fn check_owners(&self, ctx: &Context<'_>, key: &Key, obj: &Value) -> Result<Outcome, Error> {
-        let owners = refs(obj);
-        if owners.is_empty() {
-            return Ok(Outcome::Done);
-        }
-        let mut keep = Vec::new();
-        let mut absent = 0;
-        // Owners kept that are being deleted in the foreground, and those that are not.
-        let (mut foreground, mut present) = (0, 0);
-        for r in &owners {
-            match self.owner_state(ctx, &key.namespace, r)? {
-                OwnerState::Present => {
-                    present += 1;
-                    keep.push(r.clone());
-                }
-                OwnerState::Absent => absent += 1,
-                OwnerState::DeletingForeground => {
-                    foreground += 1;
-                    keep.push(r.clone());
-                }
-                OwnerState::DeletingOrphan => {}
+    /// Sorts `obj`'s owner references by how their owners stand, as Kubernetes'
+    /// collector does before deciding anything about a dependent.
+    fn classify(&self, ctx: &Context<'_>, namespace: &str, obj: &Value) -> Result<Owners, Error> {
+        let mut owners = Owners::default();
+        for r in refs(obj) {
+            match self.owner_state(ctx, namespace, &r)? {
+                OwnerState::Present => owners.solid.push(r),
+                OwnerState::DeletingForeground => owners.waiting.push(r),
+                OwnerState::Absent => owners.absent += 1,
+                OwnerState::DeletingOrphan => owners.released += 1,
             }
         }
+        Ok(owners)
+    }
+
+    fn check_owners(&self, ctx: &Context<'_>, key: &Key, obj: &Value) -> Result<Outcome, Error> {
+        if refs(obj).is_empty() {
+            return Ok(Outcome::Done);
+        }
+        let owners = self.classify(ctx, &key.namespace, obj)?;
         let uid = str_at(obj, "/metadata/uid").to_string();
-        if keep.is_empty() && absent > 0 {
-            // Every owner is gone: so is this.
-            return self.delete(ctx, key, &uid, "Background");
+        if owners.solid.is_empty() {
+            if !owners.waiting.is_empty() {
+                // Every owner left waits for it in the foreground: it goes,
+                // taking its own dependents first.
+                return self.delete(ctx, key, &uid, "Foreground");
+            }
+            if owners.absent > 0 {
+                // Every owner is gone: so is this.
+                return self.delete(ctx, key, &uid, "Background");
+            }
         }
-        // Every owner left waits for it in the foreground: it goes, taking its
-        // own dependents first.
-        if foreground > 0 && present == 0 {
-            return self.delete(ctx, key, &uid, "Foreground");
-        }
-        if keep.len() != owners.len() {
-            // Drop the references to owners that are gone or let it go.
-            let patch = json!({"metadata": {"ownerReferences": keep, "uid": uid}});
-            self.patch(ctx, key, &self.kind, patch)?;
+        if owners.dropped() > 0 {
+            // An owner that is still there keeps it. References to owners that
+            // are gone, let it go, or are being deleted in the foreground are
+            // dropped (so such an owner need not wait for it).
+            self.keep_only(ctx, key, &self.kind, &uid, &owners.solid)?;
         }
         Ok(Outcome::Done)
+    }
+
+    /// Rewrites `key`'s owner references to `keep` (its uid a precondition).
+    fn keep_only(
+        &self,
+        ctx: &Context<'_>,
+        key: &Key,
+        kind: &KindRef,
+        uid: &str,
+        keep: &[Value],
+    ) -> Result<(), Error> {
+        let patch = json!({"metadata": {"ownerReferences": keep, "uid": uid}});
+        self.patch(ctx, key, kind, patch)
     }
 
     fn delete(
@@ -292,35 +330,42 @@ impl GarbageCollector {
         };
         let uid = str_at(obj, "/metadata/uid").to_string();
         let mut waiting = 0;
+        // Whether a dependent it waits for will not enqueue it when it goes.
+        let mut unannounced = false;
         for kind in &self.dependents {
             for d in ctx.list_json(kind, &key.namespace, "")? {
-                let mine: Vec<Value> = refs(&d);
-                if !mine.iter().any(|r| str_at(r, "/uid") == uid) {
+                let all = refs(&d);
+                let Some(mine) = all.iter().find(|r| str_at(r, "/uid") == uid) else {
                     continue;
-                }
+                };
                 let dkey = Key {
                     namespace: str_at(&d, "/metadata/namespace").into(),
                     name: str_at(&d, "/metadata/name").into(),
                 };
                 let duid = str_at(&d, "/metadata/uid").to_string();
                 if policy == ORPHAN {
-                    let rest: Vec<Value> = mine
-                        .into_iter()
+                    let rest: Vec<Value> = all
+                        .iter()
                         .filter(|r| str_at(r, "/uid") != uid)
+                        .cloned()
                         .collect();
-                    self.patch(
-                        ctx,
-                        &dkey,
-                        kind,
-                        json!({"metadata": {"ownerReferences": rest, "uid": duid}}),
-                    )?;
+                    self.keep_only(ctx, &dkey, kind, &duid, &rest)?;
                     continue;
                 }
-                let blocks = mine.iter().any(|r| {
-                    str_at(r, "/uid") == uid && r.get("blockOwnerDeletion") == Some(&json!(true))
-                });
-                if blocks {
+                if all.len() > 1 {
+                    // A dependent that another owner still holds stays: only
+                    // its reference to this owner (and to owners gone) goes.
+                    let owners = self.classify(ctx, &key.namespace, &d)?;
+                    if !owners.solid.is_empty() {
+                        self.keep_only(ctx, &dkey, kind, &duid, &owners.solid)?;
+                        continue;
+                    }
+                }
+                if mine.get("blockOwnerDeletion") == Some(&json!(true)) {
                     waiting += 1;
+                    // Only a dependent's controlling reference maps its changes
+                    // back to this owner (see `registration`).
+                    unannounced |= mine.get("controller") != Some(&json!(true));
                 }
                 if !deleting(&d) {
                     let r = ctx.apply(Write::Delete(DeleteRequest {
@@ -334,8 +379,13 @@ impl GarbageCollector {
             }
         }
         if waiting > 0 {
-            // Each dependent's deletion enqueues this owner again.
-            return Ok(Outcome::Done);
+            // A controlled dependent's deletion enqueues this owner again; one
+            // that merely names it is looked for again shortly.
+            return Ok(if unannounced {
+                Outcome::RequeueAfter(UNANNOUNCED_RECHECK_MS)
+            } else {
+                Outcome::Done
+            });
         }
         let rest: Vec<String> = held.into_iter().filter(|f| f != policy).collect();
         let patch = json!({"metadata": {"finalizers": rest, "uid": uid}});
