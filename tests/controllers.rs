@@ -367,6 +367,29 @@ fn a_deployment_rolls_out_scales_rolls_back_and_is_collected() {
         "{d}"
     );
 
+    // The controller writes its revision annotation through the status endpoint,
+    // which is no new generation; a user's annotation is one (it is copied to
+    // the ReplicaSets), and is observed.
+    let generation = d["metadata"]["generation"].as_i64().unwrap();
+    assert_eq!(d["status"]["observedGeneration"], generation, "{d}");
+    s.ok(&["annotate", "deployment/api", "note=x"]);
+    let d = s.get_json(&["deployment", "api"]);
+    assert_eq!(d["metadata"]["generation"], generation + 1, "{d}");
+    wait_for(
+        Duration::from_secs(30),
+        "the annotation observed and copied",
+        || {
+            let d = s.get_json(&["deployment", "api"]);
+            let sets = s.get_json(&["rs", "-l", "app=api"]);
+            d["status"]["observedGeneration"] == generation + 1
+                && sets["items"].as_array().unwrap().iter().any(|rs| {
+                    rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+                        && rs["metadata"]["annotations"]["note"] == "x"
+                })
+        },
+    );
+    rollout_status(&s);
+
     // Deleting the Deployment takes its ReplicaSets and their pods along.
     s.ok(&["delete", "deployment", "api"]);
     wait_for(

@@ -368,11 +368,16 @@ pub fn prepare_update(
 }
 
 /// Whether an update is a new generation, as Kubernetes' strategies decide: a
-/// change of the spec; for a custom resource, a change of anything but its
-/// metadata (and its status, when that is a subresource). (Kubernetes also counts
-/// a Deployment's annotations; its controller writes its revision annotation
-/// through the status endpoint, Wharf's through the main one, so not yet.)
+/// change of the spec, or of a Deployment's annotations (they are copied to its
+/// ReplicaSets; its controller writes its own through the status endpoint); for a
+/// custom resource, a change of anything but its metadata (and its status, when
+/// that is a subresource).
 fn generation_changes(info: &ResourceInfo, new: &Value, old: &Value) -> bool {
+    if (info.group, info.kind) == ("apps", "Deployment")
+        && new.pointer("/metadata/annotations") != old.pointer("/metadata/annotations")
+    {
+        return true;
+    }
     if wharf_api_types::custom::is_custom(info) {
         let content = |v: &Value| {
             let mut map = v.as_object().cloned().unwrap_or_default();
@@ -1091,7 +1096,7 @@ mod tests {
     }
 
     #[test]
-    fn generation_moves_with_the_spec_only() {
+    fn generation_moves_with_the_spec_and_a_deployments_annotations() {
         let deploys = find("apps", "v1", "deployments").unwrap();
         let body = json!({"metadata": {"name": "d"}, "spec": {
             "selector": {"matchLabels": {"a": "b"}},
@@ -1106,6 +1111,17 @@ mod tests {
         scaled["spec"]["replicas"] = json!(3);
         let bumped = prepare_update(deploys, Some("ns"), "d", scaled, &old, None).unwrap();
         assert_eq!(bumped["metadata"]["generation"], 2);
+        // A Deployment's annotations are copied to its ReplicaSets: a new
+        // generation on the main resource, none through the status endpoint.
+        let mut annotated = old.clone();
+        annotated["metadata"]["annotations"] = json!({"note": "x"});
+        let bumped =
+            prepare_update(deploys, Some("ns"), "d", annotated.clone(), &old, None).unwrap();
+        assert_eq!(bumped["metadata"]["generation"], 2);
+        let status = Some(Subresource::Status);
+        let same = prepare_update(deploys, Some("ns"), "d", annotated, &old, status).unwrap();
+        assert_eq!(same["metadata"]["generation"], 1);
+        assert_eq!(same["metadata"]["annotations"]["note"], "x");
     }
 
     #[test]

@@ -323,12 +323,14 @@ fn set_deployment_revision(ctx: &Context<'_>, d: &Deployment, revision: i64) -> 
     let patch = serde_json::json!({"metadata": {"annotations": {REVISION: revision.to_string()}}});
     let ns = d.metadata.namespace.as_deref().unwrap_or("");
     let name = d.metadata.name.as_deref().unwrap_or("");
+    // Through the status endpoint, as Kubernetes' controller writes it: there an
+    // annotation is no new generation (on the main resource it is).
     ctx.patch::<Deployment>(
         ns,
         name,
         wharf_controller_sdk::PatchType::Merge,
         &patch,
-        None,
+        Some("status"),
     )?;
     Ok(())
 }
