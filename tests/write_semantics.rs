@@ -47,6 +47,48 @@ fn cascading_deletes_of_kinds_without_dependents_finish() {
     s.ok(&["get", "secret", "token"]);
 }
 
+/// DeleteOptions are checked as Kubernetes checks them: every problem is a cause
+/// of one 422 Invalid about the DeleteOptions, and nothing is deleted.
+#[test]
+fn bad_delete_options_are_invalid_and_delete_nothing() {
+    let s = Server::start();
+    s.ok(&["create", "configmap", "kept"]);
+    let path = format!("{CONFIGMAPS}/kept");
+    let body = json!({"kind": "DeleteOptions", "apiVersion": "v1",
+        "propagationPolicy": "Sideways", "dryRun": ["Maybe"]});
+    let (code, status) = send(&s, "DELETE", &path, "application/json", body);
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(status["reason"], "Invalid", "{status}");
+    assert_eq!(status["details"]["kind"], "DeleteOptions", "{status}");
+    assert_eq!(status["details"]["group"], "meta.k8s.io", "{status}");
+    let message = status["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("DeleteOptions.meta.k8s.io \"\" is invalid: [propagationPolicy: Unsupported value: \"Sideways\""),
+        "{status}"
+    );
+    let fields: Vec<&str> = status["details"]["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["propagationPolicy", "dryRun"], "{status}");
+    let (code, status) = send(
+        &s,
+        "DELETE",
+        &format!("{path}?propagationPolicy=Background&orphanDependents=true"),
+        "application/json",
+        json!({}),
+    );
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(
+        status["details"]["causes"][0]["message"],
+        "Invalid value: \"Background\": orphanDependents and deletionPropagation cannot be both set",
+        "{status}"
+    );
+    s.ok(&["get", "configmap", "kept"]);
+}
+
 /// A pod held by a finalizer is still given its grace period (for its kubelet to
 /// stop it), not marked as already past it.
 #[test]

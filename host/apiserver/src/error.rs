@@ -132,12 +132,18 @@ impl ApiError {
                 json!({"reason": e.kind.reason(), "message": message, "field": e.field})
             })
             .collect();
+        // Kubernetes names the kind with its group (`Deployment.apps "web"`).
+        let qualified = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
         Self {
             details: Some(json!({"name": name, "group": group, "kind": kind, "causes": causes})),
             ..Self::new(
                 422,
                 "Invalid",
-                format!("{kind} \"{name}\" is invalid: {summary}"),
+                format!("{qualified} \"{name}\" is invalid: {summary}"),
             )
         }
     }

@@ -10,6 +10,7 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
 use wharf_api_types::resources::{ResourceInfo, Subresource};
+use wharf_api_types::validation::FieldError;
 use wharf_api_types::{meta, selector};
 use wharf_patch::PatchType;
 
@@ -450,29 +451,43 @@ fn delete_options(
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| options.propagation_policy.clone());
-    if policy.is_some() && orphan_dependents.is_some() {
-        return Err(ApiError::bad_request(
-            "propagationPolicy: Invalid value: orphanDependents and propagationPolicy cannot both be set",
+    // Checked as Kubernetes' `ValidateDeleteOptions` does: every problem is a
+    // cause of one 422 about the DeleteOptions.
+    let mut invalid = Vec::new();
+    if let (Some(given), Some(_)) = (&policy, &orphan_dependents) {
+        invalid.push(FieldError::invalid(
+            "propagationPolicy",
+            &json!(given),
+            "orphanDependents and deletionPropagation cannot be both set",
         ));
     }
     let policy = policy.or(orphan_dependents);
     if let Some(policy) = &policy
         && !["Orphan", "Background", "Foreground"].contains(&policy.as_str())
     {
-        return Err(ApiError::bad_request(format!(
-            "propagationPolicy: Unsupported value: {policy:?}: supported values: \"Foreground\", \"Background\", \"Orphan\""
-        )));
+        invalid.push(FieldError::not_supported(
+            "propagationPolicy",
+            &json!(policy),
+            &["Foreground", "Background", "Orphan", "nil"],
+        ));
     }
     let dry_run = match doc.get("dryRun") {
         None | Some(Value::Null) => options.dry_run,
         Some(Value::Array(values)) if values.is_empty() => options.dry_run,
         Some(Value::Array(values)) if values.iter().all(|v| v == "All") => true,
         Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "unsupported dryRun value {other}: only [\"All\"] is supported"
-            )));
+            invalid.push(FieldError::not_supported("dryRun", other, &["All"]));
+            false
         }
     };
+    if !invalid.is_empty() {
+        return Err(ApiError::invalid_object(
+            "meta.k8s.io",
+            "DeleteOptions",
+            "",
+            &invalid,
+        ));
+    }
     let precondition_rv = match doc
         .pointer("/preconditions/resourceVersion")
         .and_then(Value::as_str)
