@@ -178,6 +178,49 @@ fn a_deleting_object_gains_no_finalizers() {
     assert_eq!(code, 404);
 }
 
+/// Marking an object deleting is a new generation for kinds that have one, as in
+/// Kubernetes, so a controller comparing observedGeneration notices.
+#[test]
+fn deletion_is_a_new_generation() {
+    let s = Server::start();
+    s.apply(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: held, finalizers: [example.com/hold]}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: held}}
+  template:
+    metadata: {labels: {app: held}}
+    spec: {containers: [{name: c, image: busybox:1.36}]}
+"#,
+    );
+    assert_eq!(
+        s.get_json(&["deployment", "held"])["metadata"]["generation"],
+        1
+    );
+    s.ok(&["delete", "deployment", "held", "--wait=false"]);
+    let d = s.get_json(&["deployment", "held"]);
+    assert!(d["metadata"]["deletionTimestamp"].is_string(), "{d}");
+    assert_eq!(d["metadata"]["generation"], 2, "{d}");
+    // A second delete marks nothing anew.
+    s.ok(&["delete", "deployment", "held", "--wait=false"]);
+    assert_eq!(
+        s.get_json(&["deployment", "held"])["metadata"]["generation"],
+        2
+    );
+    s.ok(&[
+        "patch",
+        "deployment",
+        "held",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    assert!(s.fails(&["get", "deployment", "held"]).contains("NotFound"));
+}
+
 /// Namespaces have no deletecollection (one request would empty the cluster), and
 /// discovery does not offer it; the deprecated `orphanDependents` still works.
 #[test]

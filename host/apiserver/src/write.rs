@@ -736,6 +736,15 @@ fn shorten_grace(marked: &mut Value, current: &Value, grace: i64) {
 /// Sets `deletionTimestamp` (once) and the grace period.
 fn mark_deleting(obj: &mut Value, grace_seconds: i64) {
     if !meta::is_deleting(obj) {
+        // As Kubernetes' registry marks it: a new generation, so a controller
+        // comparing observedGeneration sees the deletion.
+        if let Some(generation) = obj
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .filter(|g| *g > 0)
+        {
+            meta::set(obj, "generation", generation + 1);
+        }
         let when = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace_seconds);
         meta::set(obj, "deletionTimestamp", meta::rfc3339(when));
         meta::set(obj, "deletionGracePeriodSeconds", grace_seconds);
