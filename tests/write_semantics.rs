@@ -178,6 +178,86 @@ fn a_deleting_object_gains_no_finalizers() {
     assert_eq!(code, 404);
 }
 
+/// A PUT to a name nothing has yet creates a Service, Endpoints, Event or Lease,
+/// as their Kubernetes registries allow (`kubectl replace` of a missing Service,
+/// leader election writing its Lease whole); any other kind, or a PUT that names
+/// a resourceVersion, is 404.
+#[test]
+fn a_put_creates_the_kinds_kubernetes_creates_on_update() {
+    let s = Server::start();
+    let service =
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80}]\n";
+    let out = s.kubectl_stdin(&["replace", "-f", "-"], Some(service));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let web = s.get_json(&["service", "web"]);
+    assert!(web["spec"]["clusterIP"].is_string(), "{web}");
+    assert!(web["metadata"]["uid"].is_string(), "{web}");
+
+    let leases = "/apis/coordination.k8s.io/v1/namespaces/default/leases";
+    let lease = |holder: &str| {
+        json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+               "metadata": {"name": "leader"}, "spec": {"holderIdentity": holder}})
+    };
+    let (code, created) = send(
+        &s,
+        "PUT",
+        &format!("{leases}/leader"),
+        "application/json",
+        lease("a"),
+    );
+    assert_eq!(code, 201, "{created}");
+    let (code, updated) = send(
+        &s,
+        "PUT",
+        &format!("{leases}/leader"),
+        "application/json",
+        lease("b"),
+    );
+    assert_eq!(code, 200, "{updated}");
+    assert_eq!(updated["spec"]["holderIdentity"], "b");
+    assert_eq!(updated["metadata"]["uid"], created["metadata"]["uid"]);
+
+    // Named at a version: that object is gone, so 404; and a name that is not the
+    // URL's is refused before anything is created.
+    let mut versioned = lease("c");
+    versioned["metadata"]["resourceVersion"] = json!("5");
+    let (code, body) = send(
+        &s,
+        "PUT",
+        &format!("{leases}/other"),
+        "application/json",
+        versioned,
+    );
+    assert_eq!(code, 404, "{body}");
+    let (code, body) = send(
+        &s,
+        "PUT",
+        &format!("{leases}/elsewhere"),
+        "application/json",
+        lease("c"),
+    );
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = send(
+        &s,
+        "PUT",
+        &format!("{CONFIGMAPS}/missing"),
+        "application/json",
+        json!({"metadata": {"name": "missing"}, "data": {"k": "v"}}),
+    );
+    assert_eq!(code, 404, "{body}");
+    for path in [
+        format!("{leases}/other"),
+        format!("{leases}/elsewhere"),
+        format!("{CONFIGMAPS}/missing"),
+    ] {
+        assert_eq!(s.http().get(&path).0, 404, "{path}");
+    }
+}
+
 /// Marking an object deleting is a new generation for kinds that have one, as in
 /// Kubernetes, so a controller comparing observedGeneration notices.
 #[test]

@@ -222,6 +222,21 @@ pub fn prepare_create(
 
 /// Prepares an update of `old` (the stored object) with `new` (the client's object),
 /// through the main resource or a subresource.
+/// A body sent to an object's URL names that object (or, left unnamed, is given
+/// its name).
+pub fn check_url_name(new: &mut Value, url_name: &str) -> Result<(), ApiError> {
+    match meta::name(new) {
+        Some(n) if n == url_name => Ok(()),
+        None => {
+            meta::set(new, "name", url_name);
+            Ok(())
+        }
+        Some(n) => Err(ApiError::bad_request(format!(
+            "the name of the object ({n}) does not match the name on the URL ({url_name})"
+        ))),
+    }
+}
+
 pub fn prepare_update(
     info: &ResourceInfo,
     url_namespace: Option<&str>,
@@ -231,15 +246,7 @@ pub fn prepare_update(
     subresource: Option<Subresource>,
 ) -> Result<Value, ApiError> {
     settle_namespace(info, url_namespace, &mut new)?;
-    match meta::name(&new) {
-        Some(n) if n == url_name => {}
-        None => meta::set(&mut new, "name", url_name),
-        Some(n) => {
-            return Err(ApiError::bad_request(format!(
-                "the name of the object ({n}) does not match the name on the URL ({url_name})"
-            )));
-        }
-    }
+    check_url_name(&mut new, url_name)?;
     // What the client may not change through this endpoint comes from the old object.
     let mut obj = match subresource {
         Some(Subresource::Status) => {

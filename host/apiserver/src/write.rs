@@ -158,21 +158,43 @@ async fn create(
     if stale_version && !options.dry_run {
         return Err(ApiError::resource_version_set_on_create());
     }
+    let created = create_decoded(server, target, options.dry_run, decoded).await?;
+    Ok(respond(201, repr, created, &warnings))
+}
+
+/// Admits and stores a new object from its decoded body: a create's work once the
+/// request is read (an update that creates does the same).
+async fn create_decoded(
+    server: &ApiServer,
+    target: &Target,
+    dry_run: bool,
+    decoded: Value,
+) -> Result<Body<'static>, ApiError> {
+    let info = target.info;
     let mut obj = admission::prepare_create(info, target.namespace.as_deref(), decoded)?;
     let name = meta::name(&obj).unwrap_or_default().to_string();
     check_namespace(server, target, &name).await?;
     crate::blobs::check_references(server, info, &obj, None).await?;
     let ns = target.namespace.as_deref();
-    let created = if (info.group, info.kind) == ("", "Service") {
+    if (info.group, info.kind) == ("", "Service") {
         // Allocation and the write happen under one lock, so two services can never
         // be given the same address.
         let _guard = server.allocation.lock().await;
         crate::allocate::service(&server.objects, &mut obj).await?;
-        store_create(server, info, ns, &name, obj, options.dry_run).await?
+        store_create(server, info, ns, &name, obj, dry_run).await
     } else {
-        store_create(server, info, ns, &name, obj, options.dry_run).await?
-    };
-    Ok(respond(201, repr, created, &warnings))
+        store_create(server, info, ns, &name, obj, dry_run).await
+    }
+}
+
+/// The kinds a PUT creates when nothing has the name yet, as their Kubernetes
+/// registries allow (`AllowCreateOnUpdate`): what controllers and leader election
+/// keep writing whole.
+fn creates_on_update(info: &ResourceInfo) -> bool {
+    matches!(
+        (info.group, info.kind),
+        ("", "Service" | "Endpoints" | "Event") | ("coordination.k8s.io", "Lease")
+    )
 }
 
 async fn store_create(
@@ -341,6 +363,23 @@ async fn update(
     let precondition_uid = meta::str_field(&decoded, "/metadata/uid")
         .filter(|uid| !uid.is_empty())
         .map(str::to_string);
+    if creates_on_update(info)
+        && target.subresource.is_none()
+        && precondition.is_none()
+        && server
+            .objects
+            .try_get(info, target.namespace.as_deref(), &name)
+            .await?
+            .is_none()
+    {
+        let mut decoded = decoded.clone();
+        admission::check_url_name(&mut decoded, &name)?;
+        // Created unless another writer got there first; then it is updated.
+        match create_decoded(server, target, options.dry_run, decoded).await {
+            Err(e) if e.code == 409 && e.reason == "AlreadyExists" => {}
+            created => return Ok(respond(201, repr, created?, &warnings)),
+        }
+    }
     let ns = target.namespace.clone();
     let sub = target.subresource;
     let unique = Uniqueness::for_update(server, target).await?;
