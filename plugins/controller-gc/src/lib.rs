@@ -6,7 +6,8 @@
 //!   costs an object); references to owners that are gone are dropped while
 //!   others remain; an owner being deleted in the foreground takes it along
 //!   unless another owner still holds it (then only that reference goes); an
-//!   owner deleted with `orphan` lets it go (its reference is removed).
+//!   owner being deleted with `orphan` still holds it until its own pass
+//!   removes the reference.
 //! - As an owner being deleted: with `foregroundDeletion`, its dependents are
 //!   deleted (those another owner still holds are only let go) and the finalizer
 //!   removed once none that block it remain; with
@@ -17,7 +18,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use wharf_controller_sdk::ownership::skip_lost_race;
+use wharf_controller_sdk::ownership::{skip_lost_race, unless_lost_race};
 use wharf_controller_sdk::{
     Context, DeleteRequest, Error, Key, KindRef, Mapping, Outcome, PatchRequest, PatchType,
     Reconciler, Registration, Trigger, Watch, Write,
@@ -154,25 +155,22 @@ enum OwnerState {
     DeletingOrphan,
 }
 
-/// A dependent's owner references by how their owners stand.
+/// A dependent's owner references by how their owners stand, as Kubernetes'
+/// collector sorts them.
 #[derive(Default)]
 struct Owners {
-    /// Owners that are there and not being deleted in the foreground.
+    /// Owners that are there and not being deleted in the foreground (one being
+    /// deleted with `orphan` still holds it: releasing it is that owner's pass).
     solid: Vec<Value>,
     /// Owners being deleted in the foreground, waiting for their dependents.
     waiting: Vec<Value>,
     /// References to owners that are gone.
     absent: usize,
-    /// References to owners being deleted with `orphan`.
-    released: usize,
 }
 
-impl Owners {
-    /// How many references a dependent that stays loses.
-    fn dropped(&self) -> usize {
-        self.waiting.len() + self.absent + self.released
-    }
-}
+/// How soon a pass whose write lost a race (the object changed meanwhile) looks
+/// again, with what is there now.
+const LOST_RACE_RECHECK_MS: u32 = 200;
 
 impl GarbageCollector {
     fn owner_kind(&self, r: &Value) -> Option<&KindRef> {
@@ -236,10 +234,9 @@ impl GarbageCollector {
         let mut owners = Owners::default();
         for r in refs(obj) {
             match self.owner_state(ctx, namespace, &r)? {
-                OwnerState::Present => owners.solid.push(r),
+                OwnerState::Present | OwnerState::DeletingOrphan => owners.solid.push(r),
                 OwnerState::DeletingForeground => owners.waiting.push(r),
                 OwnerState::Absent => owners.absent += 1,
-                OwnerState::DeletingOrphan => owners.released += 1,
             }
         }
         Ok(owners)
@@ -262,26 +259,42 @@ impl GarbageCollector {
                 return self.delete(ctx, key, &uid, "Background");
             }
         }
-        if owners.dropped() > 0 {
+        if owners.solid.len() < refs(obj).len()
+            && !self.keep_only(ctx, key, &self.kind, obj, &owners.solid)?
+        {
             // An owner that is still there keeps it. References to owners that
-            // are gone, let it go, or are being deleted in the foreground are
-            // dropped (so such an owner need not wait for it).
-            self.keep_only(ctx, key, &self.kind, &uid, &owners.solid)?;
+            // are gone or being deleted in the foreground are dropped (so such
+            // an owner need not wait for it) — once this write wins.
+            return Ok(Outcome::RequeueAfter(LOST_RACE_RECHECK_MS));
         }
         Ok(Outcome::Done)
     }
 
-    /// Rewrites `key`'s owner references to `keep` (its uid a precondition).
+    /// Rewrites `obj`'s owner references to `keep`, provided it is still the
+    /// object read (its uid and resourceVersion are preconditions): a reference
+    /// added meanwhile (an adoption) is never dropped unseen. False when the
+    /// object changed or went; the caller looks again.
     fn keep_only(
         &self,
         ctx: &Context<'_>,
         key: &Key,
         kind: &KindRef,
-        uid: &str,
+        obj: &Value,
         keep: &[Value],
-    ) -> Result<(), Error> {
-        let patch = json!({"metadata": {"ownerReferences": keep, "uid": uid}});
-        self.patch(ctx, key, kind, patch)
+    ) -> Result<bool, Error> {
+        let patch = json!({"metadata": {
+            "ownerReferences": keep,
+            "uid": str_at(obj, "/metadata/uid"),
+            "resourceVersion": str_at(obj, "/metadata/resourceVersion"),
+        }});
+        let r = ctx.apply(Write::Patch(PatchRequest {
+            kind: kind.clone(),
+            key: key.clone(),
+            patch_type: PatchType::Merge,
+            body: patch.to_string(),
+            subresource: None,
+        }));
+        Ok(unless_lost_race(r)?.is_some())
     }
 
     fn delete(
@@ -332,6 +345,8 @@ impl GarbageCollector {
         let mut waiting = 0;
         // Whether a dependent it waits for will not enqueue it when it goes.
         let mut unannounced = false;
+        // Whether a dependent changed while this pass wrote to it.
+        let mut lost_race = false;
         for kind in &self.dependents {
             for d in ctx.list_json(kind, &key.namespace, "")? {
                 let all = refs(&d);
@@ -349,15 +364,15 @@ impl GarbageCollector {
                         .filter(|r| str_at(r, "/uid") != uid)
                         .cloned()
                         .collect();
-                    self.keep_only(ctx, &dkey, kind, &duid, &rest)?;
+                    lost_race |= !self.keep_only(ctx, &dkey, kind, &d, &rest)?;
                     continue;
                 }
                 if all.len() > 1 {
                     // A dependent that another owner still holds stays: only
                     // its reference to this owner (and to owners gone) goes.
-                    let owners = self.classify(ctx, &key.namespace, &d)?;
+                    let owners = self.classify(ctx, &dkey.namespace, &d)?;
                     if !owners.solid.is_empty() {
-                        self.keep_only(ctx, &dkey, kind, &duid, &owners.solid)?;
+                        lost_race |= !self.keep_only(ctx, &dkey, kind, &d, &owners.solid)?;
                         continue;
                     }
                 }
@@ -377,6 +392,11 @@ impl GarbageCollector {
                     skip_lost_race(r.map(|_| ()))?;
                 }
             }
+        }
+        if lost_race {
+            // Not released until every dependent is: one still naming this
+            // owner once it is gone would be collected.
+            return Ok(Outcome::RequeueAfter(LOST_RACE_RECHECK_MS));
         }
         if waiting > 0 {
             // A controlled dependent's deletion enqueues this owner again; one
