@@ -967,6 +967,56 @@ fn pods_of_a_silent_node_are_replaced_elsewhere() {
 /// kubelet to finish them off; their ReplicaSet replaces them on the nodes left.
 /// A pod bound to a node that never existed is found by the sweep and goes too;
 /// one whose node registers within the quarantine is unmarked instead.
+/// `kubectl drain` evicts (through `pods/{name}/eviction`, which discovery
+/// offers as `policy/v1 Eviction`) rather than deletes, and the ReplicaSet puts
+/// the pods back on the nodes left.
+#[test]
+fn a_drained_node_is_emptied_by_eviction() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 2, "node", &[]);
+    s.apply(&RS.replace("replicas: 3", "replicas: 4"));
+    wait_replicas(&s, "web", "app=web", 4);
+    let on = |node: &str| -> Vec<Value> {
+        live_pods(&s, "app=web")
+            .into_iter()
+            .filter(|p| p["spec"]["nodeName"] == node)
+            .collect()
+    };
+    let evicted = names(&on("node-0"));
+    assert!(!evicted.is_empty(), "the spread put nothing on node-0");
+
+    let out = s.ok(&["drain", "node-0", "--ignore-daemonsets", "--timeout=60s"]);
+    for pod in &evicted {
+        assert!(out.contains(&format!("pod/{pod} evicted")), "{out}");
+    }
+    assert!(out.contains("node/node-0 drained"), "{out}");
+    assert_eq!(
+        s.get_json(&["node", "node-0"])["spec"]["unschedulable"],
+        true
+    );
+    wait_for(Duration::from_secs(30), "4 pods, all on node-1", || {
+        let pods = live_pods(&s, "app=web");
+        pods.len() == 4 && pods.iter().all(|p| p["spec"]["nodeName"] == "node-1")
+    });
+
+    // An eviction of a pod that is not there is 404, and one naming another pod 400.
+    let path = "/api/v1/namespaces/default/pods/gone/eviction";
+    let eviction = |name: &str| {
+        serde_json::json!({"apiVersion": "policy/v1", "kind": "Eviction",
+                           "metadata": {"name": name}})
+        .to_string()
+        .into_bytes()
+    };
+    let (code, body) = s
+        .http()
+        .send("POST", path, "application/json", eviction("gone"));
+    assert_eq!(code, 404, "{body}");
+    let (code, body) = s
+        .http()
+        .send("POST", path, "application/json", eviction("other"));
+    assert_eq!(code, 400, "{body}");
+}
+
 #[test]
 fn pods_of_a_deleted_node_are_collected_and_replaced() {
     let s = Server::start();

@@ -77,6 +77,25 @@ fn version_and_api_resources() {
         all.contains("pod/p1") && all.contains("service/kubernetes"),
         "{all}"
     );
+    // Admission gives a new pod what Kubernetes' does: the default service
+    // account (which `describe` shows) and priority 0.
+    let pod = s.get_json(&["pod", "p1"]);
+    assert_eq!(pod["spec"]["serviceAccountName"], "default", "{pod}");
+    assert_eq!(pod["spec"]["serviceAccount"], "default", "{pod}");
+    assert_eq!(pod["spec"]["priority"], 0, "{pod}");
+    assert_eq!(pod["spec"]["preemptionPolicy"], "PreemptLowerPriority");
+    assert!(
+        s.ok(&["describe", "pod", "p1"])
+            .contains("Service Account:  default")
+    );
+
+    // Each health check by name, as kubectl's raw GETs reach them.
+    assert_eq!(s.ok(&["get", "--raw", "/livez/ping"]), "ok");
+    assert_eq!(s.ok(&["get", "--raw", "/readyz/bootstrap"]), "ok");
+    assert!(
+        s.fails(&["get", "--raw", "/readyz/nothing"])
+            .contains("NotFound")
+    );
 }
 
 #[test]

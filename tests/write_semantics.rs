@@ -180,8 +180,9 @@ fn a_deleting_object_gains_no_finalizers() {
 
 /// A PUT to a name nothing has yet creates a Service, Endpoints, Event or Lease,
 /// as their Kubernetes registries allow (`kubectl replace` of a missing Service,
-/// leader election writing its Lease whole); any other kind, or a PUT that names
-/// a resourceVersion, is 404.
+/// leader election writing its Lease whole), whatever resourceVersion it names; a
+/// uid names an object that is not there (409), and other kinds are 404. A Lease,
+/// as in Kubernetes, is then only updated at a version.
 #[test]
 fn a_put_creates_the_kinds_kubernetes_creates_on_update() {
     let s = Server::start();
@@ -198,48 +199,45 @@ fn a_put_creates_the_kinds_kubernetes_creates_on_update() {
     assert!(web["metadata"]["uid"].is_string(), "{web}");
 
     let leases = "/apis/coordination.k8s.io/v1/namespaces/default/leases";
-    let lease = |holder: &str| {
+    let lease = |name: &str, holder: &str| {
         json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-               "metadata": {"name": "leader"}, "spec": {"holderIdentity": holder}})
+               "metadata": {"name": name}, "spec": {"holderIdentity": holder}})
     };
-    let (code, created) = send(
-        &s,
-        "PUT",
-        &format!("{leases}/leader"),
-        "application/json",
-        lease("a"),
-    );
+    let put = |name: &str, body: Value| {
+        send(
+            &s,
+            "PUT",
+            &format!("{leases}/{name}"),
+            "application/json",
+            body,
+        )
+    };
+    let (code, created) = put("leader", lease("leader", "a"));
     assert_eq!(code, 201, "{created}");
-    let (code, updated) = send(
-        &s,
-        "PUT",
-        &format!("{leases}/leader"),
-        "application/json",
-        lease("b"),
+    let (code, refused) = put("leader", lease("leader", "b"));
+    assert_eq!(code, 422, "{refused}");
+    assert_eq!(
+        refused["message"],
+        "leases.coordination.k8s.io \"leader\" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update",
     );
+    let mut renewed = lease("leader", "b");
+    renewed["metadata"]["resourceVersion"] = created["metadata"]["resourceVersion"].clone();
+    let (code, updated) = put("leader", renewed);
     assert_eq!(code, 200, "{updated}");
     assert_eq!(updated["spec"]["holderIdentity"], "b");
     assert_eq!(updated["metadata"]["uid"], created["metadata"]["uid"]);
 
-    // Named at a version: that object is gone, so 404; and a name that is not the
-    // URL's is refused before anything is created.
-    let mut versioned = lease("c");
+    // A version plays no part in a create; a uid does, and so does the URL's name.
+    let mut versioned = lease("other", "c");
     versioned["metadata"]["resourceVersion"] = json!("5");
-    let (code, body) = send(
-        &s,
-        "PUT",
-        &format!("{leases}/other"),
-        "application/json",
-        versioned,
-    );
-    assert_eq!(code, 404, "{body}");
-    let (code, body) = send(
-        &s,
-        "PUT",
-        &format!("{leases}/elsewhere"),
-        "application/json",
-        lease("c"),
-    );
+    let (code, body) = put("other", versioned);
+    assert_eq!(code, 201, "{body}");
+    assert_ne!(body["metadata"]["resourceVersion"], "5", "{body}");
+    let mut with_uid = lease("third", "c");
+    with_uid["metadata"]["uid"] = json!("6e3c2a4e-0000-4000-8000-000000000000");
+    let (code, body) = put("third", with_uid);
+    assert_eq!(code, 409, "{body}");
+    let (code, body) = put("elsewhere", lease("leader", "c"));
     assert_eq!(code, 400, "{body}");
     let (code, body) = send(
         &s,
@@ -250,7 +248,7 @@ fn a_put_creates_the_kinds_kubernetes_creates_on_update() {
     );
     assert_eq!(code, 404, "{body}");
     for path in [
-        format!("{leases}/other"),
+        format!("{leases}/third"),
         format!("{leases}/elsewhere"),
         format!("{CONFIGMAPS}/missing"),
     ] {
@@ -485,8 +483,8 @@ spec:
     );
     assert_eq!(code, 422, "{body}");
     assert!(
-        body["message"].as_str().unwrap().contains(
-            "metadata.resourceVersion: Invalid value: \"0x0\": must be specified for an update"
+        body["message"].as_str().unwrap().ends_with(
+            "is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
         ),
         "{body}"
     );

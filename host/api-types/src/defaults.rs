@@ -130,6 +130,38 @@ fn default(map: &mut Map<String, Value>, field: &str, value: impl Into<Value>) {
     }
 }
 
+/// What Kubernetes' admission adds to every new pod (never to a template): the
+/// `default` service account when none is named (ServiceAccount; the deprecated
+/// `serviceAccount` mirrors it), and, with no priority class named, priority 0
+/// and the default preemption policy (Priority; Wharf serves no PriorityClasses
+/// but knows the two built-in ones).
+pub fn admit_new_pod(obj: &mut Value) {
+    let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) else {
+        return;
+    };
+    fn named(spec: &Map<String, Value>, field: &str) -> Option<String> {
+        spec.get(field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    }
+    let account = named(spec, "serviceAccountName")
+        .or_else(|| named(spec, "serviceAccount"))
+        .unwrap_or_else(|| "default".into());
+    spec.insert("serviceAccountName".into(), Value::from(account.clone()));
+    spec.insert("serviceAccount".into(), Value::from(account));
+    let priority = match named(spec, "priorityClassName").as_deref() {
+        None => Some(0),
+        Some("system-node-critical") => Some(2_000_001_000),
+        Some("system-cluster-critical") => Some(2_000_000_000),
+        Some(_) => None,
+    };
+    if let Some(priority) = priority {
+        default(spec, "priority", priority);
+    }
+    default(spec, "preemptionPolicy", "PreemptLowerPriority");
+}
+
 /// PodSpec defaults, shared by pods and pod templates.
 pub fn pod_spec(spec: &mut Value) {
     let map = object_at_root(spec);

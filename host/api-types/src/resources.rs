@@ -23,6 +23,9 @@ pub enum Subresource {
     Binding,
     /// `finalize` (namespaces): writes change only `.spec.finalizers`.
     Finalize,
+    /// `eviction` (pods): a `policy/v1 Eviction` deletes the pod, as `kubectl
+    /// drain` asks.
+    Eviction,
 }
 
 impl Subresource {
@@ -32,6 +35,7 @@ impl Subresource {
             Subresource::Scale => "scale",
             Subresource::Binding => "binding",
             Subresource::Finalize => "finalize",
+            Subresource::Eviction => "eviction",
         }
     }
 }
@@ -217,7 +221,11 @@ pub static RESOURCES: &[ResourceInfo] = &[
         namespaced: true,
         short_names: &["po"],
         categories: &["all"],
-        subresources: &[Subresource::Status, Subresource::Binding],
+        subresources: &[
+            Subresource::Status,
+            Subresource::Binding,
+            Subresource::Eviction,
+        ],
         field_labels: POD_FIELDS,
         tracks_generation: false,
         decode: typed::<core::Pod>,

@@ -195,6 +195,9 @@ pub fn prepare_create(
     }
     normalize(info, &mut obj);
     defaults::apply(info, &mut obj);
+    if (info.group, info.kind) == ("", "Pod") {
+        defaults::admit_new_pod(&mut obj);
+    }
     if info.kind == "Namespace" {
         // Every namespace starts with the `kubernetes` finalizer, whatever the client
         // sent: it is what makes deletion empty the namespace before it goes.
@@ -380,9 +383,13 @@ pub fn prepare_update(
 /// custom resource, a change of anything but its metadata (and its status, when
 /// that is a subresource).
 fn generation_changes(info: &ResourceInfo, new: &Value, old: &Value) -> bool {
-    if (info.group, info.kind) == ("apps", "Deployment")
-        && new.pointer("/metadata/annotations") != old.pointer("/metadata/annotations")
-    {
+    // No annotations and an empty map are the same (Kubernetes' semantic equality).
+    fn annotations(v: &Value) -> Option<&serde_json::Map<String, Value>> {
+        v.pointer("/metadata/annotations")
+            .and_then(Value::as_object)
+            .filter(|m| !m.is_empty())
+    }
+    if (info.group, info.kind) == ("apps", "Deployment") && annotations(new) != annotations(old) {
         return true;
     }
     if wharf_api_types::custom::is_custom(info) {
@@ -1125,6 +1132,10 @@ mod tests {
         let bumped =
             prepare_update(deploys, Some("ns"), "d", annotated.clone(), &old, None).unwrap();
         assert_eq!(bumped["metadata"]["generation"], 2);
+        let mut emptied = old.clone();
+        emptied["metadata"]["annotations"] = json!({});
+        let same = prepare_update(deploys, Some("ns"), "d", emptied, &old, None).unwrap();
+        assert_eq!(same["metadata"]["generation"], 1);
         let status = Some(Subresource::Status);
         let same = prepare_update(deploys, Some("ns"), "d", annotated, &old, status).unwrap();
         assert_eq!(same["metadata"]["generation"], 1);

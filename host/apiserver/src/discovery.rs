@@ -133,6 +133,7 @@ fn subresource_entry(info: &ResourceInfo, sub: Subresource) -> Value {
         ),
         Subresource::Binding => ("Binding", None, None, &["create"]),
         Subresource::Finalize => (info.kind, None, None, &["update"]),
+        Subresource::Eviction => ("Eviction", Some("policy"), Some("v1"), &["create"]),
     };
     let mut entry = json!({
         "name": format!("{}/{}", info.plural, sub.name()),

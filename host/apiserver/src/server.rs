@@ -146,6 +146,7 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
     match path.trim_end_matches('/') {
         "/version" if is_get => return json(discovery::version()),
         "/livez" | "/readyz" | "/healthz" if is_get => return Ok(health(server, &path, &query)),
+        one if is_get && is_health_check_path(one) => return Ok(health_check(server, one)),
         "/metrics" if is_get => return Ok(text(StatusCode::OK, metrics(server))),
         "/api" if is_get => return json(discovery::core_versions()),
         "/apis" if is_get => return json(discovery::groups()),
@@ -238,9 +239,11 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
         (&Method::GET, true, Some(Subresource::Scale)) => {
             crate::write::get_scale(server, &target, repr).await
         }
-        (&Method::GET, true, Some(Subresource::Binding) | Some(Subresource::Finalize)) => {
-            Err(ApiError::method_not_allowed("get"))
-        }
+        (
+            &Method::GET,
+            true,
+            Some(Subresource::Binding | Subresource::Finalize | Subresource::Eviction),
+        ) => Err(ApiError::method_not_allowed("get")),
         (&Method::GET, true, _) if options.watch || target.watch_path => {
             // A watch on one object is a watch on its collection narrowed by name.
             options.check_watch_semantics()?;
@@ -374,18 +377,45 @@ async fn list(
     ))
 }
 
+/// The checks behind `/livez`, `/readyz` or `/healthz` (`path`), each passing or not.
+fn health_checks(server: &ApiServer, path: &str) -> Vec<(&'static str, bool)> {
+    let store_ok = server.store().health().is_ok();
+    let mut checks = vec![("ping", true), ("store", store_ok)];
+    if path.starts_with("/readyz") {
+        checks.push(("bootstrap", server.ready.load(Ordering::Acquire)));
+    }
+    checks
+}
+
+/// `/livez/ping`, `/readyz/store`: one check, as Kubernetes serves each by name.
+fn is_health_check_path(path: &str) -> bool {
+    ["/livez/", "/readyz/", "/healthz/"].iter().any(|base| {
+        path.strip_prefix(base)
+            .is_some_and(|c| !c.is_empty() && !c.contains('/'))
+    })
+}
+
+fn health_check(server: &ApiServer, path: &str) -> Response {
+    let (base, name) = path.rsplit_once('/').unwrap_or((path, ""));
+    match health_checks(server, base)
+        .into_iter()
+        .find(|(c, _)| *c == name)
+    {
+        Some((_, true)) => text(StatusCode::OK, "ok".into()),
+        Some((check, false)) => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal server error: {check} check failed\n"),
+        ),
+        None => ApiError::not_found_path(path).into_response(),
+    }
+}
+
 fn health(
     server: &ApiServer,
     path: &str,
     query: &std::collections::HashMap<String, String>,
 ) -> Response {
-    let ready = server.ready.load(Ordering::Acquire);
-    let is_ready_check = path.starts_with("/readyz");
-    let store_ok = server.store().health().is_ok();
-    let mut checks = vec![("ping", true), ("store", store_ok)];
-    if is_ready_check {
-        checks.push(("bootstrap", ready));
-    }
+    let checks = health_checks(server, path);
     let ok = checks.iter().all(|(_, ok)| *ok);
     let code = if ok {
         StatusCode::OK

@@ -10,7 +10,7 @@ use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
 use wharf_api_types::resources::{ResourceInfo, Subresource};
-use wharf_api_types::validation::FieldError;
+use wharf_api_types::validation::{FieldError, FieldErrorKind};
 use wharf_api_types::{meta, selector};
 use wharf_patch::PatchType;
 
@@ -68,6 +68,9 @@ pub async fn handle(
         (&Method::POST, true, Some(Subresource::Binding)) => {
             bind(server, target, options, content_type, body).await
         }
+        (&Method::POST, true, Some(Subresource::Eviction)) => {
+            evict(server, target, options, content_type, body).await
+        }
         (&Method::PUT, true, Some(Subresource::Scale)) => {
             let (scale, _) = request::parse_body(content_type, body)?;
             write_scale(server, target, options, repr, ScaleChange::Replace(scale)).await
@@ -83,11 +86,16 @@ pub async fn handle(
             )
             .await
         }
-        (&Method::PUT, true, sub) if sub != Some(Subresource::Binding) => {
+        (&Method::PUT, true, sub)
+            if !matches!(sub, Some(Subresource::Binding | Subresource::Eviction)) =>
+        {
             update(server, target, options, repr, content_type, body).await
         }
         (&Method::PATCH, true, sub)
-            if sub != Some(Subresource::Binding) && sub != Some(Subresource::Finalize) =>
+            if !matches!(
+                sub,
+                Some(Subresource::Binding | Subresource::Finalize | Subresource::Eviction)
+            ) =>
         {
             patch(server, target, options, repr, content_type, body).await
         }
@@ -185,6 +193,22 @@ async fn create_decoded(
     } else {
         store_create(server, info, ns, &name, obj, dry_run).await
     }
+}
+
+/// Whether a PUT without a resourceVersion may overwrite whatever is stored: not
+/// for custom resources or Leases, as in Kubernetes.
+fn allows_unconditional_update(info: &ResourceInfo) -> bool {
+    !wharf_api_types::custom::is_custom(info)
+        && (info.group, info.kind) != ("coordination.k8s.io", "Lease")
+}
+
+/// A uid precondition that names another object (or none: `stored` empty).
+fn uid_mismatch(info: &ResourceInfo, name: &str, uid: &str, stored: &str) -> ApiError {
+    ApiError::conflict(
+        info,
+        name,
+        &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {stored}"),
+    )
 }
 
 /// The kinds a PUT creates when nothing has the name yet, as their Kubernetes
@@ -346,18 +370,6 @@ async fn update(
     // "0" is no version at all, as in Kubernetes.
     let precondition = precondition.filter(|&rv| rv != 0);
     let name = target.name.clone().unwrap_or_default();
-    if precondition.is_none() && wharf_api_types::custom::is_custom(info) {
-        // Custom resources allow no unconditional update.
-        return Err(ApiError::invalid(
-            info,
-            &name,
-            &[wharf_api_types::validation::FieldError::invalid(
-                "metadata.resourceVersion",
-                &json!("0x0"),
-                "must be specified for an update",
-            )],
-        ));
-    }
     // A uid in the object is a precondition too: the update is for that object,
     // not for another one since created under the same name.
     let precondition_uid = meta::str_field(&decoded, "/metadata/uid")
@@ -365,20 +377,41 @@ async fn update(
         .map(str::to_string);
     if creates_on_update(info)
         && target.subresource.is_none()
-        && precondition.is_none()
         && server
             .objects
             .try_get(info, target.namespace.as_deref(), &name)
             .await?
             .is_none()
     {
+        // As Kubernetes' registry: the object's resourceVersion plays no part
+        // in a create, but a uid names an object that is not there.
+        if let Some(uid) = &precondition_uid {
+            return Err(uid_mismatch(info, &name, uid, ""));
+        }
         let mut decoded = decoded.clone();
         admission::check_url_name(&mut decoded, &name)?;
+        meta::metadata_mut(&mut decoded).remove("resourceVersion");
         // Created unless another writer got there first; then it is updated.
         match create_decoded(server, target, options.dry_run, decoded).await {
             Err(e) if e.code == 409 && e.reason == "AlreadyExists" => {}
             created => return Ok(respond(201, repr, created?, &warnings)),
         }
+    }
+    if precondition.is_none() && !allows_unconditional_update(info) {
+        // Kubernetes names the resource, not the kind, in this one.
+        return Err(ApiError::invalid_object(
+            info.group,
+            info.plural,
+            &name,
+            // Its value printed as Go prints the number 0 with `%#v`.
+            &[FieldError {
+                kind: FieldErrorKind::Invalid,
+                field: "metadata.resourceVersion".into(),
+                message:
+                    "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+                        .into(),
+            }],
+        ));
     }
     let ns = target.namespace.clone();
     let sub = target.subresource;
@@ -387,13 +420,7 @@ async fn update(
         if let Some(uid) = &precondition_uid {
             let stored = meta::str_field(current, "/metadata/uid").unwrap_or_default();
             if uid != stored {
-                return Err(ApiError::conflict(
-                    info,
-                    &name,
-                    &format!(
-                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {stored}"
-                    ),
-                ));
+                return Err(uid_mismatch(info, &name, uid, stored));
             }
         }
         let mut new =
@@ -467,6 +494,60 @@ pub(crate) struct DeleteOptions {
     dry_run: bool,
 }
 
+/// `POST pods/{name}/eviction`, as `kubectl drain` sends it. Wharf serves no
+/// PodDisruptionBudgets (nothing else of `policy/v1`), so no budget can refuse an
+/// eviction: the pod is deleted with the eviction's `deleteOptions`, and the answer
+/// is Kubernetes' `201` success Status.
+async fn evict(
+    server: &ApiServer,
+    target: &Target,
+    options: &Options,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let (eviction, _) = request::parse_body(content_type, body)?;
+    let name = target.name.as_deref().unwrap_or_default();
+    match eviction.get("apiVersion").and_then(Value::as_str) {
+        None | Some("policy/v1" | "policy/v1beta1") => {}
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "the body of an eviction must be a policy/v1 Eviction, not {other}"
+            )));
+        }
+    }
+    if eviction
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k != "Eviction")
+    {
+        return Err(ApiError::bad_request(
+            "the body of an eviction must be a policy/v1 Eviction",
+        ));
+    }
+    if meta::name(&eviction).is_some_and(|n| n != name) {
+        return Err(ApiError::bad_request(
+            "name in URL does not match name in Eviction object",
+        ));
+    }
+    let delete_doc = match eviction.get("deleteOptions") {
+        None | Some(Value::Null) => json!({}),
+        Some(doc) => doc.clone(),
+    };
+    let opts = delete_options_from(options, &delete_doc)?;
+    let pod = Target {
+        subresource: None,
+        ..target.clone()
+    };
+    delete_one(server, &pod, &opts, opts.dry_run).await?;
+    Ok(respond(
+        201,
+        Representation::Json,
+        Body::Plain(json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                           "status": "Success", "code": 201})),
+        &[],
+    ))
+}
+
 /// `DeleteOptions` from the body, falling back to the query parameters.
 fn delete_options(
     options: &Options,
@@ -478,6 +559,15 @@ fn delete_options(
     } else {
         request::parse_body(content_type, body)?.0
     };
+    delete_options_from(options, &doc)
+}
+
+/// `DeleteOptions` from a decoded document (a DELETE's body, an eviction's
+/// `deleteOptions`), falling back to the query parameters.
+fn delete_options_from(options: &Options, doc: &Value) -> Result<DeleteOptions, ApiError> {
+    if !doc.is_object() {
+        return Err(ApiError::bad_request("DeleteOptions must be a JSON object"));
+    }
     // The deprecated `orphanDependents` (still sent by older clients) stands for
     // Orphan or Background when no policy is given.
     let orphan_dependents = doc
@@ -536,15 +626,12 @@ fn delete_options(
         })?),
         None => None,
     };
+    // A negative grace period is taken as one second, as Kubernetes takes it.
     let grace_period = doc
         .get("gracePeriodSeconds")
         .and_then(Value::as_i64)
-        .or(options.grace_period);
-    if grace_period.is_some_and(|g| g < 0) {
-        return Err(ApiError::bad_request(
-            "gracePeriodSeconds must be zero or positive",
-        ));
-    }
+        .or(options.grace_period)
+        .map(|g| if g < 0 { 1 } else { g });
     Ok(DeleteOptions {
         grace_period,
         propagation: policy,
@@ -613,14 +700,8 @@ pub(crate) async fn delete_one(
         if let Some(uid) = &opts.precondition_uid
             && meta::str_field(&current, "/metadata/uid") != Some(uid.as_str())
         {
-            return Err(ApiError::conflict(
-                info,
-                name,
-                &format!(
-                    "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                    meta::str_field(&current, "/metadata/uid").unwrap_or_default()
-                ),
-            ));
+            let stored = meta::str_field(&current, "/metadata/uid").unwrap_or_default();
+            return Err(uid_mismatch(info, name, uid, stored));
         }
         if let Some(rv) = opts.precondition_rv
             && rv != revision
