@@ -89,6 +89,14 @@ fn a_replicaset_keeps_its_pods() {
         let owner = &p["metadata"]["ownerReferences"][0];
         assert_eq!(owner["uid"], uid.as_str(), "{p}");
         assert_eq!(owner["controller"], true);
+        // Its node's kubelet reports where it runs, and leaves the QoS class
+        // (requests without limits) as admission set it.
+        let node = s.get_json(&["node", p["spec"]["nodeName"].as_str().unwrap()]);
+        assert_eq!(
+            p["status"]["hostIP"],
+            node["status"]["addresses"][0]["address"]
+        );
+        assert_eq!(p["status"]["qosClass"], "Burstable", "{p}");
     }
     // kubectl get rs prints what the status says.
     let table = s.ok(&["get", "rs", "web"]);

@@ -85,15 +85,20 @@ fn stable_hash(s: &str) -> u32 {
         .fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619))
 }
 
-fn node_object(config: &SimConfig, index: usize, name: &str, taints: &[Value]) -> Value {
-    let zone = format!("{}-zone-{}", config.prefix, index % config.zones.max(1));
-    let host = stable_hash(&config.prefix) as usize + index;
-    let ip = format!(
+/// The InternalIP of the sim's node `index`, which its pods report as their host's.
+fn node_ip(prefix: &str, index: usize) -> String {
+    let host = stable_hash(prefix) as usize + index;
+    format!(
         "172.{}.{}.{}",
         16 + (host >> 16) % 16,
         (host >> 8) & 255,
         (host & 255).max(1)
-    );
+    )
+}
+
+fn node_object(config: &SimConfig, index: usize, name: &str, taints: &[Value]) -> Value {
+    let zone = format!("{}-zone-{}", config.prefix, index % config.zones.max(1));
+    let ip = node_ip(&config.prefix, index);
     let capacity =
         json!({"cpu": config.cpu, "memory": config.memory, "pods": config.pods.to_string()});
     let now = now_rfc3339();
@@ -399,7 +404,7 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
             started.insert(uid, (node.to_string(), k));
             let subnet = (subnet_base.wrapping_mul(977) + index) & 0xffff;
             let pod_ip = format!("10.{}.{}.{}", subnet >> 8, subnet & 255, k);
-            let status = running_status(&pod, &pod_ip);
+            let status = running_status(&pod, &pod_ip, &node_ip(&prefix, index));
             tokio::spawn(async move {
                 let path = format!("/api/v1/namespaces/{ns}/pods/{name}/status");
                 let body = json!({"status": status});
@@ -419,7 +424,9 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
     }
 }
 
-fn running_status(pod: &SimPod, pod_ip: &str) -> Value {
+/// What a kubelet reports of a pod it started. The QoS class is left out: it
+/// was fixed when the pod was created.
+fn running_status(pod: &SimPod, pod_ip: &str, host_ip: &str) -> Value {
     let now = now_rfc3339();
     let containers: Vec<Value> = pod
         .spec
@@ -442,11 +449,12 @@ fn running_status(pod: &SimPod, pod_ip: &str) -> Value {
     json!({
         "phase": "Running",
         "conditions": [condition("PodReadyToStartContainers"), condition("Initialized"), condition("Ready"), condition("ContainersReady"), condition("PodScheduled")],
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}],
         "podIP": pod_ip,
         "podIPs": [{"ip": pod_ip}],
         "startTime": now,
         "containerStatuses": containers,
-        "qosClass": "BestEffort",
     })
 }
 
