@@ -977,9 +977,10 @@ fn pods_of_a_silent_node_are_replaced_elsewhere() {
 /// one whose node registers within the quarantine is unmarked instead.
 /// `kubectl drain` evicts (through `pods/{name}/eviction`, which discovery
 /// offers as `policy/v1 Eviction`) rather than deletes, and the ReplicaSet puts
-/// the pods back on the nodes left.
+/// the pods back on the nodes left; an operator's NoExecute taint evicts at once
+/// the pods that do not tolerate it.
 #[test]
-fn a_drained_node_is_emptied_by_eviction() {
+fn draining_and_no_execute_taints_move_pods_off_a_node() {
     let s = Server::start();
     let _sim = Sim::start(&s, 2, "node", &[]);
     s.apply(&RS.replace("replicas: 3", "replicas: 4"));
@@ -1005,6 +1006,13 @@ fn a_drained_node_is_emptied_by_eviction() {
     wait_for(Duration::from_secs(30), "4 pods, all on node-1", || {
         let pods = live_pods(&s, "app=web");
         pods.len() == 4 && pods.iter().all(|p| p["spec"]["nodeName"] == "node-1")
+    });
+
+    s.ok(&["uncordon", "node-0"]);
+    s.ok(&["taint", "nodes", "node-1", "maintenance=yes:NoExecute"]);
+    wait_for(Duration::from_secs(30), "4 pods, all on node-0", || {
+        let pods = live_pods(&s, "app=web");
+        pods.len() == 4 && pods.iter().all(|p| p["spec"]["nodeName"] == "node-0")
     });
 
     // An eviction of a pod that is not there is 404, and one naming another pod 400.

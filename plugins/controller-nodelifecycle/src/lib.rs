@@ -7,8 +7,10 @@
 //! them traffic; the kubelet reports them ready again when it is back. Pods on a
 //! node with a NoExecute taint are evicted once their toleration of it runs out:
 //! `tolerationSeconds` if they tolerate it for a while, never if they tolerate it
-//! for ever, and after `evictAfterSeconds` (300 by default, as Kubernetes' default
-//! tolerations give) otherwise. A node that heartbeats again loses the taints.
+//! for ever, and otherwise after `evictAfterSeconds` for the lifecycle taints (300
+//! by default, as Kubernetes' default tolerations give) and at once for any other
+//! (an operator's `kubectl taint … :NoExecute`, as Kubernetes' taint manager does).
+//! A node that heartbeats again loses the lifecycle taints.
 //!
 //! The pods of a node that was deleted are collected as Kubernetes' pod garbage
 //! collector does. Each is marked with a `DisruptionTarget` condition
@@ -138,10 +140,17 @@ impl Reconciler for NodeLifecycle {
         if let Some(wait) = self.sweep(ctx, now)? {
             sooner(wait);
         }
-        // The node is not ready exactly when it has one of these taints.
-        if !wanted.is_empty() {
+        // The node is not ready exactly when it has one of these taints; any
+        // NoExecute taint, a user's too, evicts the pods that do not tolerate it.
+        let no_execute = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.as_ref())
+            .is_some_and(|t| t.iter().any(|t| t.effect == "NoExecute"));
+        if !wanted.is_empty() || no_execute {
             let pods = pods_on(ctx, node.metadata.name.as_deref().unwrap_or(""))?;
-            if mark_pods_not_ready(ctx, &pods, now)? == Marked::SomeLostARace {
+            if !wanted.is_empty() && mark_pods_not_ready(ctx, &pods, now)? == Marked::SomeLostARace
+            {
                 // Pod changes do not enqueue the node, so try those again soon.
                 sooner(SignedDuration::from_secs(1));
             }
@@ -314,7 +323,10 @@ pub fn evict_due(
                     Some(s) => s.max(0),
                     None => continue,
                 },
-                None => default_seconds,
+                // What Kubernetes' admission tolerates by default, for the
+                // lifecycle taints only; another taint evicts at once.
+                None if [NOT_READY, UNREACHABLE].contains(&taint.key.as_str()) => default_seconds,
+                None => 0,
             };
             let at = added + SignedDuration::from_secs(seconds);
             deadline = Some(deadline.map_or(at, |d| d.min(at)));

@@ -57,3 +57,30 @@ fn tolerations_decide_when_pods_leave() {
         "a zero default evicts untolerating pods at once"
     );
 }
+
+#[test]
+fn a_users_no_execute_taint_evicts_at_once_what_does_not_tolerate_it() {
+    let now = Timestamp::now();
+    let taint = Taint {
+        key: "maintenance".into(),
+        effect: "NoExecute".into(),
+        value: Some("yes".into()),
+        time_added: Some(Time(now)),
+    };
+    let tolerating = Toleration {
+        key: Some("maintenance".into()),
+        operator: Some("Equal".into()),
+        value: Some("yes".into()),
+        effect: Some("NoExecute".into()),
+        toleration_seconds: Some(60),
+    };
+    let pods = vec![
+        pod("untolerating", vec![]),
+        pod("lifecycle-only", vec![tolerate(None)]),
+        pod("for-a-minute", vec![tolerating]),
+    ];
+    let (due, next) = evict_due(&pods, &[taint], 300, now);
+    let names: Vec<&str> = due.iter().map(|d| d.1.as_str()).collect();
+    assert_eq!(names, ["untolerating", "lifecycle-only"]);
+    assert_eq!(next, Some(SignedDuration::from_secs(60)));
+}
