@@ -87,6 +87,32 @@ fn bad_delete_options_are_invalid_and_delete_nothing() {
         "{status}"
     );
     s.ok(&["get", "configmap", "kept"]);
+
+    // The same in the query, for each verb's options; a read ignores it.
+    let (code, status) = send(
+        &s,
+        "POST",
+        &format!("{CONFIGMAPS}?dryRun=Maybe"),
+        "application/json",
+        json!({"metadata": {"name": "made"}}),
+    );
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(status["details"]["kind"], "CreateOptions", "{status}");
+    assert_eq!(
+        status["details"]["causes"][0]["field"], "dryRun",
+        "{status}"
+    );
+    let (code, status) = send(
+        &s,
+        "DELETE",
+        &format!("{path}?dryRun=Maybe"),
+        "application/json",
+        json!({}),
+    );
+    assert_eq!(code, 422, "{status}");
+    assert_eq!(status["details"]["kind"], "DeleteOptions", "{status}");
+    assert_eq!(s.http().get(&format!("{path}?dryRun=Maybe")).0, 200);
+    assert_eq!(s.http().get(&format!("{CONFIGMAPS}/made")).0, 404);
 }
 
 /// A pod held by a finalizer is still given its grace period (for its kubelet to

@@ -166,6 +166,9 @@ pub struct Options {
     pub timeout_seconds: Option<u64>,
     pub field_validation: FieldValidation,
     pub dry_run: bool,
+    /// A `dryRun` other than `All`: refused by the verbs that take one (as their
+    /// Create/Update/Patch/DeleteOptions), ignored by reads, as in Kubernetes.
+    pub dry_run_unsupported: Option<String>,
     /// `DeleteOptions` given as query parameters (the body may override them).
     pub grace_period: Option<i64>,
     pub propagation_policy: Option<String>,
@@ -250,14 +253,10 @@ impl Options {
                 )));
             }
         };
-        let dry_run = match q.get("dryRun").map(String::as_str) {
-            None | Some("") => false,
-            Some("All") => true,
-            Some(other) => {
-                return Err(ApiError::bad_request(format!(
-                    "unsupported dryRun value {other:?}: only \"All\" is supported"
-                )));
-            }
+        let (dry_run, dry_run_unsupported) = match q.get("dryRun").map(String::as_str) {
+            None | Some("") => (false, None),
+            Some("All") => (true, None),
+            Some(other) => (false, Some(other.to_string())),
         };
         Ok(Self {
             projection: Projection::for_selectors(&labels, &fields),
@@ -276,6 +275,7 @@ impl Options {
             timeout_seconds: number("timeoutSeconds")?,
             field_validation,
             dry_run,
+            dry_run_unsupported,
             grace_period: match q.get("gracePeriodSeconds").filter(|v| !v.is_empty()) {
                 None => None,
                 Some(v) => Some(v.parse::<i64>().map_err(|_| {

@@ -60,6 +60,24 @@ pub async fn handle(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
+    if let Some(value) = &options.dry_run_unsupported {
+        let kind = match *method {
+            Method::POST => "CreateOptions",
+            Method::PUT => "UpdateOptions",
+            Method::PATCH => "PatchOptions",
+            _ => "DeleteOptions",
+        };
+        return Err(ApiError::invalid_object(
+            "meta.k8s.io",
+            kind,
+            "",
+            &[FieldError::not_supported(
+                "dryRun",
+                &json!([value]),
+                &["All"],
+            )],
+        ));
+    }
     let has_name = target.name.is_some();
     match (method, has_name, target.subresource) {
         (&Method::POST, false, None) => {
