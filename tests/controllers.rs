@@ -1015,7 +1015,8 @@ fn draining_and_no_execute_taints_move_pods_off_a_node() {
         pods.len() == 4 && pods.iter().all(|p| p["spec"]["nodeName"] == "node-0")
     });
 
-    // An eviction of a pod that is not there is 404, and one naming another pod 400.
+    // An eviction of a pod that is not there is 404; one naming another pod, or a
+    // body that is no Eviction, is 400.
     let path = "/api/v1/namespaces/default/pods/gone/eviction";
     let eviction = |name: &str| {
         serde_json::json!({"apiVersion": "policy/v1", "kind": "Eviction",
@@ -1030,6 +1031,14 @@ fn draining_and_no_execute_taints_move_pods_off_a_node() {
     let (code, body) = s
         .http()
         .send("POST", path, "application/json", eviction("other"));
+    assert_eq!(code, 400, "{body}");
+    let not_an_eviction = serde_json::json!({"apiVersion": "v1", "kind": "Pod"});
+    let (code, body) = s.http().send(
+        "POST",
+        path,
+        "application/json",
+        not_an_eviction.to_string().into_bytes(),
+    );
     assert_eq!(code, 400, "{body}");
 }
 

@@ -523,25 +523,14 @@ async fn evict(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let (eviction, _) = request::parse_body(content_type, body)?;
+    let (mut eviction, _) = request::parse_body(content_type, body)?;
     let name = target.name.as_deref().unwrap_or_default();
-    match eviction.get("apiVersion").and_then(Value::as_str) {
-        None | Some("policy/v1" | "policy/v1beta1") => {}
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "the body of an eviction must be a policy/v1 Eviction, not {other}"
-            )));
-        }
-    }
-    if eviction
-        .get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(|k| k != "Eviction")
-    {
-        return Err(ApiError::bad_request(
-            "the body of an eviction must be a policy/v1 Eviction",
-        ));
-    }
+    // The older policy/v1beta1 Eviction is the same object.
+    let version = match eviction.get("apiVersion").and_then(Value::as_str) {
+        Some("policy/v1beta1") => "policy/v1beta1",
+        _ => "policy/v1",
+    };
+    admission::settle_type(&mut eviction, version, "Eviction")?;
     if meta::name(&eviction).is_some_and(|n| n != name) {
         return Err(ApiError::bad_request(
             "name in URL does not match name in Eviction object",

@@ -29,6 +29,9 @@ const ORPHAN: &str = "orphan";
 /// How soon an owner being deleted in the foreground looks again for blocking
 /// dependents that it does not control (their changes do not enqueue it).
 const UNANNOUNCED_RECHECK_MS: u32 = 1_000;
+/// How soon a pass whose write lost a race (the object changed meanwhile) looks
+/// again, with what is there now.
+const LOST_RACE_RECHECK_MS: u32 = 200;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -168,10 +171,6 @@ struct Owners {
     absent: usize,
 }
 
-/// How soon a pass whose write lost a race (the object changed meanwhile) looks
-/// again, with what is there now.
-const LOST_RACE_RECHECK_MS: u32 = 200;
-
 impl GarbageCollector {
     fn owner_kind(&self, r: &Value) -> Option<&KindRef> {
         let group = |v: &str| {
@@ -243,7 +242,8 @@ impl GarbageCollector {
     }
 
     fn check_owners(&self, ctx: &Context<'_>, key: &Key, obj: &Value) -> Result<Outcome, Error> {
-        if refs(obj).is_empty() {
+        let references = refs(obj).len();
+        if references == 0 {
             return Ok(Outcome::Done);
         }
         let owners = self.classify(ctx, &key.namespace, obj)?;
@@ -259,7 +259,7 @@ impl GarbageCollector {
                 return self.delete(ctx, key, &uid, "Background");
             }
         }
-        if owners.solid.len() < refs(obj).len()
+        if owners.solid.len() < references
             && !self.keep_only(ctx, key, &self.kind, obj, &owners.solid)?
         {
             // An owner that is still there keeps it. References to owners that
@@ -287,14 +287,7 @@ impl GarbageCollector {
             "uid": str_at(obj, "/metadata/uid"),
             "resourceVersion": str_at(obj, "/metadata/resourceVersion"),
         }});
-        let r = ctx.apply(Write::Patch(PatchRequest {
-            kind: kind.clone(),
-            key: key.clone(),
-            patch_type: PatchType::Merge,
-            body: patch.to_string(),
-            subresource: None,
-        }));
-        Ok(unless_lost_race(r)?.is_some())
+        self.patch(ctx, key, kind, patch)
     }
 
     fn delete(
@@ -314,13 +307,15 @@ impl GarbageCollector {
         Ok(Outcome::Done)
     }
 
+    /// A JSON merge patch of `key`; false if it lost a race (the object changed
+    /// against a precondition in `body`, or went).
     fn patch(
         &self,
         ctx: &Context<'_>,
         key: &Key,
         kind: &KindRef,
         body: Value,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let r = ctx.apply(Write::Patch(PatchRequest {
             kind: kind.clone(),
             key: key.clone(),
@@ -328,7 +323,7 @@ impl GarbageCollector {
             body: body.to_string(),
             subresource: None,
         }));
-        skip_lost_race(r.map(|_| ()))
+        Ok(unless_lost_race(r)?.is_some())
     }
 
     /// An owner being deleted: deal with its dependents, then let it go.
@@ -409,6 +404,7 @@ impl GarbageCollector {
         }
         let rest: Vec<String> = held.into_iter().filter(|f| f != policy).collect();
         let patch = json!({"metadata": {"finalizers": rest, "uid": uid}});
+        // Lost only if the owner is gone already.
         self.patch(ctx, key, &self.kind, patch)?;
         Ok(Outcome::Done)
     }
