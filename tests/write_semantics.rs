@@ -590,3 +590,85 @@ fn scale_honours_its_preconditions() {
     );
     assert_eq!(code, 400, "{body}");
 }
+
+/// What is written reads back as Kubernetes' encoding gives it: an optional list or
+/// map left empty is gone (so a script's `ownerReferences[0]` after an orphaning
+/// reads `<none>`), quantities are canonical, and the defaults Kubernetes fills
+/// into probes, volumes, field references and a pod's requests are there.
+#[test]
+fn objects_read_back_in_kubernetes_canonical_form() {
+    let s = Server::start();
+    s.ok(&["create", "configmap", "owned", "--from-literal=k=v"]);
+    s.ok(&["label", "configmap", "owned", "tier=web"]);
+    s.ok(&["label", "configmap", "owned", "tier-"]);
+    s.ok(&["create", "configmap", "owner"]);
+    let uid = s.get_json(&["configmap", "owner"])["metadata"]["uid"].clone();
+    let owner = json!([{"op": "add", "path": "/metadata/ownerReferences", "value":
+        [{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid}]}]);
+    s.ok(&[
+        "patch",
+        "configmap",
+        "owned",
+        "--type=json",
+        "-p",
+        &owner.to_string(),
+    ]);
+    let orphaned = r#"[{"op": "remove", "path": "/metadata/ownerReferences/0"}]"#;
+    s.ok(&["patch", "configmap", "owned", "--type=json", "-p", orphaned]);
+    let cm = s.get_json(&["configmap", "owned"]);
+    assert!(
+        cm["metadata"].get("labels").is_none() && cm["metadata"].get("ownerReferences").is_none(),
+        "{cm}"
+    );
+    let columns = s.ok(&[
+        "get",
+        "configmap",
+        "owned",
+        "-o",
+        "custom-columns=NAME:.metadata.name,OWNER:.metadata.ownerReferences[0].name",
+    ]);
+    assert!(columns.contains("owned   <none>"), "{columns}");
+
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: probed, finalizers: []}
+spec:
+  tolerations: []
+  containers:
+  - name: app
+    image: registry.local/app:1
+    args: []
+    readinessProbe: {httpGet: {port: 8080}}
+    env: [{name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}]
+    resources: {limits: {cpu: 1000m, memory: 1048576Ki}, requests: {cpu: "0.5"}}
+  volumes: [{name: scratch}, {name: config, configMap: {name: app}}]
+"#,
+    );
+    let pod = s.get_json(&["pod", "probed"]);
+    let spec = &pod["spec"];
+    let app = &spec["containers"][0];
+    assert!(
+        pod["metadata"].get("finalizers").is_none()
+            && spec.get("tolerations").is_none()
+            && app.get("args").is_none(),
+        "{pod}"
+    );
+    assert_eq!(
+        app["resources"],
+        json!({"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "500m", "memory": "1Gi"}})
+    );
+    assert_eq!(
+        app["readinessProbe"],
+        json!({"httpGet": {"port": 8080, "path": "/", "scheme": "HTTP"}, "timeoutSeconds": 1,
+               "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3})
+    );
+    assert_eq!(app["env"][0]["valueFrom"]["fieldRef"]["apiVersion"], "v1");
+    assert_eq!(
+        spec["volumes"][0],
+        json!({"name": "scratch", "emptyDir": {}})
+    );
+    assert_eq!(spec["volumes"][1]["configMap"]["defaultMode"], 420);
+    assert_eq!(pod["status"]["qosClass"], "Burstable");
+}

@@ -14,6 +14,9 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         ("", "Pod") => {
             if let Some(spec) = obj.get_mut("spec") {
                 pod_spec(spec);
+                // Pods only, not templates (Kubernetes' `SetDefaults_Pod`).
+                default(object_at_root(spec), "enableServiceLinks", true);
+                requests_from_limits(spec);
             }
             let status = object_at(obj, "status");
             default(status, "phase", "Pending");
@@ -121,6 +124,17 @@ fn object_at_root(obj: &mut Value) -> &mut Map<String, Value> {
     }
 }
 
+/// Like [`default`], for a string field whose empty value Kubernetes treats as unset.
+fn default_unless_empty(map: &mut Map<String, Value>, field: &str, value: &str) {
+    if map
+        .get(field)
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        map.insert(field.to_string(), Value::from(value));
+    }
+}
+
 fn default(map: &mut Map<String, Value>, field: &str, value: impl Into<Value>) {
     match map.get(field) {
         None | Some(Value::Null) => {
@@ -170,13 +184,106 @@ pub fn pod_spec(spec: &mut Value) {
     default(map, "schedulerName", "default-scheduler");
     default(map, "terminationGracePeriodSeconds", 30);
     default(map, "securityContext", Value::Object(Map::new()));
-    default(map, "enableServiceLinks", true);
     for field in ["initContainers", "containers"] {
         if let Some(Value::Array(containers)) = map.get_mut(field) {
             for c in containers {
                 container(c);
             }
         }
+    }
+    if let Some(Value::Array(volumes)) = map.get_mut("volumes") {
+        for v in volumes {
+            volume(object_at_root(v));
+        }
+    }
+}
+
+/// A container that limits a resource and does not request it requests the
+/// limit (`SetDefaults_Pod`; pods only: a template's pods get it when created).
+fn requests_from_limits(spec: &mut Value) {
+    for field in ["initContainers", "containers"] {
+        let Some(Value::Array(containers)) = spec.get_mut(field) else {
+            continue;
+        };
+        for c in containers {
+            let Some(Value::Object(resources)) = c.get_mut("resources") else {
+                continue;
+            };
+            let Some(Value::Object(limits)) = resources.get("limits").cloned() else {
+                continue;
+            };
+            let requests = child(resources, "requests");
+            for (resource, limit) in limits {
+                requests.entry(resource).or_insert(limit);
+            }
+        }
+    }
+}
+
+/// A volume that names no source is an `emptyDir`; file modes and the host path
+/// type get Kubernetes' defaults.
+fn volume(v: &mut Map<String, Value>) {
+    if v.keys().all(|k| k == "name") {
+        v.insert("emptyDir".into(), Value::Object(Map::new()));
+    }
+    for source in ["secret", "configMap", "downwardAPI", "projected"] {
+        if let Some(Value::Object(s)) = v.get_mut(source) {
+            default(s, "defaultMode", 0o644);
+        }
+    }
+    if let Some(Value::Object(host_path)) = v.get_mut("hostPath") {
+        default(host_path, "type", "");
+    }
+    if let Some(Value::Object(downward)) = v.get_mut("downwardAPI") {
+        downward_items(downward);
+    }
+    if let Some(Value::Array(sources)) = v.get_mut("projected").and_then(|p| p.get_mut("sources")) {
+        for source in sources {
+            if let Some(Value::Object(downward)) = source.get_mut("downwardAPI") {
+                downward_items(downward);
+            }
+            if let Some(Value::Object(token)) = source.get_mut("serviceAccountToken") {
+                default(token, "expirationSeconds", 3600);
+            }
+        }
+    }
+}
+
+fn downward_items(downward: &mut Map<String, Value>) {
+    if let Some(Value::Array(items)) = downward.get_mut("items") {
+        for item in items {
+            field_ref(item);
+        }
+    }
+}
+
+/// A field reference reads the object's `v1` form unless it says otherwise.
+fn field_ref(holder: &mut Value) {
+    if let Some(Value::Object(r)) = holder.get_mut("fieldRef") {
+        default_unless_empty(r, "apiVersion", "v1");
+    }
+}
+
+/// Probe timings (`SetDefaults_Probe`: a zero is unset) and its handler's.
+fn probe(p: &mut Map<String, Value>) {
+    for (field, value) in [
+        ("timeoutSeconds", 1),
+        ("periodSeconds", 10),
+        ("successThreshold", 1),
+        ("failureThreshold", 3),
+    ] {
+        if p.get(field).and_then(Value::as_i64).unwrap_or(0) == 0 {
+            p.insert(field.into(), Value::from(value));
+        }
+    }
+    handler(p);
+}
+
+/// An HTTP GET without a path asks for `/`, over HTTP.
+fn handler(h: &mut Map<String, Value>) {
+    if let Some(Value::Object(get)) = h.get_mut("httpGet") {
+        default_unless_empty(get, "path", "/");
+        default_unless_empty(get, "scheme", "HTTP");
     }
 }
 
@@ -194,6 +301,25 @@ fn container(c: &mut Value) {
     if let Some(Value::Array(ports)) = map.get_mut("ports") {
         for p in ports {
             default(object_at_root(p), "protocol", "TCP");
+        }
+    }
+    for field in ["livenessProbe", "readinessProbe", "startupProbe"] {
+        if let Some(Value::Object(p)) = map.get_mut(field) {
+            probe(p);
+        }
+    }
+    if let Some(Value::Object(lifecycle)) = map.get_mut("lifecycle") {
+        for hook in ["postStart", "preStop"] {
+            if let Some(Value::Object(h)) = lifecycle.get_mut(hook) {
+                handler(h);
+            }
+        }
+    }
+    if let Some(Value::Array(env)) = map.get_mut("env") {
+        for e in env {
+            if let Some(from) = e.get_mut("valueFrom") {
+                field_ref(from);
+            }
         }
     }
 }
@@ -291,6 +417,10 @@ fn service(obj: &mut Value) {
         .and_then(Value::as_str)
         .unwrap_or("ClusterIP")
         .to_string();
+    if spec.get("sessionAffinity").and_then(Value::as_str) == Some("ClientIP") {
+        let config = child(spec, "sessionAffinityConfig");
+        default(child(config, "clientIP"), "timeoutSeconds", 10_800);
+    }
     if ty != "ExternalName" {
         default(spec, "sessionAffinity", "None");
         default(spec, "internalTrafficPolicy", "Cluster");
@@ -344,6 +474,70 @@ mod tests {
     }
 
     #[test]
+    fn probes_volumes_and_references_get_kubernetes_defaults() {
+        let spec = json!({"containers": [{
+            "name": "a", "image": "x",
+            "livenessProbe": {"httpGet": {"port": 80}, "periodSeconds": 0},
+            "readinessProbe": {"tcpSocket": {"port": 80}, "timeoutSeconds": 5},
+            "lifecycle": {"preStop": {"httpGet": {"port": 80, "path": "/quit"}}},
+            "env": [{"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+            "resources": {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "500m"}}}],
+            "volumes": [{"name": "scratch"}, {"name": "cm", "configMap": {"name": "c"}},
+                        {"name": "s", "secret": {"secretName": "s", "defaultMode": 256}},
+                        {"name": "h", "hostPath": {"path": "/tmp"}},
+                        {"name": "d", "downwardAPI": {"items": [{"path": "n", "fieldRef": {"fieldPath": "metadata.name"}}]}},
+                        {"name": "p", "projected": {"sources": [{"serviceAccountToken": {"path": "t"}}]}}]});
+        let mut pod = json!({"metadata": {"name": "p"}, "spec": spec.clone()});
+        apply(find("", "v1", "pods").unwrap(), &mut pod);
+        let c = &pod["spec"]["containers"][0];
+        assert_eq!(
+            c["livenessProbe"],
+            json!({"httpGet": {"port": 80, "path": "/", "scheme": "HTTP"}, "timeoutSeconds": 1,
+                   "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3})
+        );
+        assert_eq!(c["readinessProbe"]["timeoutSeconds"], 5, "set values stay");
+        assert_eq!(c["lifecycle"]["preStop"]["httpGet"]["path"], "/quit");
+        assert_eq!(c["lifecycle"]["preStop"]["httpGet"]["scheme"], "HTTP");
+        assert_eq!(c["env"][0]["valueFrom"]["fieldRef"]["apiVersion"], "v1");
+        assert_eq!(
+            c["resources"]["requests"],
+            json!({"cpu": "500m", "memory": "1Gi"}),
+            "a limit without a request is requested"
+        );
+        let volumes = &pod["spec"]["volumes"];
+        assert_eq!(volumes[0], json!({"name": "scratch", "emptyDir": {}}));
+        assert_eq!(volumes[1]["configMap"]["defaultMode"], 420);
+        assert_eq!(volumes[2]["secret"]["defaultMode"], 256);
+        assert_eq!(volumes[3]["hostPath"]["type"], "");
+        assert_eq!(
+            volumes[4]["downwardAPI"]["items"][0]["fieldRef"]["apiVersion"],
+            "v1"
+        );
+        assert_eq!(volumes[4]["downwardAPI"]["defaultMode"], 420);
+        assert_eq!(
+            volumes[5]["projected"]["sources"][0]["serviceAccountToken"]["expirationSeconds"],
+            3600
+        );
+        assert_eq!(pod["spec"]["enableServiceLinks"], true);
+
+        // A template gets the type defaults, but not what only a pod gets.
+        let mut deployment = json!({"metadata": {"name": "d"},
+            "spec": {"selector": {}, "template": {"spec": spec}}});
+        apply(find("apps", "v1", "deployments").unwrap(), &mut deployment);
+        let template = &deployment["spec"]["template"]["spec"];
+        assert_eq!(
+            template["containers"][0]["livenessProbe"]["periodSeconds"],
+            10
+        );
+        assert_eq!(template["volumes"][0]["emptyDir"], json!({}));
+        assert!(template.get("enableServiceLinks").is_none());
+        assert_eq!(
+            template["containers"][0]["resources"]["requests"],
+            json!({"cpu": "500m"})
+        );
+    }
+
+    #[test]
     fn pull_policy_follows_the_tag() {
         assert_eq!(pull_policy("nginx"), "Always");
         assert_eq!(pull_policy("nginx:latest"), "Always");
@@ -393,5 +587,11 @@ mod tests {
         let mut external = json!({"spec": {"externalIPs": ["192.0.2.1"], "ports": [{"port": 80}]}});
         apply(find("", "v1", "services").unwrap(), &mut external);
         assert_eq!(external["spec"]["externalTrafficPolicy"], "Cluster");
+        let mut sticky = json!({"spec": {"sessionAffinity": "ClientIP", "ports": [{"port": 80}]}});
+        apply(find("", "v1", "services").unwrap(), &mut sticky);
+        assert_eq!(
+            sticky["spec"]["sessionAffinityConfig"],
+            json!({"clientIP": {"timeoutSeconds": 10800}})
+        );
     }
 }

@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod canonical;
 pub mod custom;
 pub mod defaults;
 pub mod event;

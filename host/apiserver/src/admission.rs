@@ -29,6 +29,8 @@ pub fn decode_request(
         && let Some(decoded) = fast(body)
         && !decode::has_duplicate_keys(body)
     {
+        let mut decoded = decoded;
+        wharf_api_types::canonical::apply(info, &mut decoded);
         return Ok((decoded, Vec::new()));
     }
     let (value, duplicates) = crate::request::parse_body(content_type, body)?;
@@ -77,7 +79,7 @@ pub fn decode_body(
     validation: FieldValidation,
 ) -> Result<(Value, Vec<String>), ApiError> {
     settle_type(&mut body, &info.api_version(), info.kind)?;
-    let decoded = (info.decode)(&body).map_err(|e| {
+    let mut decoded = (info.decode)(&body).map_err(|e| {
         ApiError::bad_request(format!(
             "{kind} in version \"{version}\" cannot be handled as a {kind}: {e}",
             kind = info.kind,
@@ -93,6 +95,9 @@ pub fn decode_body(
             .into_iter()
             .map(|f| format!("duplicate field \"{f}\"")),
     );
+    // After the comparison with the body: what canonical form leaves out is not
+    // unknown to the kind.
+    wharf_api_types::canonical::apply(info, &mut decoded);
     match validation {
         FieldValidation::Strict if !problems.is_empty() => Err(ApiError::bad_request(format!(
             "strict decoding error: {}",
