@@ -82,6 +82,7 @@ fn shapes() -> &'static Shapes {
             definitions: &definitions,
             nodes: Vec::new(),
             named: HashMap::new(),
+            pending: Default::default(),
         };
         let kinds = roots
             .iter()
@@ -101,6 +102,8 @@ struct Compiler<'a> {
     nodes: Vec<Shape>,
     /// Definitions compiled (or being compiled: schemas may refer to themselves).
     named: HashMap<String, usize>,
+    /// Those still being compiled.
+    pending: std::collections::HashSet<usize>,
 }
 
 impl Compiler<'_> {
@@ -123,6 +126,7 @@ impl Compiler<'_> {
             // Reserved first, so a schema that refers to itself ends the recursion.
             let id = self.push(Shape::Plain);
             self.named.insert(name.to_string(), id);
+            self.pending.insert(id);
             let shape = match self.definitions.get(name) {
                 Some(def) => {
                     let inner = self.compile(def);
@@ -131,6 +135,7 @@ impl Compiler<'_> {
                 None => Shape::Plain,
             };
             self.nodes[id] = shape;
+            self.pending.remove(&id);
             return id;
         }
         // `Option<T>` comes out as `anyOf: [T, null]` (or `allOf: [T]` once
@@ -178,6 +183,13 @@ impl Compiler<'_> {
                         });
                     }
                 }
+                // A struct with nothing to change at any depth is walked past (a
+                // field still being compiled, a self-reference, may have work).
+                if fields.iter().all(|f| {
+                    matches!(self.nodes[f.shape], Shape::Plain) && !self.pending.contains(&f.shape)
+                }) {
+                    return self.push(Shape::Plain);
+                }
                 fields.sort_by(|a, b| a.name.cmp(&b.name));
                 self.push(Shape::Struct(fields))
             }
@@ -212,9 +224,12 @@ impl Shapes {
                 }
             }
             (Shape::Struct(fields), Value::Object(map)) => {
-                map.retain(|name, v| {
+                // Empties are rare: found while walking, removed after (a `retain`
+                // on every struct cost as much as the rest of the walk).
+                let mut empties = Vec::new();
+                for (name, v) in map.iter_mut() {
                     let Ok(i) = fields.binary_search_by(|f| f.name.as_str().cmp(name)) else {
-                        return true;
+                        continue;
                     };
                     let field = &fields[i];
                     let empty = match (&self.nodes[field.shape], &*v) {
@@ -223,11 +238,14 @@ impl Shapes {
                         _ => false,
                     };
                     if empty && !field.required {
-                        return false;
+                        empties.push(name.clone());
+                    } else if self.has_work(field.shape) {
+                        self.walk(field.shape, v);
                     }
-                    self.walk(field.shape, v);
-                    true
-                });
+                }
+                for name in empties {
+                    map.remove(&name);
+                }
             }
             _ => {}
         }
