@@ -557,6 +557,165 @@ fn a_dependent_another_owner_holds_outlives_its_deleted_owner() {
     });
 }
 
+/// Whether `kubectl get ARGS` finds the object.
+fn exists(s: &Server, args: &[&str]) -> bool {
+    let mut full = vec!["get"];
+    full.extend_from_slice(args);
+    s.kubectl(&full).status.success()
+}
+
+/// As Kubernetes' collector, Wharf's follows owner references between objects
+/// of any kind: a Deployment's Secret, Service, ServiceAccount, ConfigMap,
+/// EndpointSlice and Lease go with it, one that another owner still holds stays
+/// (let go of), one whose only owner does not exist goes at once, and a deleted
+/// node's Lease goes with the node.
+#[test]
+fn dependents_of_every_kind_follow_their_owners() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 1, "gc", &[]);
+    s.apply(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: owner}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: owner}}
+  template:
+    metadata: {labels: {app: owner}}
+    spec: {containers: [{name: c, image: busybox:1.36}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: keeper}
+"#,
+    );
+    let uid = |args: &[&str]| s.get_json(args)["metadata"]["uid"].clone();
+    let by_deployment = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "name": "owner", "uid": uid(&["deployment", "owner"]), "controller": true});
+    let by_keeper = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "name": "keeper", "uid": uid(&["configmap", "keeper"])});
+    // A Lease that never existed: a kind no collector watches, looked up in the API.
+    let by_ghost = serde_json::json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "name": "ghost", "uid": "0b1e5c2d-0000-4000-8000-000000000000"});
+    let object = |api_version: &str, kind: &str, name: &str, owners: Value, rest: Value| {
+        let mut o = serde_json::json!({"apiVersion": api_version, "kind": kind,
+            "metadata": {"name": name, "ownerReferences": owners}});
+        o.as_object_mut()
+            .unwrap()
+            .extend(rest.as_object().unwrap().clone());
+        o.to_string()
+    };
+    let owned = [
+        (
+            "v1",
+            "Secret",
+            "secret",
+            serde_json::json!({"stringData": {"k": "v"}}),
+        ),
+        (
+            "v1",
+            "Service",
+            "service",
+            serde_json::json!({"spec": {"ports": [{"port": 80}]}}),
+        ),
+        (
+            "v1",
+            "ServiceAccount",
+            "serviceaccount",
+            serde_json::json!({}),
+        ),
+        (
+            "v1",
+            "ConfigMap",
+            "configmap",
+            serde_json::json!({"data": {"k": "v"}}),
+        ),
+        (
+            "discovery.k8s.io/v1",
+            "EndpointSlice",
+            "endpointslice",
+            serde_json::json!({"addressType": "IPv4", "endpoints": []}),
+        ),
+        (
+            "coordination.k8s.io/v1",
+            "Lease",
+            "lease",
+            serde_json::json!({"spec": {}}),
+        ),
+    ];
+    let mut items: Vec<String> = owned
+        .iter()
+        .map(|(v, k, name, rest)| {
+            object(v, k, name, serde_json::json!([by_deployment]), rest.clone())
+        })
+        .collect();
+    items.push(object(
+        "v1",
+        "Secret",
+        "shared",
+        serde_json::json!([by_deployment, by_keeper]),
+        serde_json::json!({}),
+    ));
+    items.push(object(
+        "v1",
+        "Secret",
+        "stray",
+        serde_json::json!([by_ghost]),
+        serde_json::json!({}),
+    ));
+    // One JSON document: kubectl reads JSON input as a single object, a List here.
+    s.apply(&format!(
+        r#"{{"apiVersion": "v1", "kind": "List", "items": [{}]}}"#,
+        items.join(", ")
+    ));
+
+    wait_for(
+        Duration::from_secs(30),
+        "the Secret whose owner never existed gone",
+        || !exists(&s, &["secret", "stray"]),
+    );
+    for (_, _, name, _) in &owned {
+        assert!(
+            exists(&s, &[name, name]),
+            "the {name} went before its owner"
+        );
+    }
+
+    s.ok(&["delete", "deployment", "owner"]);
+    wait_for(
+        Duration::from_secs(30),
+        "every dependent of the Deployment gone",
+        || {
+            owned
+                .iter()
+                .all(|(_, _, name, _)| !exists(&s, &[name, name]))
+        },
+    );
+    wait_for(
+        Duration::from_secs(30),
+        "the shared Secret let go of",
+        || {
+            let refs = s.get_json(&["secret", "shared"])["metadata"]["ownerReferences"].clone();
+            refs.as_array()
+                .is_some_and(|r| r.len() == 1 && r[0]["kind"] == "ConfigMap")
+        },
+    );
+
+    // A kubelet's node Lease is owned by its Node.
+    let lease = s.get_json(&["lease", "gc-0", "-n", "kube-node-lease"]);
+    assert_eq!(
+        lease["metadata"]["ownerReferences"][0]["uid"],
+        uid(&["node", "gc-0"])
+    );
+    s.ok(&["delete", "node", "gc-0"]);
+    wait_for(
+        Duration::from_secs(30),
+        "the deleted node's Lease gone",
+        || !exists(&s, &["lease", "gc-0", "-n", "kube-node-lease"]),
+    );
+}
+
 #[test]
 fn endpoints_follow_the_pods_a_service_selects() {
     let s = Server::start();
@@ -781,15 +940,52 @@ fn a_deleted_namespace_is_emptied_then_gone() {
             .as_array()
             .is_some_and(|i| i.len() == 3)
     });
+    // A ConfigMap held by a finalizer holds the namespace, which says so.
+    s.apply(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: held, namespace: doomed, finalizers: [example.com/hold]}\n",
+    );
     let deleted = s.get_json(&["namespace", "doomed"]);
     s.ok(&["delete", "namespace", "doomed", "--wait=false"]);
-    // Terminating while it empties (it may be gone already: that is quick here).
-    let out = s.kubectl(&["get", "namespace", "doomed", "-o", "json"]);
-    if out.status.success() {
-        let ns: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(ns["status"]["phase"], "Terminating", "{ns}");
-    }
     assert_eq!(deleted["status"]["phase"], "Active");
+    let condition = |ns: &Value, ty: &str| {
+        ns["status"]["conditions"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["type"] == ty).cloned())
+            .unwrap_or_default()
+    };
+    wait_for(
+        Duration::from_secs(60),
+        "only the held ConfigMap left, reported",
+        || {
+            let ns = s.get_json(&["namespace", "doomed"]);
+            assert_eq!(ns["status"]["phase"], "Terminating", "{ns}");
+            let content = condition(&ns, "NamespaceContentRemaining");
+            let finalizers = condition(&ns, "NamespaceFinalizersRemaining");
+            content["status"] == "True"
+                && content["reason"] == "SomeResourcesRemain"
+                && content["message"]
+                    == "Some resources are remaining: configmaps. has 1 resource instances"
+                && finalizers["reason"] == "SomeFinalizersRemain"
+                && finalizers["message"]
+                    == "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances"
+                && condition(&ns, "NamespaceDeletionContentFailure")["status"] == "False"
+        },
+    );
+    let described = s.ok(&["describe", "namespace", "doomed"]);
+    assert!(
+        described.contains("NamespaceFinalizersRemaining"),
+        "{described}"
+    );
+    s.ok(&[
+        "patch",
+        "configmap",
+        "held",
+        "-n",
+        "doomed",
+        "--type=json",
+        "-p",
+        r#"[{"op": "remove", "path": "/metadata/finalizers"}]"#,
+    ]);
     wait_for(Duration::from_secs(60), "the namespace gone", || {
         !s.kubectl(&["get", "namespace", "doomed"]).status.success()
     });

@@ -46,6 +46,26 @@ pub fn scheduler_policy(name: &str) -> Option<&'static Builtin> {
     SCHEDULER_POLICIES.iter().find(|b| b.name == name)
 }
 
+/// A garbage collector for one kind of dependent whose owners may be of any kind.
+/// Owners of the built-in kinds that commonly own things are watched, so their
+/// deletion is acted on at once; an owner of any other kind (a custom resource's
+/// operator is the usual one) is noticed by the minute's resync, or at once when
+/// the dependent itself changes.
+macro_rules! collector {
+    ($plural:literal, $kind:literal, $what:literal) => {
+        Builtin {
+            name: concat!("garbage-collector-", $plural),
+            description: concat!("deletes ", $what, " whose owners (of any kind) are gone"),
+            wasm: artifact!("wharf_controller_gc.wasm"),
+            config: concat!(
+                r#"{"kind": ""#,
+                $kind,
+                r#"", "resyncSeconds": 60, "owners": ["v1/Pod", "apps/v1/ReplicaSet", "apps/v1/Deployment", "v1/Service", "v1/ConfigMap", "v1/Secret", "v1/ServiceAccount", "v1/Node"]}"#
+            ),
+        }
+    };
+}
+
 /// The controllers, one per Plugin name.
 pub const CONTROLLERS: &[Builtin] = &[
     Builtin {
@@ -103,17 +123,25 @@ pub const CONTROLLERS: &[Builtin] = &[
         config: r#"{"kind": "apps/v1/ReplicaSet", "owners": ["apps/v1/Deployment"], "dependents": ["v1/Pod"]}"#,
     },
     Builtin {
-        name: "garbage-collector-configmaps",
-        description: "deletes ConfigMaps whose owners (of any kind, custom ones too) are gone",
-        wasm: artifact!("wharf_controller_gc.wasm"),
-        config: r#"{"kind": "v1/ConfigMap", "resyncSeconds": 60}"#,
-    },
-    Builtin {
         name: "garbage-collector-deployments",
-        description: "foreground and orphan deletion of Deployments' ReplicaSets",
+        description: "deletes Deployments whose owners are gone; foreground and orphan deletion of their ReplicaSets",
         wasm: artifact!("wharf_controller_gc.wasm"),
-        config: r#"{"kind": "apps/v1/Deployment", "dependents": ["apps/v1/ReplicaSet"]}"#,
+        config: r#"{"kind": "apps/v1/Deployment", "dependents": ["apps/v1/ReplicaSet"], "resyncSeconds": 60}"#,
     },
+    collector!("configmaps", "v1/ConfigMap", "ConfigMaps"),
+    collector!("secrets", "v1/Secret", "Secrets"),
+    collector!("services", "v1/Service", "Services"),
+    collector!("serviceaccounts", "v1/ServiceAccount", "ServiceAccounts"),
+    collector!(
+        "endpointslices",
+        "discovery.k8s.io/v1/EndpointSlice",
+        "EndpointSlices"
+    ),
+    collector!(
+        "leases",
+        "coordination.k8s.io/v1/Lease",
+        "Leases (a node's, once the node is gone)"
+    ),
 ];
 
 pub fn controller(name: &str) -> Option<&'static Builtin> {

@@ -75,6 +75,28 @@ pub fn ownership_changed(change: &Change<'_>) -> bool {
     }
 }
 
+/// Whether a change to an owner can give its dependents work: its deletion, its
+/// deletion mark, its finalizers (which say whether it waits for them or lets
+/// them go), or its replacement under the same name. Its creation cannot: nothing names a uid before it exists, so
+/// collectors watching common owner kinds (every pod) are not woken by each new one.
+pub fn owner_leaving(change: &Change<'_>) -> bool {
+    match change {
+        Change::Upserted { old: None, .. } => false,
+        Change::Upserted {
+            old: Some(old),
+            new,
+        } => {
+            let (old, new) = (old.meta(), new.meta());
+            // A new uid under the old name: the owner was replaced while the
+            // watch was away, which a relist shows as an update.
+            old.uid != new.uid
+                || old.deletion_timestamp != new.deletion_timestamp
+                || old.finalizers != new.finalizers
+        }
+        Change::Deleted(_) => true,
+    }
+}
+
 /// Whether a change to a garbage collector's own kind can give it work. As
 /// [`ownership_changed`], except that a newly seen object with no owner
 /// references, no finalizers and no deletion mark gives it none: it is neither a
@@ -84,9 +106,16 @@ pub fn ownership_changed(change: &Change<'_>) -> bool {
 /// guest was ~3% of the server's time while pods were scheduled.
 pub fn primary_ownership_trigger(change: &Change<'_>) -> bool {
     match change {
-        Change::Upserted { old: None, new } => ownership(new.meta()).iter().any(|v| !is_empty(v)),
+        Change::Upserted { old: None, new } => has_ownership(new.meta()),
         _ => ownership_changed(change),
     }
+}
+
+/// Whether an object has owner references, finalizers or a deletion mark: the
+/// objects a garbage collector can have work for, and the only ones its resync
+/// needs to look at again.
+pub fn has_ownership(meta: &Meta) -> bool {
+    ownership(meta).iter().any(|v| !is_empty(v))
 }
 
 fn is_empty(v: &Value) -> bool {
@@ -141,10 +170,10 @@ pub fn keys_for(mapping: &Mapping, primary: &Informer, change: &Change<'_>) -> B
         Change::Deleted(e) => (None, e),
     };
     let mut keys = BTreeSet::new();
-    // Dependents care about an owner's existence and deletion, not its spec or
-    // status: a ReplicaSet's status updates during a scale-up would otherwise
-    // enqueue all its pods each time (and scan the namespace to find them).
-    if matches!(mapping, Mapping::Dependents) && !ownership_changed(change) {
+    // Dependents care about an owner's deletion, not its spec or status: a
+    // ReplicaSet's status updates during a scale-up would otherwise enqueue all
+    // its pods each time (and scan the namespace to find them).
+    if matches!(mapping, Mapping::Dependents) && !owner_leaving(change) {
         return keys;
     }
     // An update can move an object between owners or out of a selector: both the
@@ -268,5 +297,37 @@ mod tests {
         };
         assert!(!primary_ownership_trigger(&same));
         assert!(primary_ownership_trigger(&Change::Deleted(&bare)));
+    }
+
+    #[test]
+    fn dependents_are_woken_by_their_owner_leaving_only() {
+        let entry = Entry::new;
+        let owner = |uid: &str, extra: Value| {
+            let mut meta =
+                json!({"name": "rs", "namespace": "a", "uid": uid, "labels": {"v": "1"}});
+            meta.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            entry(json!({"metadata": meta}))
+        };
+        let standing = owner("u1", json!({}));
+        let relabelled = owner("u1", json!({"labels": {"v": "2"}}));
+        let orphaning = owner(
+            "u1",
+            json!({"deletionTimestamp": "2026-12-07T00:00:00Z", "finalizers": ["orphan"]}),
+        );
+        let replaced = owner("u2", json!({}));
+        let update = |old, new| Change::Upserted {
+            old: Some(old),
+            new,
+        };
+        assert!(!owner_leaving(&Change::Upserted {
+            old: None,
+            new: &standing
+        }));
+        assert!(!owner_leaving(&update(&standing, &relabelled)));
+        assert!(owner_leaving(&update(&standing, &orphaning)));
+        assert!(owner_leaving(&update(&standing, &replaced)));
+        assert!(owner_leaving(&Change::Deleted(&standing)));
     }
 }

@@ -197,10 +197,16 @@ impl Controller {
         }
     }
 
-    /// Enqueues every primary object.
+    /// Enqueues every primary object (for a garbage collector, every one that
+    /// has owners, finalizers or a deletion mark: the rest give it nothing to do,
+    /// and most pods of a busy cluster can be such).
     pub fn resync(&self) {
         let version = self.active();
+        let ownership_only = version.registration.primary_trigger == Trigger::OwnershipChange;
         for e in version.primary.list("") {
+            if ownership_only && !mapping::has_ownership(e.meta()) {
+                continue;
+            }
             self.queue.add(mapping::key_of(&e));
         }
     }

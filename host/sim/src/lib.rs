@@ -221,8 +221,8 @@ async fn register(
         let name = name.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = permit;
-            match client.create("/api/v1/nodes", &node).await {
-                Ok(_) => {}
+            let registered = match client.create("/api/v1/nodes", &node).await {
+                Ok(node) => node,
                 Err(ClientError::Api { code: 409, .. }) => {
                     // Registered by an earlier run: refresh what a kubelet reports.
                     client
@@ -231,16 +231,24 @@ async fn register(
                             &json!({"status": node["status"]}),
                         )
                         .await
-                        .with_context(|| format!("refreshing node {name}"))?;
+                        .with_context(|| format!("refreshing node {name}"))?
                 }
                 Err(e) => {
                     return Err(anyhow::Error::new(e).context(format!("registering node {name}")));
                 }
-            }
+            };
+            // Owned by its node, as a kubelet makes it, so the garbage collector
+            // takes it when the node is deleted.
+            let owner = json!({
+                "apiVersion": "v1",
+                "kind": "Node",
+                "name": name,
+                "uid": registered["metadata"]["uid"],
+            });
             let lease = json!({
                 "apiVersion": "coordination.k8s.io/v1",
                 "kind": "Lease",
-                "metadata": {"name": name, "namespace": "kube-node-lease"},
+                "metadata": {"name": name, "namespace": "kube-node-lease", "ownerReferences": [owner]},
                 "spec": {
                     "holderIdentity": name,
                     "leaseDurationSeconds": LEASE_DURATION_SECONDS,

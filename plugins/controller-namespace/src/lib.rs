@@ -1,7 +1,11 @@
 //! The Namespace controller: a namespace being deleted (`Terminating`) has
 //! everything in it deleted (the built-in kinds, and the objects of every
 //! namespaced custom resource), and once nothing is left its `kubernetes` finalizer
-//! is removed, which lets the API server remove the namespace itself.
+//! is removed, which lets the API server remove the namespace itself. Meanwhile
+//! the namespace's status conditions say what is left, as Kubernetes' namespace
+//! controller reports them (`kubectl describe namespace` shows them).
+
+mod conditions;
 
 use serde_json::{Value, json};
 use wharf_controller_sdk::ownership::skip_lost_race;
@@ -10,35 +14,47 @@ use wharf_controller_sdk::{
     Registration, SubresourceUpdate, Trigger, Watch, Write,
 };
 
+/// The resource a built-in kind is counted under in the conditions: `pods.`,
+/// `deployments.apps` (Kubernetes writes the group after a dot, empty for core).
+fn resource(k: &(&str, &str, &str)) -> String {
+    let group = k.0.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+    format!("{}.{group}", k.2)
+}
+
 /// The namespaced kinds emptied, in this order (owners before what they own, so
-/// controllers do not recreate what was just deleted).
-pub const KINDS: &[(&str, &str)] = &[
-    ("apps/v1", "Deployment"),
-    ("apps/v1", "ReplicaSet"),
-    ("v1", "Pod"),
-    ("v1", "Service"),
-    ("v1", "Endpoints"),
-    ("discovery.k8s.io/v1", "EndpointSlice"),
-    ("v1", "ConfigMap"),
-    ("v1", "Secret"),
-    ("v1", "ServiceAccount"),
-    ("coordination.k8s.io/v1", "Lease"),
-    ("v1", "Event"),
+/// controllers do not recreate what was just deleted), with their resource names.
+pub const KINDS: &[(&str, &str, &str)] = &[
+    ("apps/v1", "Deployment", "deployments"),
+    ("apps/v1", "ReplicaSet", "replicasets"),
+    ("v1", "Pod", "pods"),
+    ("v1", "Service", "services"),
+    ("v1", "Endpoints", "endpoints"),
+    ("discovery.k8s.io/v1", "EndpointSlice", "endpointslices"),
+    ("v1", "ConfigMap", "configmaps"),
+    ("v1", "Secret", "secrets"),
+    ("v1", "ServiceAccount", "serviceaccounts"),
+    ("coordination.k8s.io/v1", "Lease", "leases"),
+    ("v1", "Event", "events"),
 ];
 
 const FINALIZER: &str = "kubernetes";
 
-const CRD: (&str, &str) = ("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+const CRD: (&str, &str, &str) = (
+    "apiextensions.k8s.io/v1",
+    "CustomResourceDefinition",
+    "customresourcedefinitions",
+);
 
-/// The kind a namespaced CustomResourceDefinition serves, at its storage version;
-/// none for a cluster-scoped one.
-fn custom_kind(crd: &Value) -> Option<KindRef> {
+/// The kind a namespaced CustomResourceDefinition serves, at its storage version,
+/// and its resource (`widgets.example.com`); none for a cluster-scoped one.
+fn custom_kind(crd: &Value) -> Option<(KindRef, String)> {
     let spec = crd.get("spec")?;
     if spec.get("scope").and_then(Value::as_str) != Some("Namespaced") {
         return None;
     }
     let group = spec.get("group").and_then(Value::as_str)?;
     let kind = spec.pointer("/names/kind").and_then(Value::as_str)?;
+    let plural = spec.pointer("/names/plural").and_then(Value::as_str)?;
     let versions = spec.get("versions").and_then(Value::as_array)?;
     let version = versions
         .iter()
@@ -46,13 +62,16 @@ fn custom_kind(crd: &Value) -> Option<KindRef> {
         .or_else(|| versions.first())?
         .get("name")
         .and_then(Value::as_str)?;
-    Some(KindRef {
-        api_version: format!("{group}/{version}"),
-        kind: kind.into(),
-    })
+    Some((
+        KindRef {
+            api_version: format!("{group}/{version}"),
+            kind: kind.into(),
+        },
+        format!("{plural}.{group}"),
+    ))
 }
 
-fn kind(k: &(&str, &str)) -> KindRef {
+fn kind(k: &(&str, &str, &str)) -> KindRef {
     KindRef {
         api_version: k.0.into(),
         kind: k.1.into(),
@@ -104,30 +123,37 @@ impl Reconciler for NamespaceController {
         {
             return Ok(Outcome::Done);
         }
-        let mut remaining = 0usize;
         let mut deletes = Vec::new();
-        let mut contents: Vec<(KindRef, Vec<Value>)> = Vec::new();
+        let mut contents: Vec<(KindRef, String, Vec<Value>)> = Vec::new();
         for crd in ctx.list_json(&kind(&CRD), "", "")? {
-            let Some(custom) = custom_kind(&crd) else {
+            let Some((custom, resource)) = custom_kind(&crd) else {
                 continue;
             };
             match ctx.fetch_list_json(&custom, &key.name, "") {
-                Ok(objects) => contents.push((custom, objects)),
+                Ok(objects) => contents.push((custom, resource, objects)),
                 // The definition went away meanwhile, and its objects with it.
                 Err(e) if e.reason() == Some(ErrorReason::NotFound) => {}
                 Err(e) => return Err(e),
             }
         }
         for k in KINDS {
-            contents.push((kind(k), ctx.list_json(&kind(k), &key.name, "")?));
+            contents.push((
+                kind(k),
+                resource(k),
+                ctx.list_json(&kind(k), &key.name, "")?,
+            ));
         }
-        for (k, objects) in contents {
+        // What is left once this pass's deletes are answered: objects already
+        // being deleted, and those a delete only marked (finalizers, grace).
+        let mut left = conditions::Remaining::default();
+        let mut deleted = Vec::new();
+        for (k, resource, objects) in contents {
             for obj in objects {
-                remaining += 1;
                 if obj
                     .pointer("/metadata/deletionTimestamp")
                     .is_some_and(|t| !t.is_null())
                 {
+                    left.count(&resource, &obj);
                     continue;
                 }
                 let s = |p: &str| obj.pointer(p).and_then(Value::as_str).map(str::to_string);
@@ -140,14 +166,39 @@ impl Reconciler for NamespaceController {
                     uid: s("/metadata/uid"),
                     propagation: Some("Background".into()),
                 }));
+                deleted.push((k.kind.clone(), resource.clone()));
             }
         }
-        for r in ctx.apply_all(deletes) {
-            skip_lost_race(r.map(|_| ()).map_err(Error::from))?;
+        let mut failure = None;
+        let answers = ctx.apply_all(deletes);
+        for ((kind, resource), answer) in deleted.iter().zip(answers) {
+            match answer {
+                Ok(answer) => {
+                    let answer: Value = serde_json::from_str(&answer).unwrap_or_default();
+                    let marked = answer.get("kind").and_then(Value::as_str) == Some(kind)
+                        && answer
+                            .pointer("/metadata/deletionTimestamp")
+                            .is_some_and(|t| !t.is_null());
+                    if marked {
+                        left.count(resource, &answer);
+                    }
+                }
+                Err(e) => {
+                    if let Err(e) = skip_lost_race(Err(Error::from(e))) {
+                        failure.get_or_insert(e);
+                    }
+                }
+            }
         }
-        if remaining > 0 {
+        let ns = conditions::report(ctx, ns, &left, failure.as_ref())?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if !deleted.is_empty() || !left.is_empty() {
             // Deletions bring their own events; this is the backstop for pods
-            // whose graceful termination takes its time.
+            // whose graceful termination takes its time. A pass that deleted
+            // anything looks again before finalizing, so that what the cache had
+            // not seen yet is found then.
             return Ok(Outcome::RequeueAfter(2_000));
         }
         let finalizers: Vec<Value> = ns
