@@ -672,3 +672,84 @@ spec:
     assert_eq!(spec["volumes"][1]["configMap"]["defaultMode"], 420);
     assert_eq!(pod["status"]["qosClass"], "Burstable");
 }
+
+/// A Service whose type becomes ExternalName gives back the address its old type
+/// was given (a patch of the type alone carries it over), as Kubernetes'
+/// `dropTypeDependentFields` does; asking for an address on an ExternalName is
+/// refused, naming the field.
+#[test]
+fn a_service_turned_external_name_gives_back_its_address() {
+    let s = Server::start();
+    s.ok(&["create", "service", "clusterip", "db", "--tcp=5432:5432"]);
+    let before = s.get_json(&["service", "db"]);
+    assert!(
+        before["spec"]["clusterIP"]
+            .as_str()
+            .is_some_and(|ip| ip.starts_with("10.96."))
+    );
+    s.ok(&[
+        "patch",
+        "service",
+        "db",
+        "--type=merge",
+        "-p",
+        r#"{"spec": {"type": "ExternalName", "externalName": "db.example.com"}}"#,
+    ]);
+    let after = s.get_json(&["service", "db"]);
+    assert_eq!(after["spec"]["type"], "ExternalName");
+    for field in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+        assert!(after["spec"].get(field).is_none(), "{field} kept: {after}");
+    }
+
+    let out = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some(
+            "apiVersion: v1\nkind: Service\nmetadata: {name: cname}\nspec:\n  type: ExternalName\n  externalName: Not_A_Host\n  clusterIP: 10.96.9.9\n",
+        ),
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("spec.clusterIPs: Forbidden: may not be set for ExternalName services")
+            && stderr.contains("spec.externalName: Invalid value: \"Not_A_Host\""),
+        "{stderr}"
+    );
+    assert!(!s.kubectl(&["get", "service", "cname"]).status.success());
+}
+
+/// What a pod says about where it runs and how it is probed is checked before it
+/// is stored, with Kubernetes' messages, as kubectl shows them.
+#[test]
+fn malformed_pod_specs_are_refused_by_field() {
+    let s = Server::start();
+    let out = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some(
+            r#"apiVersion: v1
+kind: Pod
+metadata: {name: bad}
+spec:
+  nodeSelector: {"bad key!": x}
+  tolerations: [{key: dedicated, operator: Exists, value: gpu}]
+  containers:
+  - name: c
+    image: "busybox "
+    ports: [{name: http, containerPort: 80}, {name: http, containerPort: 81}]
+    livenessProbe: {periodSeconds: 5}
+"#,
+        ),
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "spec.nodeSelector: Invalid value: \"bad key!\"",
+        "spec.tolerations[0].operator: Invalid value:",
+        "value must be empty when `operator` is 'Exists'",
+        "spec.containers[0].image: Invalid value: \"busybox \": must not have leading or trailing whitespace",
+        "spec.containers[0].ports[1].name: Duplicate value: \"http\"",
+        "spec.containers[0].livenessProbe: Required value: must specify a handler type",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in {stderr}");
+    }
+    assert!(!s.kubectl(&["get", "pod", "bad"]).status.success());
+}

@@ -12,6 +12,12 @@ use serde_json::Value;
 use crate::resources::ResourceInfo;
 use crate::selector;
 
+mod ports;
+mod probes;
+mod scheduling;
+
+pub use ports::port_name;
+
 /// Why a field was rejected, as the `reason` of a Status cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldErrorKind {
@@ -55,6 +61,15 @@ impl FieldError {
             kind: FieldErrorKind::Required,
             field: field.into(),
             message: format!("{field}: Required value"),
+        }
+    }
+
+    /// Required, with why (Kubernetes' `field.Required` with a detail).
+    pub fn required_because(field: &str, why: &str) -> Self {
+        Self {
+            kind: FieldErrorKind::Required,
+            field: field.into(),
+            message: format!("{field}: Required value: {why}"),
         }
     }
 
@@ -255,6 +270,21 @@ pub fn dns1035_label(s: &str) -> Result<(), String> {
     }
 }
 
+/// A map of labels, or of label selectors' terms (a node selector, a Service's
+/// selector): every key a label key, every value a label value, reported at the
+/// map's field as Kubernetes' `ValidateLabels` does.
+pub fn validate_labels(map: Option<&Value>, field: &str, errors: &mut Vec<FieldError>) {
+    for (k, v) in map.and_then(Value::as_object).into_iter().flatten() {
+        if let Err(why) = label_key(k) {
+            errors.push(FieldError::invalid(field, &Value::from(k.as_str()), &why));
+        }
+        let v = v.as_str().unwrap_or_default();
+        if let Err(why) = label_value(v) {
+            errors.push(FieldError::invalid(field, &Value::from(v), &why));
+        }
+    }
+}
+
 /// Validates the metadata every object has.
 pub fn validate_metadata(info: &ResourceInfo, obj: &Value, errors: &mut Vec<FieldError>) {
     let meta = obj.get("metadata").cloned().unwrap_or(Value::Null);
@@ -291,25 +321,7 @@ pub fn validate_metadata(info: &ResourceInfo, obj: &Value, errors: &mut Vec<Fiel
             }
         }
     }
-    if let Some(labels) = meta.get("labels").and_then(Value::as_object) {
-        for (k, v) in labels {
-            if let Err(why) = label_key(k) {
-                errors.push(FieldError::invalid(
-                    "metadata.labels",
-                    &Value::from(k.as_str()),
-                    &why,
-                ));
-            }
-            let v = v.as_str().unwrap_or_default();
-            if let Err(why) = label_value(v) {
-                errors.push(FieldError::invalid(
-                    "metadata.labels",
-                    &Value::from(v),
-                    &why,
-                ));
-            }
-        }
-    }
+    validate_labels(meta.get("labels"), "metadata.labels", errors);
     if let Some(annotations) = meta.get("annotations").and_then(Value::as_object) {
         let mut total = 0;
         for (k, v) in annotations {
@@ -369,6 +381,7 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
             }
             validate_secret_type(obj, &mut errors);
         }
+        ("coordination.k8s.io", "Lease") => validate_lease(obj, &mut errors),
         ("apps", "Deployment") | ("apps", "ReplicaSet") => {
             validate_workload(info, obj, &mut errors)
         }
@@ -380,6 +393,30 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
         _ => {}
     }
     errors
+}
+
+/// A Lease's duration is positive and its transitions are counted from 0.
+fn validate_lease(obj: &Value, errors: &mut Vec<FieldError>) {
+    let spec = obj.get("spec");
+    let number = |field: &str| spec.and_then(|s| s.get(field)).and_then(Value::as_i64);
+    if let Some(n) = number("leaseDurationSeconds")
+        && n <= 0
+    {
+        errors.push(FieldError::invalid(
+            "spec.leaseDurationSeconds",
+            &Value::from(n),
+            "must be greater than 0",
+        ));
+    }
+    if let Some(n) = number("leaseTransitions")
+        && n < 0
+    {
+        errors.push(FieldError::invalid(
+            "spec.leaseTransitions",
+            &Value::from(n),
+            "must be greater than or equal to 0",
+        ));
+    }
 }
 
 /// The most a ConfigMap or a Secret may hold (Kubernetes' MaxSecretSize): etcd's
@@ -527,13 +564,15 @@ pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>)
                     }
                 }
             }
-            if c.get("image")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .trim()
-                .is_empty()
-            {
+            let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+            if image.trim().is_empty() {
                 errors.push(FieldError::required(&format!("{at}.image")));
+            } else if image.trim() != image {
+                errors.push(FieldError::invalid(
+                    &format!("{at}.image"),
+                    &Value::from(image),
+                    "must not have leading or trailing whitespace",
+                ));
             }
             if let Some(p) = c.get("imagePullPolicy").and_then(Value::as_str)
                 && !PULL_POLICIES.contains(&p)
@@ -544,33 +583,18 @@ pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>)
                     PULL_POLICIES,
                 ));
             }
-            for (j, port) in c
-                .get("ports")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                let pat = format!("{at}.ports[{j}]");
-                check_port(
-                    port.get("containerPort"),
-                    &format!("{pat}.containerPort"),
-                    true,
-                    errors,
-                );
-                check_port(
-                    port.get("hostPort"),
-                    &format!("{pat}.hostPort"),
-                    false,
-                    errors,
-                );
-                check_protocol(port, &pat, errors);
+            ports::check_container_ports(c, &at, errors);
+            if field == "containers" {
+                probes::check_container(c, &at, errors);
             }
             validate_resources(c.get("resources"), &format!("{at}.resources"), errors);
             validate_env(c, &at, errors);
             validate_mounts(c, spec, &at, errors);
         }
     }
+    ports::check_host_port_conflicts(spec, path, errors);
+    scheduling::check_node_selector(spec, path, errors);
+    scheduling::check_tolerations(spec, path, errors);
     if let Some(p) = spec.get("restartPolicy").and_then(Value::as_str)
         && !RESTART_POLICIES.contains(&p)
     {
@@ -722,31 +746,6 @@ fn validate_mounts(container: &Value, spec: &Value, at: &str, errors: &mut Vec<F
     }
 }
 
-fn check_port(port: Option<&Value>, field: &str, required: bool, errors: &mut Vec<FieldError>) {
-    match port.and_then(Value::as_i64) {
-        None if required => errors.push(FieldError::required(field)),
-        None | Some(0) if !required => {}
-        Some(p) if !(1..=65535).contains(&p) => errors.push(FieldError::invalid(
-            field,
-            &Value::from(p),
-            "must be between 1 and 65535, inclusive",
-        )),
-        _ => {}
-    }
-}
-
-fn check_protocol(port: &Value, path: &str, errors: &mut Vec<FieldError>) {
-    if let Some(p) = port.get("protocol").and_then(Value::as_str)
-        && !PROTOCOLS.contains(&p)
-    {
-        errors.push(FieldError::not_supported(
-            &format!("{path}.protocol"),
-            &Value::from(p),
-            PROTOCOLS,
-        ));
-    }
-}
-
 const SERVICE_TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
 
 fn validate_service(obj: &Value, errors: &mut Vec<FieldError>) {
@@ -771,8 +770,8 @@ fn validate_service(obj: &Value, errors: &mut Vec<FieldError>) {
     let mut names = BTreeSet::new();
     for (i, port) in ports.iter().enumerate() {
         let at = format!("spec.ports[{i}]");
-        check_port(port.get("port"), &format!("{at}.port"), true, errors);
-        check_protocol(port, &at, errors);
+        ports::check_number(port.get("port"), &format!("{at}.port"), true, errors);
+        ports::check_protocol(port, &at, errors);
         let name = port.get("name").and_then(Value::as_str).unwrap_or("");
         if ports.len() > 1 && name.is_empty() {
             errors.push(FieldError::required(&format!("{at}.name")));
@@ -800,15 +799,46 @@ fn validate_service(obj: &Value, errors: &mut Vec<FieldError>) {
             ));
         }
     }
-    if ty == "ExternalName"
-        && spec
+    ports::check_service_ports(&ports, errors);
+    if ty == "ExternalName" {
+        for field in ["clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+            let set = match spec.get(field) {
+                None | Some(Value::Null) => false,
+                Some(Value::Array(a)) => !a.is_empty(),
+                Some(Value::String(s)) => !s.is_empty(),
+                Some(_) => true,
+            };
+            // `clusterIP` alone is reported as `clusterIPs`, which it fills.
+            let set = set
+                || (field == "clusterIPs"
+                    && spec
+                        .get("clusterIP")
+                        .and_then(Value::as_str)
+                        .is_some_and(|ip| !ip.is_empty()));
+            if set {
+                errors.push(FieldError::forbidden(
+                    &format!("spec.{field}"),
+                    "may not be set for ExternalName services",
+                ));
+            }
+        }
+        // A CNAME, which may end in a dot to say it is fully qualified.
+        let name = spec
             .get("externalName")
             .and_then(Value::as_str)
-            .unwrap_or("")
-            .is_empty()
-    {
-        errors.push(FieldError::required("spec.externalName"));
+            .unwrap_or("");
+        let name = name.strip_suffix('.').unwrap_or(name);
+        if name.is_empty() {
+            errors.push(FieldError::required("spec.externalName"));
+        } else if let Err(why) = dns1123_subdomain(name) {
+            errors.push(FieldError::invalid(
+                "spec.externalName",
+                &Value::from(name),
+                &why,
+            ));
+        }
     }
+    validate_labels(spec.get("selector"), "spec.selector", errors);
     check_service_policies(&spec, errors);
 }
 
@@ -1333,6 +1363,151 @@ mod tests {
                 "spec.containers[0].env[1].name: Required value",
                 "spec.containers[0].volumeMounts[0].name: Not found: \"missing\"",
                 "spec.containers[0].volumeMounts[1].mountPath: Required value",
+            ]
+        );
+    }
+
+    /// The messages of a pod with one container `c` (fields merged in) and the
+    /// given extra spec fields.
+    fn pod_messages(container: Value, spec: Value) -> Vec<String> {
+        let mut c = json!({"name": "c", "image": "i"});
+        for (k, v) in container.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        let mut full = json!({"containers": [c]});
+        for (k, v) in spec.as_object().unwrap() {
+            full[k] = v.clone();
+        }
+        let pod = json!({"metadata": {"name": "p"}, "spec": full});
+        validate(find("", "v1", "pods").unwrap(), &pod)
+            .into_iter()
+            .map(|e| e.message)
+            .collect()
+    }
+
+    #[test]
+    fn ports_probes_and_images_are_checked_as_kubernetes_does() {
+        let good = json!({
+            "ports": [{"name": "http", "containerPort": 80, "hostPort": 8080},
+                      {"name": "metrics", "containerPort": 9090}],
+            "livenessProbe": {"httpGet": {"path": "/", "port": "http"}},
+            "readinessProbe": {"tcpSocket": {"port": 80}, "successThreshold": 2},
+            "lifecycle": {"preStop": {"sleep": {"seconds": 5}}},
+        });
+        assert!(pod_messages(good, json!({})).is_empty());
+        assert_eq!(
+            pod_messages(
+                json!({"image": " busybox",
+                       "ports": [{"name": "http", "containerPort": 80, "hostPort": 8080},
+                                 {"name": "http", "containerPort": 81, "hostPort": 8080},
+                                 {"name": "Web_UI", "containerPort": 82}],
+                       "livenessProbe": {"periodSeconds": 5},
+                       "startupProbe": {"exec": {"command": ["true"]}, "tcpSocket": {"port": 1},
+                                        "successThreshold": 3},
+                       "readinessProbe": {"httpGet": {"port": "8080"}}}),
+                json!({})
+            ),
+            [
+                "spec.containers[0].image: Invalid value: \" busybox\": must not have leading or trailing whitespace",
+                "spec.containers[0].ports[1].name: Duplicate value: \"http\"",
+                "spec.containers[0].ports[2].name: Invalid value: \"Web_UI\": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+                "spec.containers[0].livenessProbe: Required value: must specify a handler type",
+                "spec.containers[0].readinessProbe.httpGet.port: Invalid value: \"8080\": must contain at least one letter (a-z)",
+                "spec.containers[0].startupProbe.tcpSocket: Forbidden: may not specify more than 1 handler type",
+                "spec.containers[0].startupProbe.successThreshold: Invalid value: 3: must be 1",
+                "spec.containers[0].ports[1].hostPort: Duplicate value: \"TCP//8080\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn node_selectors_and_tolerations_are_checked_as_kubernetes_does() {
+        let good = json!({
+            "nodeSelector": {"kubernetes.io/os": "linux"},
+            "tolerations": [
+                {"operator": "Exists"},
+                {"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"},
+                {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                 "effect": "NoExecute", "tolerationSeconds": 30},
+            ],
+        });
+        assert!(pod_messages(json!({}), good).is_empty());
+        assert_eq!(
+            pod_messages(
+                json!({}),
+                json!({
+                    "nodeSelector": {"bad key!": "x"},
+                    "tolerations": [
+                        {"key": "a", "operator": "Exists", "value": "b"},
+                        {"value": "v"},
+                        {"key": "a", "operator": "In", "effect": "Sometimes"},
+                        {"key": "a", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 5},
+                    ],
+                })
+            ),
+            [
+                "spec.nodeSelector: Invalid value: \"bad key!\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+                "spec.tolerations[0].operator: Invalid value: {\"key\":\"a\",\"operator\":\"Exists\",\"value\":\"b\"}: value must be empty when `operator` is 'Exists'",
+                "spec.tolerations[1].operator: Invalid value: \"\": operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
+                "spec.tolerations[2].operator: Unsupported value: \"In\": supported values: \"Equal\", \"Exists\"",
+                "spec.tolerations[2].effect: Unsupported value: \"Sometimes\": supported values: \"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\"",
+                "spec.tolerations[3].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set",
+            ]
+        );
+    }
+
+    #[test]
+    fn service_ports_selectors_and_external_names_are_checked() {
+        let services = find("", "v1", "services").unwrap();
+        let messages = |spec: Value| -> Vec<String> {
+            validate(services, &json!({"metadata": {"name": "s"}, "spec": spec}))
+                .into_iter()
+                .map(|e| e.message)
+                .collect()
+        };
+        assert!(
+            messages(json!({"selector": {"app": "web"}, "ports": [
+                {"name": "dns", "port": 53, "protocol": "UDP"},
+                {"name": "dns-tcp", "port": 53, "protocol": "TCP", "targetPort": "dns-tcp"}]}))
+            .is_empty()
+        );
+        assert!(
+            messages(json!({"type": "ExternalName", "externalName": "db.example.com."})).is_empty()
+        );
+        assert_eq!(
+            messages(json!({"selector": {"app": "no spaces"}, "ports": [
+                {"name": "a", "port": 80, "targetPort": "Not_A_Name"},
+                {"name": "b", "port": 80, "targetPort": 70000}]})),
+            [
+                "spec.ports[0].targetPort: Invalid value: \"Not_A_Name\": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+                "spec.ports[1]: Duplicate value: {\"port\":80,\"protocol\":\"TCP\"}",
+                "spec.ports[1].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive",
+                "spec.selector: Invalid value: \"no spaces\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+            ]
+        );
+        assert_eq!(
+            messages(json!({"type": "ExternalName", "externalName": "Not A Host"})),
+            [format!(
+                "spec.externalName: Invalid value: \"Not A Host\": {DNS1123_SUBDOMAIN_MSG}"
+            )]
+        );
+    }
+
+    #[test]
+    fn lease_durations_are_positive() {
+        let leases = find("coordination.k8s.io", "v1", "leases").unwrap();
+        let messages = |spec: Value| -> Vec<String> {
+            validate(leases, &json!({"metadata": {"name": "l"}, "spec": spec}))
+                .into_iter()
+                .map(|e| e.message)
+                .collect()
+        };
+        assert!(messages(json!({"leaseDurationSeconds": 40, "leaseTransitions": 0})).is_empty());
+        assert_eq!(
+            messages(json!({"leaseDurationSeconds": 0, "leaseTransitions": -1})),
+            [
+                "spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0",
+                "spec.leaseTransitions: Invalid value: -1: must be greater than or equal to 0",
             ]
         );
     }

@@ -487,6 +487,19 @@ fn settle_service_update(new: &mut Value, old: &Value) {
             spec.remove(field);
         }
     }
+    // An ExternalName has no address: one carried over from the old type (as a
+    // patch of the type alone carries it) goes, with its families.
+    let old_type = old_spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP");
+    if ty == "ExternalName" && old_type != "ExternalName" {
+        for field in ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"] {
+            if spec.get(field) == old_spec.get(field) {
+                spec.remove(field);
+            }
+        }
+    }
     if ty != "ExternalName" && missing(spec.get("clusterIP")) {
         for field in ["clusterIP", "clusterIPs"] {
             if let Some(v) = old.pointer(&format!("/spec/{field}")) {
