@@ -716,6 +716,145 @@ metadata: {name: keeper}
     );
 }
 
+/// An owner deleted with `orphan` lets go of dependents of every kind, whichever
+/// collector it has; one deleted in the foreground waits for blocking dependents
+/// of every kind.
+#[test]
+fn orphan_and_foreground_deletion_reach_dependents_of_every_kind() {
+    let s = Server::start();
+    s.apply(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: keep}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: keep}}
+  template:
+    metadata: {labels: {app: keep}}
+    spec: {containers: [{name: c, image: busybox:1.36}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: owner}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: waiter}
+"#,
+    );
+    let reference = |kind: &str, name: &str| {
+        let api_version = if kind == "Deployment" {
+            "apps/v1"
+        } else {
+            "v1"
+        };
+        let uid = s.get_json(&[kind, name])["metadata"]["uid"].clone();
+        serde_json::json!([{"apiVersion": api_version, "kind": kind, "name": name,
+            "uid": uid, "blockOwnerDeletion": true}])
+    };
+    let owned = |kind: &str, name: &str, owners: &Value, extra: Value| {
+        let mut o = serde_json::json!({"apiVersion": "v1", "kind": kind,
+            "metadata": {"name": name, "ownerReferences": owners}});
+        for (k, v) in extra.as_object().unwrap() {
+            o[k] = v.clone();
+        }
+        o.to_string()
+    };
+    let pod_spec =
+        serde_json::json!({"spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}});
+    let by_keep = reference("Deployment", "keep");
+    let by_owner = reference("Secret", "owner");
+    let kept = [
+        owned("Secret", "kept-secret", &by_keep, serde_json::json!({})),
+        owned("ConfigMap", "kept-cm", &by_keep, serde_json::json!({})),
+        owned("ServiceAccount", "kept-sa", &by_keep, serde_json::json!({})),
+        owned("Pod", "kept-pod", &by_keep, pod_spec.clone()),
+        owned(
+            "ConfigMap",
+            "kept-by-secret",
+            &by_owner,
+            serde_json::json!({}),
+        ),
+    ];
+    s.apply(&format!(
+        r#"{{"apiVersion": "v1", "kind": "List", "items": [{}]}}"#,
+        kept.join(", ")
+    ));
+
+    // Orphan, from a Deployment (whose collector caches only ReplicaSets) and
+    // from a Secret: every dependent stays, released.
+    s.ok(&["delete", "deployment", "keep", "--cascade=orphan"]);
+    s.ok(&["delete", "secret", "owner", "--cascade=orphan"]);
+    let names = [
+        ("secret", "kept-secret"),
+        ("configmap", "kept-cm"),
+        ("serviceaccount", "kept-sa"),
+        ("pod", "kept-pod"),
+        ("configmap", "kept-by-secret"),
+    ];
+    wait_for(Duration::from_secs(30), "every dependent released", || {
+        names.iter().all(|(kind, name)| {
+            s.get_json(&[kind, name])["metadata"]
+                .get("ownerReferences")
+                .is_none()
+        })
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    for (kind, name) in names {
+        assert!(
+            exists(&s, &[kind, name]),
+            "the orphaned {kind} {name} was deleted"
+        );
+    }
+
+    // Foreground, from a ConfigMap: it waits for a blocking Secret that a
+    // finalizer holds, and goes once the Secret does.
+    let by_waiter = reference("ConfigMap", "waiter");
+    s.apply(&owned(
+        "Secret",
+        "held",
+        &by_waiter,
+        serde_json::json!({"metadata": {"name": "held", "ownerReferences": by_waiter,
+            "finalizers": ["example.com/hold"]}}),
+    ));
+    s.ok(&[
+        "delete",
+        "configmap",
+        "waiter",
+        "--cascade=foreground",
+        "--wait=false",
+    ]);
+    wait_for(
+        Duration::from_secs(30),
+        "the held Secret marked for deletion",
+        || {
+            s.get_json(&["secret", "held"])["metadata"]
+                .get("deletionTimestamp")
+                .is_some()
+        },
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let waiter = s.get_json(&["configmap", "waiter"]);
+    assert_eq!(
+        waiter["metadata"]["finalizers"],
+        serde_json::json!(["foregroundDeletion"])
+    );
+    s.ok(&[
+        "patch",
+        "secret",
+        "held",
+        "--type=json",
+        "-p",
+        r#"[{"op": "remove", "path": "/metadata/finalizers"}]"#,
+    ]);
+    wait_for(
+        Duration::from_secs(30),
+        "the owner gone after its dependent",
+        || !exists(&s, &["configmap", "waiter"]) && !exists(&s, &["secret", "held"]),
+    );
+}
+
 #[test]
 fn endpoints_follow_the_pods_a_service_selects() {
     let s = Server::start();

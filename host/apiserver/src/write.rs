@@ -816,6 +816,11 @@ pub(crate) async fn delete_one(
 const PROPAGATED_KINDS: &[(&str, &str)] = &[
     ("", "Pod"),
     ("", "ConfigMap"),
+    ("", "Secret"),
+    ("", "Service"),
+    ("", "ServiceAccount"),
+    ("discovery.k8s.io", "EndpointSlice"),
+    ("coordination.k8s.io", "Lease"),
     ("apps", "ReplicaSet"),
     ("apps", "Deployment"),
 ];

@@ -49,8 +49,8 @@ pub fn scheduler_policy(name: &str) -> Option<&'static Builtin> {
 /// A garbage collector for one kind of dependent whose owners may be of any kind.
 /// Owners of the built-in kinds that commonly own things are watched, so their
 /// deletion is acted on at once; an owner of any other kind (a custom resource's
-/// operator is the usual one) is noticed by the minute's resync, or at once when
-/// the dependent itself changes.
+/// operator is the usual one) is noticed by the minute's resync (which looks only
+/// at objects with such owners), or at once when the dependent itself changes.
 macro_rules! collector {
     ($plural:literal, $kind:literal, $what:literal) => {
         Builtin {
@@ -114,13 +114,13 @@ pub const CONTROLLERS: &[Builtin] = &[
         name: "garbage-collector-pods",
         description: "deletes pods whose owners are gone",
         wasm: artifact!("wharf_controller_gc.wasm"),
-        config: r#"{"kind": "v1/Pod", "owners": ["apps/v1/ReplicaSet", "v1/Node"]}"#,
+        config: r#"{"kind": "v1/Pod", "owners": ["apps/v1/ReplicaSet", "v1/Node"], "resyncSeconds": 60}"#,
     },
     Builtin {
         name: "garbage-collector-replicasets",
         description: "deletes ReplicaSets whose owners are gone; foreground and orphan deletion of their pods",
         wasm: artifact!("wharf_controller_gc.wasm"),
-        config: r#"{"kind": "apps/v1/ReplicaSet", "owners": ["apps/v1/Deployment"], "dependents": ["v1/Pod"]}"#,
+        config: r#"{"kind": "apps/v1/ReplicaSet", "owners": ["apps/v1/Deployment"], "dependents": ["v1/Pod"], "resyncSeconds": 60}"#,
     },
     Builtin {
         name: "garbage-collector-deployments",

@@ -359,7 +359,7 @@ async fn resync_loop(manager: ControllerManager) {
                 .is_none_or(|t| t.elapsed() >= Duration::from_secs(period.into()));
             if due {
                 if last.contains_key(&c.name) {
-                    c.resync();
+                    c.periodic_resync();
                 }
                 last.insert(c.name.clone(), Instant::now());
             }

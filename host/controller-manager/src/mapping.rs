@@ -22,22 +22,35 @@ pub fn key_of(e: &Entry) -> Key {
     (e.namespace().to_string(), e.name().to_string())
 }
 
+/// The group of an apiVersion: `apps` of `apps/v1`, empty for `v1`. Owner
+/// references match by group and kind, whatever the version.
+pub fn group_of(api_version: &str) -> &str {
+    api_version.split_once('/').map(|(g, _)| g).unwrap_or("")
+}
+
 /// The name of the controlling owner of an object (by its metadata), if it is of
 /// `kind` in the group of `api_version`.
 pub fn controller_owner<'a>(meta: &'a Meta, api_version: &str, kind: &str) -> Option<&'a str> {
-    let group = |v: &str| {
-        v.split_once('/')
-            .map(|(g, _)| g.to_string())
-            .unwrap_or_default()
-    };
     owner_references(meta)
         .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true))
         .filter(|r| {
             r.get("kind").and_then(Value::as_str) == Some(kind)
-                && group(r.get("apiVersion").and_then(Value::as_str).unwrap_or(""))
-                    == group(api_version)
+                && group_of(r.get("apiVersion").and_then(Value::as_str).unwrap_or(""))
+                    == group_of(api_version)
         })
         .and_then(|r| r.get("name").and_then(Value::as_str))
+}
+
+/// Whether a garbage collector watching owners of the `watched` (group, kind)s
+/// has to look at an object again unprompted: it has a finalizer, a deletion
+/// mark, or an owner of another kind, whose deletion no watch reports.
+pub fn unwatched_ownership(meta: &Meta, watched: &[(&str, &str)]) -> bool {
+    !is_empty(&meta.finalizers)
+        || !is_empty(&meta.deletion_timestamp)
+        || owner_references(meta).any(|r| {
+            let text = |f: &str| r.get(f).and_then(Value::as_str).unwrap_or("");
+            !watched.contains(&(group_of(text("apiVersion")), text("kind")))
+        })
 }
 
 /// Whether an object's ownerReferences name `uid`.
@@ -297,6 +310,29 @@ mod tests {
         };
         assert!(!primary_ownership_trigger(&same));
         assert!(primary_ownership_trigger(&Change::Deleted(&bare)));
+    }
+
+    #[test]
+    fn a_periodic_resync_looks_only_at_what_no_watch_reports() {
+        let watched = [("apps", "ReplicaSet"), ("", "Node")];
+        let meta = |m: Value| Entry::new(json!({"metadata": m}));
+        let by = |api_version: &str, kind: &str| json!({"apiVersion": api_version, "kind": kind, "name": "o", "uid": "u"});
+        let again = |e: Entry| unwatched_ownership(e.meta(), &watched);
+        assert!(!again(meta(json!({"name": "bare"}))));
+        assert!(!again(meta(
+            json!({"ownerReferences": [by("apps/v1", "ReplicaSet"), by("v1", "Node")]})
+        )));
+        assert!(again(meta(
+            json!({"ownerReferences": [by("apps/v1", "ReplicaSet"), by("example.com/v1", "Widget")]})
+        )));
+        // The same kind name in another group is another kind.
+        assert!(again(meta(
+            json!({"ownerReferences": [by("example.com/v1", "ReplicaSet")]})
+        )));
+        assert!(again(meta(json!({"finalizers": ["example.com/hold"]}))));
+        assert!(again(meta(
+            json!({"deletionTimestamp": "2026-12-07T00:00:00Z"})
+        )));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use wharf_plugin_host::controller::{
-    ControllerInstance, Key as WitKey, Outcome, Registration, Trigger,
+    ControllerInstance, Key as WitKey, Mapping, Outcome, Registration, Trigger,
 };
 use wharf_plugin_host::{FailureBudget, Limits, LoadedPlugin, PluginHost, TrapKind, Verdict};
 
@@ -156,9 +156,22 @@ impl Controller {
         let enqueue: Arc<dyn Fn(Key) + Send + Sync> = Arc::new(move |k| queue.add(k));
         let own = enqueue.clone();
         let ownership_only = version.registration.primary_trigger == Trigger::OwnershipChange;
+        // A primary kind that owns its own kind (a ConfigMap owning ConfigMaps):
+        // its changes also map to its dependents, through the same cache.
+        let owns_itself = version.registration.watches.iter().any(|w| {
+            matches!(w.mapping, Mapping::Dependents)
+                && w.kind.api_version == version.primary.resource.api_version
+                && w.kind.kind == version.primary.resource.kind
+        });
+        let primary = version.primary.clone();
         version.primary.set_handler(
             &self.name,
             Arc::new(move |change| {
+                if owns_itself {
+                    for key in mapping::keys_for(&Mapping::Dependents, &primary, change) {
+                        own(key);
+                    }
+                }
                 if ownership_only && !mapping::primary_ownership_trigger(change) {
                     return;
                 }
@@ -199,7 +212,7 @@ impl Controller {
 
     /// Enqueues every primary object (for a garbage collector, every one that
     /// has owners, finalizers or a deletion mark: the rest give it nothing to do,
-    /// and most pods of a busy cluster can be such).
+    /// and most pods of a busy cluster can be such). A new version starts so.
     pub fn resync(&self) {
         let version = self.active();
         let ownership_only = version.registration.primary_trigger == Trigger::OwnershipChange;
@@ -208,6 +221,30 @@ impl Controller {
                 continue;
             }
             self.queue.add(mapping::key_of(&e));
+        }
+    }
+
+    /// The periodic resync. A garbage collector's looks only at objects a watch
+    /// would not bring back: those with an owner of a kind it does not watch (a
+    /// custom resource), a finalizer or a deletion mark. The deletion of an owner
+    /// it watches reaches it as a change (a relist reports what vanished), so a
+    /// cluster's many ReplicaSet-owned pods cost its resync nothing.
+    pub fn periodic_resync(&self) {
+        let version = self.active();
+        if version.registration.primary_trigger != Trigger::OwnershipChange {
+            return self.resync();
+        }
+        let watched: Vec<(&str, &str)> = version
+            .registration
+            .watches
+            .iter()
+            .filter(|w| matches!(w.mapping, Mapping::Dependents))
+            .map(|w| (mapping::group_of(&w.kind.api_version), w.kind.kind.as_str()))
+            .collect();
+        for e in version.primary.list("") {
+            if mapping::unwatched_ownership(e.meta(), &watched) {
+                self.queue.add(mapping::key_of(&e));
+            }
         }
     }
 

@@ -326,6 +326,39 @@ impl GarbageCollector {
         Ok(unless_lost_race(r)?.is_some())
     }
 
+    /// Every kind an owner's dependents may be of, and whether this instance
+    /// caches it: the configured `dependents` (cached, so their changes wake the
+    /// owner), then every other namespaced kind the API serves, built-in and
+    /// custom, listed from the API. An owner is only let go once dependents of
+    /// every kind are dealt with: one of a kind left out would be taken by its
+    /// own collector as soon as the owner is gone, whatever the policy said.
+    fn dependent_kinds(&self, ctx: &Context<'_>) -> Result<Vec<(KindRef, bool)>, Error> {
+        let mut kinds: Vec<(KindRef, bool)> =
+            self.dependents.iter().map(|k| (k.clone(), true)).collect();
+        let mut add = |k: KindRef| {
+            let group = |v: &str| v.split_once('/').map(|(g, _)| g.to_string());
+            let known = kinds.iter().any(|(have, _)| {
+                have.kind == k.kind && group(&have.api_version) == group(&k.api_version)
+            });
+            if !known {
+                kinds.push((k, false));
+            }
+        };
+        for served in wharf_controller_sdk::kinds::NAMESPACED {
+            add(served.kind_ref());
+        }
+        let crds = KindRef {
+            api_version: "apiextensions.k8s.io/v1".into(),
+            kind: "CustomResourceDefinition".into(),
+        };
+        for crd in ctx.fetch_list_json(&crds, "", "")? {
+            if let Some((kind, _)) = wharf_controller_sdk::kinds::custom_namespaced_kind(&crd) {
+                add(kind);
+            }
+        }
+        Ok(kinds)
+    }
+
     /// An owner being deleted: deal with its dependents, then let it go.
     fn finish_owner(&self, ctx: &Context<'_>, key: &Key, obj: &Value) -> Result<Outcome, Error> {
         let held = finalizers(obj);
@@ -342,8 +375,13 @@ impl GarbageCollector {
         let mut unannounced = false;
         // Whether a dependent changed while this pass wrote to it.
         let mut lost_race = false;
-        for kind in &self.dependents {
-            for d in ctx.list_json(kind, &key.namespace, "")? {
+        for (kind, cached) in self.dependent_kinds(ctx)? {
+            let candidates = if cached {
+                ctx.list_json(&kind, &key.namespace, "")?
+            } else {
+                ctx.fetch_list_json(&kind, &key.namespace, "")?
+            };
+            for d in candidates {
                 let all = refs(&d);
                 let Some(mine) = all.iter().find(|r| str_at(r, "/uid") == uid) else {
                     continue;
@@ -359,7 +397,7 @@ impl GarbageCollector {
                         .filter(|r| str_at(r, "/uid") != uid)
                         .cloned()
                         .collect();
-                    lost_race |= !self.keep_only(ctx, &dkey, kind, &d, &rest)?;
+                    lost_race |= !self.keep_only(ctx, &dkey, &kind, &d, &rest)?;
                     continue;
                 }
                 if all.len() > 1 {
@@ -367,15 +405,16 @@ impl GarbageCollector {
                     // its reference to this owner (and to owners gone) goes.
                     let owners = self.classify(ctx, &dkey.namespace, &d)?;
                     if !owners.solid.is_empty() {
-                        lost_race |= !self.keep_only(ctx, &dkey, kind, &d, &owners.solid)?;
+                        lost_race |= !self.keep_only(ctx, &dkey, &kind, &d, &owners.solid)?;
                         continue;
                     }
                 }
                 if mine.get("blockOwnerDeletion") == Some(&json!(true)) {
                     waiting += 1;
-                    // Only a dependent's controlling reference maps its changes
-                    // back to this owner (see `registration`).
-                    unannounced |= mine.get("controller") != Some(&json!(true));
+                    // Only a dependent's controlling reference, of a kind this
+                    // instance watches, maps its changes back to this owner (see
+                    // `registration`).
+                    unannounced |= !cached || mine.get("controller") != Some(&json!(true));
                 }
                 if !deleting(&d) {
                     let r = ctx.apply(Write::Delete(DeleteRequest {

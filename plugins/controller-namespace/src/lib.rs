@@ -8,6 +8,7 @@
 mod conditions;
 
 use serde_json::{Value, json};
+use wharf_controller_sdk::kinds::{NAMESPACED, Served, custom_namespaced_kind};
 use wharf_controller_sdk::ownership::skip_lost_race;
 use wharf_controller_sdk::{
     Context, DeleteRequest, Error, ErrorReason, Key, KindRef, Mapping, Outcome, Reconciler,
@@ -16,67 +17,17 @@ use wharf_controller_sdk::{
 
 /// The resource a built-in kind is counted under in the conditions: `pods.`,
 /// `deployments.apps` (Kubernetes writes the group after a dot, empty for core).
-fn resource(k: &(&str, &str, &str)) -> String {
-    let group = k.0.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
-    format!("{}.{group}", k.2)
+fn resource(k: &Served) -> String {
+    format!("{}.{}", k.plural, k.group())
 }
-
-/// The namespaced kinds emptied, in this order (owners before what they own, so
-/// controllers do not recreate what was just deleted), with their resource names.
-pub const KINDS: &[(&str, &str, &str)] = &[
-    ("apps/v1", "Deployment", "deployments"),
-    ("apps/v1", "ReplicaSet", "replicasets"),
-    ("v1", "Pod", "pods"),
-    ("v1", "Service", "services"),
-    ("v1", "Endpoints", "endpoints"),
-    ("discovery.k8s.io/v1", "EndpointSlice", "endpointslices"),
-    ("v1", "ConfigMap", "configmaps"),
-    ("v1", "Secret", "secrets"),
-    ("v1", "ServiceAccount", "serviceaccounts"),
-    ("coordination.k8s.io/v1", "Lease", "leases"),
-    ("v1", "Event", "events"),
-];
 
 const FINALIZER: &str = "kubernetes";
 
-const CRD: (&str, &str, &str) = (
-    "apiextensions.k8s.io/v1",
-    "CustomResourceDefinition",
-    "customresourcedefinitions",
-);
-
-/// The kind a namespaced CustomResourceDefinition serves, at its storage version,
-/// and its resource (`widgets.example.com`); none for a cluster-scoped one.
-fn custom_kind(crd: &Value) -> Option<(KindRef, String)> {
-    let spec = crd.get("spec")?;
-    if spec.get("scope").and_then(Value::as_str) != Some("Namespaced") {
-        return None;
-    }
-    let group = spec.get("group").and_then(Value::as_str)?;
-    let kind = spec.pointer("/names/kind").and_then(Value::as_str)?;
-    let plural = spec.pointer("/names/plural").and_then(Value::as_str)?;
-    let versions = spec.get("versions").and_then(Value::as_array)?;
-    let version = versions
-        .iter()
-        .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
-        .or_else(|| versions.first())?
-        .get("name")
-        .and_then(Value::as_str)?;
-    Some((
-        KindRef {
-            api_version: format!("{group}/{version}"),
-            kind: kind.into(),
-        },
-        format!("{plural}.{group}"),
-    ))
-}
-
-fn kind(k: &(&str, &str, &str)) -> KindRef {
-    KindRef {
-        api_version: k.0.into(),
-        kind: k.1.into(),
-    }
-}
+const CRD: Served = Served {
+    api_version: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    plural: "customresourcedefinitions",
+};
 
 pub struct NamespaceController;
 
@@ -97,11 +48,11 @@ impl Reconciler for NamespaceController {
             // (a terminating namespace is looked at again every two seconds).
             // The definitions are read to find the custom kinds to empty, whose
             // objects are then listed from the API server.
-            watches: KINDS
+            watches: NAMESPACED
                 .iter()
                 .chain([&CRD])
                 .map(|k| Watch {
-                    kind: kind(k),
+                    kind: k.kind_ref(),
                     mapping: Mapping::None,
                 })
                 .collect(),
@@ -125,8 +76,8 @@ impl Reconciler for NamespaceController {
         }
         let mut deletes = Vec::new();
         let mut contents: Vec<(KindRef, String, Vec<Value>)> = Vec::new();
-        for crd in ctx.list_json(&kind(&CRD), "", "")? {
-            let Some((custom, resource)) = custom_kind(&crd) else {
+        for crd in ctx.list_json(&CRD.kind_ref(), "", "")? {
+            let Some((custom, resource)) = custom_namespaced_kind(&crd) else {
                 continue;
             };
             match ctx.fetch_list_json(&custom, &key.name, "") {
@@ -136,11 +87,11 @@ impl Reconciler for NamespaceController {
                 Err(e) => return Err(e),
             }
         }
-        for k in KINDS {
+        for k in NAMESPACED {
             contents.push((
-                kind(k),
+                k.kind_ref(),
                 resource(k),
-                ctx.list_json(&kind(k), &key.name, "")?,
+                ctx.list_json(&k.kind_ref(), &key.name, "")?,
             ));
         }
         // What is left once this pass's deletes are answered: objects already

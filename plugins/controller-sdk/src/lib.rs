@@ -33,6 +33,7 @@
 
 pub mod config;
 mod context;
+pub mod kinds;
 pub mod ownership;
 pub mod pods;
 pub mod selector;
