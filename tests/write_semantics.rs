@@ -15,36 +15,42 @@ fn send(s: &Server, method: &str, path: &str, content_type: &str, body: Value) -
         .send(method, path, content_type, body.to_string().into_bytes())
 }
 
-/// `kubectl delete --cascade=foreground` on a kind no garbage collector
-/// propagates deletion for finishes (a finalizer nothing removes would hold the
-/// object, and kubectl's wait, forever); `--cascade=orphan` there is refused, as
+/// `kubectl delete --cascade=foreground` finishes, on a kind whose collector
+/// propagates it (a Service with no dependents) and on one no collector
+/// propagates it for (a finalizer nothing removes would hold the object, and
+/// kubectl's wait, forever); `--cascade=orphan` on the latter is refused, as
 /// deleting at once could let a collector take the dependents it asked to keep.
 #[test]
 fn cascading_deletes_of_kinds_without_dependents_finish() {
     let s = Server::start();
     s.ok(&["create", "service", "clusterip", "web", "--tcp=80:80"]);
-    s.ok(&["create", "secret", "generic", "token", "--from-literal=k=v"]);
-    s.ok(&[
-        "delete",
-        "service",
-        "web",
-        "--cascade=foreground",
-        "--timeout=20s",
-    ]);
+    // Endpoints a user keeps for Services without a selector.
+    let endpoints = "apiVersion: v1\nkind: Service\nmetadata: {name: manual}\nspec: {ports: [{port: 80}]}\n---\napiVersion: v1\nkind: Endpoints\nmetadata: {name: manual}\nsubsets: [{addresses: [{ip: 10.1.2.3}], ports: [{port: 80}]}]\n";
+    s.apply(endpoints);
+    s.apply(&endpoints.replace("manual", "kept"));
+    for (kind, name) in [("service", "web"), ("endpoints", "manual")] {
+        s.ok(&[
+            "delete",
+            kind,
+            name,
+            "--cascade=foreground",
+            "--timeout=20s",
+        ]);
+        let left = s.fails(&["get", kind, name]);
+        assert!(left.contains("NotFound"), "{left}");
+    }
     let refused = s.fails(&[
         "delete",
-        "secret",
-        "token",
+        "endpoints",
+        "kept",
         "--cascade=orphan",
         "--timeout=20s",
     ]);
     assert!(
-        refused.contains("no garbage collector orphans the dependents of secrets"),
+        refused.contains("no garbage collector orphans the dependents of endpoints"),
         "{refused}"
     );
-    let left = s.fails(&["get", "service", "web"]);
-    assert!(left.contains("NotFound"), "{left}");
-    s.ok(&["get", "secret", "token"]);
+    s.ok(&["get", "endpoints", "kept"]);
 }
 
 /// DeleteOptions are checked as Kubernetes checks them: every problem is a cause

@@ -184,16 +184,36 @@ pub fn pod_spec(spec: &mut Value) {
     default(map, "schedulerName", "default-scheduler");
     default(map, "terminationGracePeriodSeconds", 30);
     default(map, "securityContext", Value::Object(Map::new()));
+    let host_network = map.get("hostNetwork").and_then(Value::as_bool) == Some(true);
     for field in ["initContainers", "containers"] {
         if let Some(Value::Array(containers)) = map.get_mut(field) {
             for c in containers {
                 container(c);
+                if host_network {
+                    host_ports(c);
+                }
             }
         }
     }
     if let Some(Value::Array(volumes)) = map.get_mut("volumes") {
         for v in volumes {
             volume(object_at_root(v));
+        }
+    }
+}
+
+/// On the host's network a container's ports are the host's: an unset host port
+/// is the container port (`SetDefaults_PodSpec`), which the scheduler then
+/// counts as taken on the node.
+fn host_ports(c: &mut Value) {
+    let Some(Value::Array(ports)) = c.get_mut("ports") else {
+        return;
+    };
+    for port in ports.iter_mut().filter_map(Value::as_object_mut) {
+        let container_port = port.get("containerPort").cloned();
+        let unset = port.get("hostPort").and_then(Value::as_i64).unwrap_or(0) == 0;
+        if let (true, Some(p)) = (unset, container_port) {
+            port.insert("hostPort".into(), p);
         }
     }
 }
@@ -277,6 +297,10 @@ fn probe(p: &mut Map<String, Value>) {
         }
     }
     handler(p);
+    // kubectl describe reads the service of a gRPC probe without checking it.
+    if let Some(Value::Object(grpc)) = p.get_mut("grpc") {
+        default(grpc, "service", "");
+    }
 }
 
 /// An HTTP GET without a path asks for `/`, over HTTP.
@@ -421,8 +445,8 @@ fn service(obj: &mut Value) {
         let config = child(spec, "sessionAffinityConfig");
         default(child(config, "clientIP"), "timeoutSeconds", 10_800);
     }
+    default(spec, "sessionAffinity", "None");
     if ty != "ExternalName" {
-        default(spec, "sessionAffinity", "None");
         default(spec, "internalTrafficPolicy", "Cluster");
         default(spec, "ipFamilyPolicy", "SingleStack");
         default(spec, "ipFamilies", json!(["IPv4"]));
@@ -438,8 +462,15 @@ fn service(obj: &mut Value) {
             let port = p.get("port").cloned();
             let map = object_at_root(p);
             default(map, "protocol", "TCP");
-            if let Some(port) = port {
-                default(map, "targetPort", port);
+            // Unset, 0 and "" all mean the port itself.
+            let unset = match map.get("targetPort") {
+                None | Some(Value::Null) => true,
+                Some(Value::Number(n)) => n.as_i64() == Some(0),
+                Some(Value::String(s)) => s.is_empty(),
+                Some(_) => false,
+            };
+            if let (true, Some(port)) = (unset, port) {
+                map.insert("targetPort".into(), port);
             }
         }
     }
@@ -592,6 +623,36 @@ mod tests {
         assert_eq!(
             sticky["spec"]["sessionAffinityConfig"],
             json!({"clientIP": {"timeoutSeconds": 10800}})
+        );
+        let mut cname = json!({"spec": {"type": "ExternalName", "externalName": "db.example.com",
+            "ports": [{"port": 80, "targetPort": 0}, {"port": 81, "targetPort": ""}]}});
+        apply(find("", "v1", "services").unwrap(), &mut cname);
+        assert_eq!(cname["spec"]["sessionAffinity"], "None");
+        assert!(cname["spec"].get("ipFamilies").is_none());
+        assert_eq!(cname["spec"]["ports"][0]["targetPort"], 80);
+        assert_eq!(cname["spec"]["ports"][1]["targetPort"], 81);
+    }
+
+    #[test]
+    fn host_network_ports_and_grpc_probes_get_kubernetes_defaults() {
+        let mut pod = json!({"metadata": {"name": "p"}, "spec": {"hostNetwork": true, "containers": [
+            {"name": "c", "image": "i", "ports": [{"containerPort": 9000}, {"containerPort": 53, "hostPort": 53}],
+             "livenessProbe": {"grpc": {"port": 9090}}}]}});
+        apply(find("", "v1", "pods").unwrap(), &mut pod);
+        let c = &pod["spec"]["containers"][0];
+        assert_eq!(c["ports"][0]["hostPort"], 9000);
+        assert_eq!(c["ports"][1]["hostPort"], 53);
+        assert_eq!(
+            c["livenessProbe"]["grpc"],
+            json!({"port": 9090, "service": ""})
+        );
+        let mut bridged = json!({"metadata": {"name": "p"}, "spec": {"containers": [
+            {"name": "c", "image": "i", "ports": [{"containerPort": 9000}]}]}});
+        apply(find("", "v1", "pods").unwrap(), &mut bridged);
+        assert!(
+            bridged["spec"]["containers"][0]["ports"][0]
+                .get("hostPort")
+                .is_none()
         );
     }
 }

@@ -179,24 +179,41 @@ fn is_name_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')
 }
 
-/// A label or annotation key: `[prefix/]name`, name ≤ 63 characters.
+const QUALIFIED_NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+/// A label or annotation key, a qualified name: `[prefix/]name`, the prefix a
+/// DNS subdomain, the name ≤ 63 characters (Kubernetes' `IsQualifiedName`, whose
+/// first complaint this is).
 pub fn label_key(key: &str) -> Result<(), String> {
-    let (prefix, name) = match key.split_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, key),
+    let parts: Vec<&str> = key.split('/').collect();
+    let name = match parts.as_slice() {
+        [name] => name,
+        [prefix, name] => {
+            if prefix.is_empty() {
+                return Err("prefix part must be non-empty".into());
+            }
+            dns1123_subdomain(prefix).map_err(|e| format!("prefix part {e}"))?;
+            name
+        }
+        _ => {
+            return Err(format!(
+                "a qualified name {QUALIFIED_NAME_MSG} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+            ));
+        }
     };
-    if let Some(prefix) = prefix {
-        dns1123_subdomain(prefix).map_err(|e| format!("prefix part {e}"))?;
+    if name.is_empty() {
+        return Err("name part must be non-empty".into());
     }
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name.bytes().all(is_name_char)
+    if name.len() > 63 {
+        return Err("name part must be no more than 63 characters".into());
+    }
+    let ok = name.bytes().all(is_name_char)
         && name.as_bytes()[0].is_ascii_alphanumeric()
         && name.as_bytes()[name.len() - 1].is_ascii_alphanumeric();
     if ok {
         Ok(())
     } else {
-        Err("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')".into())
+        Err(format!("name part {QUALIFIED_NAME_MSG}"))
     }
 }
 
@@ -538,7 +555,9 @@ pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>)
         errors.push(FieldError::required(&format!("{path}.containers")));
     }
     let mut names = BTreeSet::new();
-    for field in ["initContainers", "containers"] {
+    // Containers first: a name an init container repeats is the init
+    // container's error, as Kubernetes reports it.
+    for field in ["containers", "initContainers"] {
         for (i, c) in spec
             .get(field)
             .and_then(Value::as_array)
@@ -584,8 +603,27 @@ pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>)
                 ));
             }
             ports::check_container_ports(c, &at, errors);
-            if field == "containers" {
+            let restart = c.get("restartPolicy").and_then(Value::as_str);
+            match (field, restart) {
+                ("containers", Some(_)) => errors.push(FieldError::forbidden(
+                    &format!("{at}.restartPolicy"),
+                    "may not be set for non-init containers",
+                )),
+                ("initContainers", Some(p)) if p != "Always" => {
+                    errors.push(FieldError::not_supported(
+                        &format!("{at}.restartPolicy"),
+                        &Value::from(p),
+                        &["Always"],
+                    ))
+                }
+                _ => {}
+            }
+            // Only regular containers and sidecars (init containers that keep
+            // running) are probed or hooked.
+            if field == "containers" || restart == Some("Always") {
                 probes::check_container(c, &at, errors);
+            } else {
+                probes::forbid_in_init_container(c, &at, errors);
             }
             validate_resources(c.get("resources"), &format!("{at}.resources"), errors);
             validate_env(c, &at, errors);
@@ -593,6 +631,7 @@ pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>)
         }
     }
     ports::check_host_port_conflicts(spec, path, errors);
+    ports::check_host_network_ports(spec, path, errors);
     scheduling::check_node_selector(spec, path, errors);
     scheduling::check_tolerations(spec, path, errors);
     if let Some(p) = spec.get("restartPolicy").and_then(Value::as_str)
@@ -762,6 +801,13 @@ fn validate_service(obj: &Value, errors: &mut Vec<FieldError>) {
         ));
     }
     let headless = spec.get("clusterIP").and_then(Value::as_str) == Some("None");
+    if headless && (ty == "NodePort" || ty == "LoadBalancer") {
+        errors.push(FieldError::invalid(
+            "spec.clusterIPs[0]",
+            &Value::from("None"),
+            &format!("may not be set to 'None' for {ty} services"),
+        ));
+    }
     let ports = spec.get("ports").and_then(Value::as_array);
     if ty != "ExternalName" && !headless && ports.is_none_or(|p| p.is_empty()) {
         errors.push(FieldError::required("spec.ports"));
@@ -1421,6 +1467,38 @@ mod tests {
     }
 
     #[test]
+    fn init_containers_sidecars_and_host_network_are_checked_as_kubernetes_does() {
+        let sidecar = json!({"hostNetwork": true, "initContainers": [
+            {"name": "setup", "image": "i"},
+            {"name": "proxy", "image": "i", "restartPolicy": "Always",
+             "readinessProbe": {"tcpSocket": {"port": 15021}}}]});
+        assert!(
+            pod_messages(
+                json!({"ports": [{"containerPort": 80, "hostPort": 80}]}),
+                sidecar
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            pod_messages(
+                json!({"restartPolicy": "Always", "ports": [{"containerPort": 80, "hostPort": 81}]}),
+                json!({"hostNetwork": true, "initContainers": [
+                    {"name": "c", "image": "i", "restartPolicy": "Never"},
+                    {"name": "once", "image": "i", "readinessProbe": {"exec": {"command": ["true"]}},
+                     "lifecycle": {"preStop": {"sleep": {"seconds": 1}}}}]})
+            ),
+            [
+                "spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers",
+                "spec.initContainers[0].name: Duplicate value: \"c\"",
+                "spec.initContainers[0].restartPolicy: Unsupported value: \"Never\": supported values: \"Always\"",
+                "spec.initContainers[1].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always",
+                "spec.initContainers[1].lifecycle: Forbidden: may not be set for init containers without restartPolicy=Always",
+                "spec.containers[0].ports[0].hostPort: Invalid value: 81: must match `containerPort` when `hostNetwork` is true",
+            ]
+        );
+    }
+
+    #[test]
     fn node_selectors_and_tolerations_are_checked_as_kubernetes_does() {
         let good = json!({
             "nodeSelector": {"kubernetes.io/os": "linux"},
@@ -1446,7 +1524,7 @@ mod tests {
                 })
             ),
             [
-                "spec.nodeSelector: Invalid value: \"bad key!\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+                "spec.nodeSelector: Invalid value: \"bad key!\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
                 "spec.tolerations[0].operator: Invalid value: {\"key\":\"a\",\"operator\":\"Exists\",\"value\":\"b\"}: value must be empty when `operator` is 'Exists'",
                 "spec.tolerations[1].operator: Invalid value: \"\": operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
                 "spec.tolerations[2].operator: Unsupported value: \"In\": supported values: \"Equal\", \"Exists\"",
@@ -1473,6 +1551,12 @@ mod tests {
         );
         assert!(
             messages(json!({"type": "ExternalName", "externalName": "db.example.com."})).is_empty()
+        );
+        assert_eq!(
+            messages(json!({"type": "NodePort", "clusterIP": "None", "ports": [{"port": 80}]})),
+            [
+                "spec.clusterIPs[0]: Invalid value: \"None\": may not be set to 'None' for NodePort services"
+            ]
         );
         assert_eq!(
             messages(json!({"selector": {"app": "no spaces"}, "ports": [

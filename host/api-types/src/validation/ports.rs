@@ -151,6 +151,31 @@ pub fn check_host_port_conflicts(spec: &Value, path: &str, errors: &mut Vec<Fiel
     }
 }
 
+/// On the host's network a container's port is the host's: a host port, if set,
+/// is the container port.
+pub fn check_host_network_ports(spec: &Value, path: &str, errors: &mut Vec<FieldError>) {
+    if spec.get("hostNetwork").and_then(Value::as_bool) != Some(true) {
+        return;
+    }
+    for field in ["containers", "initContainers"] {
+        let containers = spec.get(field).and_then(Value::as_array);
+        for (i, container) in containers.into_iter().flatten().enumerate() {
+            for (j, port) in ports(container).enumerate() {
+                let host_port = port.get("hostPort").and_then(Value::as_i64).unwrap_or(0);
+                if host_port != 0
+                    && Some(host_port) != port.get("containerPort").and_then(Value::as_i64)
+                {
+                    errors.push(FieldError::invalid(
+                        &format!("{path}.{field}[{i}].ports[{j}].hostPort"),
+                        &Value::from(host_port),
+                        "must match `containerPort` when `hostNetwork` is true",
+                    ));
+                }
+            }
+        }
+    }
+}
+
 fn ports(container: &Value) -> impl Iterator<Item = &Value> {
     container
         .get("ports")

@@ -63,6 +63,18 @@ pub fn check_container(container: &Value, at: &str, errors: &mut Vec<FieldError>
     }
 }
 
+/// An init container that runs to completion is neither probed nor hooked.
+pub fn forbid_in_init_container(container: &Value, at: &str, errors: &mut Vec<FieldError>) {
+    for field in PROBES.iter().chain(&["lifecycle"]) {
+        if container.get(*field).is_some_and(|v| !v.is_null()) {
+            errors.push(FieldError::forbidden(
+                &format!("{at}.{field}"),
+                "may not be set for init containers without restartPolicy=Always",
+            ));
+        }
+    }
+}
+
 /// Exactly one of `handlers`, well formed.
 fn check_handler(probe: &Value, path: &str, handlers: &[&str], errors: &mut Vec<FieldError>) {
     let mut found = 0;
