@@ -404,15 +404,22 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
             {
                 continue;
             }
-            // The lowest free host number in the node's /24 (2..=254); a node
-            // running more than 253 pods at once reuses numbers.
-            let used = in_use.entry(node.to_string()).or_default();
-            let k = (2..=254u8).find(|h| !used.contains(h)).unwrap_or(2);
-            used.insert(k);
-            started.insert(uid, (node.to_string(), k));
-            let subnet = (subnet_base.wrapping_mul(977) + index) & 0xffff;
-            let pod_ip = format!("10.{}.{}.{}", subnet >> 8, subnet & 255, k);
-            let status = running_status(&pod, &pod_ip, &node_ip(&prefix, index));
+            let host_ip = node_ip(&prefix, index);
+            let pod_ip = if pod.spec.host_network {
+                // On the host's network a pod has the node's address.
+                started.insert(uid, (node.to_string(), 0));
+                host_ip.clone()
+            } else {
+                // The lowest free host number in the node's /24 (2..=254); a
+                // node running more than 253 pods at once reuses numbers.
+                let used = in_use.entry(node.to_string()).or_default();
+                let k = (2..=254u8).find(|h| !used.contains(h)).unwrap_or(2);
+                used.insert(k);
+                started.insert(uid, (node.to_string(), k));
+                let subnet = (subnet_base.wrapping_mul(977) + index) & 0xffff;
+                format!("10.{}.{}.{}", subnet >> 8, subnet & 255, k)
+            };
+            let status = running_status(&pod, &pod_ip, &host_ip);
             tokio::spawn(async move {
                 let path = format!("/api/v1/namespaces/{ns}/pods/{name}/status");
                 let body = json!({"status": status});
@@ -453,8 +460,31 @@ fn running_status(pod: &SimPod, pod_ip: &str, host_ip: &str) -> Value {
             })
         })
         .collect();
+    // Init containers ran to completion, except sidecars, which keep running.
+    let init: Vec<Value> = pod
+        .spec
+        .init_containers
+        .iter()
+        .map(|c| {
+            let state = if c.restart_policy == "Always" {
+                json!({"running": {"startedAt": now}})
+            } else {
+                json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}})
+            };
+            json!({
+                "name": c.name,
+                "image": c.image,
+                "imageID": "",
+                "containerID": format!("sim://{}", c.name),
+                "ready": true,
+                "started": c.restart_policy == "Always",
+                "restartCount": 0,
+                "state": state,
+            })
+        })
+        .collect();
     let condition = |t: &str| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
-    json!({
+    let mut status = json!({
         "phase": "Running",
         "conditions": [condition("PodReadyToStartContainers"), condition("Initialized"), condition("Ready"), condition("ContainersReady"), condition("PodScheduled")],
         "hostIP": host_ip,
@@ -463,7 +493,11 @@ fn running_status(pod: &SimPod, pod_ip: &str, host_ip: &str) -> Value {
         "podIPs": [{"ip": pod_ip}],
         "startTime": now,
         "containerStatuses": containers,
-    })
+    });
+    if !init.is_empty() {
+        status["initContainerStatuses"] = json!(init);
+    }
+    status
 }
 
 #[cfg(test)]
@@ -484,6 +518,24 @@ mod tests {
                 .contains("effect")
         );
         assert!(parse_taint("novalue").is_err());
+    }
+
+    #[test]
+    fn init_containers_report_completed_and_sidecars_running() {
+        let pod: SimPod = serde_json::from_value(json!({
+            "metadata": {"name": "p", "uid": "u"},
+            "spec": {"nodeName": "n", "hostNetwork": true,
+                     "initContainers": [{"name": "setup", "image": "i"},
+                                        {"name": "proxy", "image": "i", "restartPolicy": "Always"}],
+                     "containers": [{"name": "app", "image": "i"}]}}))
+        .unwrap();
+        assert!(pod.spec.host_network);
+        let status = running_status(&pod, "10.0.0.1", "10.0.0.1");
+        let init = &status["initContainerStatuses"];
+        assert_eq!(init[0]["state"]["terminated"]["reason"], "Completed");
+        assert!(init[1]["state"]["running"].is_object());
+        assert_eq!(init[1]["ready"], true);
+        assert_eq!(status["containerStatuses"][0]["name"], "app");
     }
 
     #[test]

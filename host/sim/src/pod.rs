@@ -1,5 +1,7 @@
 //! A pod as a simulated kubelet reads it: who it is, where it is bound, whether it
-//! is being deleted or already running, and its containers' names and images.
+//! is being deleted or already running, its containers' names and images (init
+//! containers' too, and which of them are sidecars) and whether it uses the
+//! host's network.
 //! Everything else in the object is skipped while decoding, never built: the sim
 //! hears every change of every bound pod, most of them its own status reports.
 
@@ -24,15 +26,22 @@ pub struct Spec {
     pub node_name: String,
     #[serde(deserialize_with = "nullable")]
     pub containers: Vec<Container>,
+    #[serde(deserialize_with = "nullable")]
+    pub init_containers: Vec<Container>,
+    #[serde(deserialize_with = "nullable")]
+    pub host_network: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct Container {
     #[serde(deserialize_with = "nullable")]
     pub name: String,
     #[serde(deserialize_with = "nullable")]
     pub image: String,
+    /// `Always` on an init container: a sidecar, which keeps running.
+    #[serde(deserialize_with = "nullable")]
+    pub restart_policy: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
