@@ -759,3 +759,28 @@ spec:
     }
     assert!(!s.kubectl(&["get", "pod", "bad"]).status.success());
 }
+
+/// Events expire once not written for `--event-ttl` (kube-apiserver's flag, an
+/// hour by default), counted from their last write, so a long-running cluster
+/// does not keep them all.
+#[test]
+fn events_expire_after_their_ttl() {
+    let temp = tempfile::tempdir().unwrap();
+    let s = Server::start_with(
+        &temp.path().join("data"),
+        &["--event-ttl", "2s", "--no-scheduler", "--no-controllers"],
+    );
+    let event = |name: &str, last: &str| {
+        format!(
+            "apiVersion: v1\nkind: Event\nmetadata: {{name: {name}}}\ninvolvedObject: {{kind: Pod, name: p, namespace: default}}\nreason: Tested\nmessage: m\ntype: Normal\nlastTimestamp: \"{last}\"\n"
+        )
+    };
+    s.apply(&event("old", "2026-01-01T00:00:00Z"));
+    s.apply(&event("recent", "2999-01-01T00:00:00Z"));
+    support::wait_for(
+        std::time::Duration::from_secs(30),
+        "the old Event expired",
+        || !s.kubectl(&["get", "event", "old"]).status.success(),
+    );
+    s.ok(&["get", "event", "recent"]);
+}

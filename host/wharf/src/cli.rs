@@ -166,6 +166,10 @@ pub struct ServerArgs {
     /// build, so several servers may share one directory.
     #[arg(long, env = "WHARF_PLUGIN_CACHE_DIR")]
     pub plugin_cache_dir: Option<PathBuf>,
+    /// How long an Event is kept after it was last written (as kube-apiserver's
+    /// `--event-ttl`): `1h`, `30m`, `90s`; 0 keeps Events forever.
+    #[arg(long, default_value = "1h", value_parser = crate::event_ttl::parse_ttl)]
+    pub event_ttl: std::time::Duration,
     /// Install every NAME.wasm in this directory as Plugin NAME, and again
     /// whenever the file changes (for plugin authors iterating locally).
     #[arg(long)]

@@ -122,6 +122,9 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
     if let Some(dir) = &args.plugin_dir {
         wharf_plugin_objects::dir::spawn_watch(client.clone(), plugins.clone(), dir.clone());
     }
+    if !args.event_ttl.is_zero() {
+        crate::event_ttl::spawn(client.clone(), args.event_ttl);
+    }
     let roles = match (&scheduler, &controllers) {
         (Some(_), Some(_)) => "API server, scheduler and controller manager",
         (Some(_), None) => "API server and scheduler",

@@ -6,6 +6,7 @@
 
 mod cli;
 mod control_plane;
+mod event_ttl;
 mod memory;
 mod plugin;
 mod sim;
