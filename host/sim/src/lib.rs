@@ -443,45 +443,35 @@ async fn run_pods(client: Client, prefix: String, ours: Arc<HashMap<String, usiz
 /// was fixed when the pod was created.
 fn running_status(pod: &SimPod, pod_ip: &str, host_ip: &str) -> Value {
     let now = now_rfc3339();
+    let status_of = |c: &crate::pod::Container, running: bool| {
+        let state = if running {
+            json!({"running": {"startedAt": now}})
+        } else {
+            json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}})
+        };
+        json!({
+            "name": c.name,
+            "image": c.image,
+            "imageID": "",
+            "containerID": format!("sim://{}", c.name),
+            "ready": true,
+            "started": running,
+            "restartCount": 0,
+            "state": state,
+        })
+    };
     let containers: Vec<Value> = pod
         .spec
         .containers
         .iter()
-        .map(|c| {
-            json!({
-                "name": c.name,
-                "image": c.image,
-                "imageID": "",
-                "containerID": format!("sim://{}", c.name),
-                "ready": true,
-                "started": true,
-                "restartCount": 0,
-                "state": {"running": {"startedAt": now}},
-            })
-        })
+        .map(|c| status_of(c, true))
         .collect();
     // Init containers ran to completion, except sidecars, which keep running.
     let init: Vec<Value> = pod
         .spec
         .init_containers
         .iter()
-        .map(|c| {
-            let state = if c.restart_policy == "Always" {
-                json!({"running": {"startedAt": now}})
-            } else {
-                json!({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": now, "finishedAt": now}})
-            };
-            json!({
-                "name": c.name,
-                "image": c.image,
-                "imageID": "",
-                "containerID": format!("sim://{}", c.name),
-                "ready": true,
-                "started": c.restart_policy == "Always",
-                "restartCount": 0,
-                "state": state,
-            })
-        })
+        .map(|c| status_of(c, c.restart_policy == "Always"))
         .collect();
     let condition = |t: &str| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": now});
     let mut status = json!({
