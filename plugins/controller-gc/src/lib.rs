@@ -18,6 +18,9 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
+use wharf_controller_sdk::kinds::{
+    CUSTOM_RESOURCE_DEFINITION, NAMESPACED, custom_namespaced_kind, same_kind,
+};
 use wharf_controller_sdk::ownership::{skip_lost_race, unless_lost_race};
 use wharf_controller_sdk::{
     Context, DeleteRequest, Error, Key, KindRef, Mapping, Outcome, PatchRequest, PatchType,
@@ -173,14 +176,11 @@ struct Owners {
 
 impl GarbageCollector {
     fn owner_kind(&self, r: &Value) -> Option<&KindRef> {
-        let group = |v: &str| {
-            v.split_once('/')
-                .map(|(g, _)| g.to_string())
-                .unwrap_or_default()
+        let referenced = KindRef {
+            api_version: str_at(r, "/apiVersion").into(),
+            kind: str_at(r, "/kind").into(),
         };
-        self.owners.iter().find(|k| {
-            k.kind == str_at(r, "/kind") && group(&k.api_version) == group(str_at(r, "/apiVersion"))
-        })
+        self.owners.iter().find(|k| same_kind(k, &referenced))
     }
 
     fn owner_state(
@@ -336,23 +336,15 @@ impl GarbageCollector {
         let mut kinds: Vec<(KindRef, bool)> =
             self.dependents.iter().map(|k| (k.clone(), true)).collect();
         let mut add = |k: KindRef| {
-            let group = |v: &str| v.split_once('/').map(|(g, _)| g.to_string());
-            let known = kinds.iter().any(|(have, _)| {
-                have.kind == k.kind && group(&have.api_version) == group(&k.api_version)
-            });
-            if !known {
+            if !kinds.iter().any(|(have, _)| same_kind(have, &k)) {
                 kinds.push((k, false));
             }
         };
-        for served in wharf_controller_sdk::kinds::NAMESPACED {
+        for served in NAMESPACED {
             add(served.kind_ref());
         }
-        let crds = KindRef {
-            api_version: "apiextensions.k8s.io/v1".into(),
-            kind: "CustomResourceDefinition".into(),
-        };
-        for crd in ctx.fetch_list_json(&crds, "", "")? {
-            if let Some((kind, _)) = wharf_controller_sdk::kinds::custom_namespaced_kind(&crd) {
+        for crd in ctx.fetch_list_json(&CUSTOM_RESOURCE_DEFINITION.kind_ref(), "", "")? {
+            if let Some((kind, _)) = custom_namespaced_kind(&crd) {
                 add(kind);
             }
         }

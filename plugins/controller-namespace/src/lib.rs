@@ -8,7 +8,9 @@
 mod conditions;
 
 use serde_json::{Value, json};
-use wharf_controller_sdk::kinds::{NAMESPACED, Served, custom_namespaced_kind};
+use wharf_controller_sdk::kinds::{
+    CUSTOM_RESOURCE_DEFINITION, NAMESPACED, Served, custom_namespaced_kind,
+};
 use wharf_controller_sdk::ownership::skip_lost_race;
 use wharf_controller_sdk::{
     Context, DeleteRequest, Error, ErrorReason, Key, KindRef, Mapping, Outcome, Reconciler,
@@ -23,11 +25,7 @@ fn resource(k: &Served) -> String {
 
 const FINALIZER: &str = "kubernetes";
 
-const CRD: Served = Served {
-    api_version: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
-    plural: "customresourcedefinitions",
-};
+const CRD: Served = CUSTOM_RESOURCE_DEFINITION;
 
 pub struct NamespaceController;
 

@@ -25,12 +25,27 @@ impl Served {
 
     /// The API group: `apps`, or empty for the core group.
     pub fn group(&self) -> &'static str {
-        self.api_version
-            .rsplit_once('/')
-            .map(|(g, _)| g)
-            .unwrap_or("")
+        group_of(self.api_version)
     }
 }
+
+/// The group of an apiVersion: `apps` of `apps/v1`, empty for `v1`. Owner
+/// references and kinds match by group and kind, whatever the version.
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
+}
+
+/// Whether two kinds are the same kind (group and kind; versions may differ).
+pub fn same_kind(a: &KindRef, b: &KindRef) -> bool {
+    a.kind == b.kind && group_of(&a.api_version) == group_of(&b.api_version)
+}
+
+/// Where custom kinds are defined.
+pub const CUSTOM_RESOURCE_DEFINITION: Served = Served {
+    api_version: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    plural: "customresourcedefinitions",
+};
 
 const fn served(api_version: &'static str, kind: &'static str, plural: &'static str) -> Served {
     Served {
