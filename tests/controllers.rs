@@ -898,6 +898,10 @@ spec:
     let ep = s.get_json(&["endpoints", "web"]);
     assert_eq!(ep["subsets"][0]["ports"][0]["port"], 8080, "{ep}");
     assert_eq!(ep["subsets"][0]["ports"][0]["name"], "http", "{ep}");
+    assert_eq!(
+        ep["metadata"]["labels"]["endpoints.kubernetes.io/managed-by"], "endpoint-controller",
+        "the controller marks what it writes: {ep}"
+    );
 
     // The same pods are in the Service's EndpointSlices, which `kubectl describe
     // service` (and kube-proxy) read: (address, ready) of each endpoint.
@@ -1022,6 +1026,129 @@ spec:
         s.get_json(&["endpointslices"])["items"]
             .as_array()
             .is_some_and(|i| i.is_empty())
+    });
+}
+
+/// Endpoints a user writes for a selector-less Service are theirs: kept when they
+/// arrive before their Service (`kubectl apply -f dir/` in file-name order) or
+/// without one, and deleted with their Service, as Kubernetes' registry does. Only
+/// Endpoints the controller marked as its own go when their Service is missing.
+#[test]
+fn a_users_endpoints_are_kept_until_their_service_goes() {
+    let s = Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a-endpoints.yaml"),
+        r#"
+apiVersion: v1
+kind: Endpoints
+metadata: {name: db}
+subsets: [{addresses: [{ip: 10.9.0.7}], ports: [{name: pg, port: 5432}]}]
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b-service.yaml"),
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  ports: [{name: pg, port: 5432}]
+"#,
+    )
+    .unwrap();
+    s.ok(&["apply", "-f", dir.path().to_str().unwrap()]);
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Endpoints
+metadata: {name: lone}
+subsets: [{addresses: [{ip: 10.9.0.8}], ports: [{port: 80}]}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata:
+  name: stale
+  labels: {endpoints.kubernetes.io/managed-by: endpoint-controller}
+subsets: [{addresses: [{ip: 10.9.0.9}], ports: [{port: 80}]}]
+"#,
+    );
+    // The controller's own, without a Service, goes; a user's stays.
+    wait_for(
+        Duration::from_secs(30),
+        "the stale managed endpoints gone",
+        || !exists(&s, &["endpoints", "stale"]),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let ep = s.get_json(&["endpoints", "db"]);
+    assert_eq!(ep["subsets"][0]["addresses"][0]["ip"], "10.9.0.7", "{ep}");
+    assert!(
+        exists(&s, &["endpoints", "lone"]),
+        "an Endpoints without a Service stays"
+    );
+
+    // They are mirrored into an EndpointSlice, which `kubectl describe service`
+    // reads; an Endpoints without a Service is not.
+    let mirrored = |name: &str| -> Vec<Value> {
+        let selector = format!(
+            "kubernetes.io/service-name={name},endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io"
+        );
+        s.get_json(&["endpointslices", "-l", &selector])["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    wait_for(Duration::from_secs(30), "the endpoints mirrored", || {
+        mirrored("db").len() == 1
+    });
+    let slice = &mirrored("db")[0];
+    assert_eq!(slice["endpoints"][0]["addresses"][0], "10.9.0.7", "{slice}");
+    assert_eq!(
+        slice["endpoints"][0]["conditions"]["ready"], true,
+        "{slice}"
+    );
+    assert_eq!(slice["ports"][0]["port"], 5432, "{slice}");
+    assert_eq!(
+        slice["metadata"]["ownerReferences"][0]["kind"], "Endpoints",
+        "{slice}"
+    );
+    let described = s.ok(&["describe", "service", "db"]);
+    assert!(
+        described
+            .lines()
+            .any(|l| l.starts_with("Endpoints:") && l.contains("10.9.0.7:5432")),
+        "{described}"
+    );
+    assert!(
+        mirrored("lone").is_empty(),
+        "nothing mirrored without a service"
+    );
+
+    // A change to the Endpoints reaches its slice.
+    s.ok(&[
+        "patch",
+        "endpoints",
+        "db",
+        "--type=merge",
+        "-p",
+        r#"{"subsets":[{"addresses":[{"ip":"10.9.0.7"},{"ip":"10.9.0.10"}],"ports":[{"name":"pg","port":5432}]}]}"#,
+    ]);
+    wait_for(Duration::from_secs(30), "the change mirrored", || {
+        mirrored("db")
+            .first()
+            .is_some_and(|s| s["endpoints"].as_array().is_some_and(|e| e.len() == 2))
+    });
+
+    // Deleting the Service deletes its Endpoints, written by whoever, and so
+    // their mirror.
+    s.ok(&["delete", "service", "db"]);
+    assert!(
+        !exists(&s, &["endpoints", "db"]),
+        "the endpoints go with their service"
+    );
+    wait_for(Duration::from_secs(30), "the mirror gone", || {
+        mirrored("db").is_empty()
     });
 }
 

@@ -9,7 +9,7 @@
 use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
-use wharf_api_types::resources::{ResourceInfo, Subresource};
+use wharf_api_types::resources::{self, ResourceInfo, Subresource};
 use wharf_api_types::validation::{FieldError, FieldErrorKind};
 use wharf_api_types::{meta, selector};
 use wharf_patch::PatchType;
@@ -337,7 +337,10 @@ async fn update_with(
             && !namespace_pending(info, &new)
         {
             return match server.objects.delete(info, ns, name, Some(revision)).await {
-                Ok(_) => Ok(Body::Object(new)),
+                Ok(_) => {
+                    after_delete(server, info, ns, name).await;
+                    Ok(Body::Object(new))
+                }
                 Err(e) if e.code == 409 && precondition.is_none() => continue,
                 Err(e) => Err(e),
             };
@@ -798,7 +801,10 @@ pub(crate) async fn delete_one(
             }
         }
         match server.objects.delete(info, ns, name, Some(revision)).await {
-            Ok(obj) => return Ok((200, with_revision(obj, revision))),
+            Ok(obj) => {
+                after_delete(server, info, ns, name).await;
+                return Ok((200, with_revision(obj, revision)));
+            }
             Err(e) if e.code == 409 => continue,
             Err(e) => return Err(e),
         }
@@ -808,6 +814,27 @@ pub(crate) async fn delete_one(
         "Conflict",
         format!("too many concurrent writes to {name}; try again"),
     ))
+}
+
+/// What goes with an object once it is deleted, as Kubernetes' registry does it: a
+/// Service takes its Endpoints (whoever wrote them; the endpoints controller only
+/// deletes the ones it manages, and would miss a Service deleted while it is not
+/// running). Best effort: the object is gone whatever happens here.
+async fn after_delete(server: &ApiServer, info: &ResourceInfo, ns: Option<&str>, name: &str) {
+    if (info.group, info.kind) != ("", "Service") {
+        return;
+    }
+    let endpoints = resources::find("", "v1", "endpoints").expect("endpoints are served");
+    match server.objects.delete(endpoints, ns, name, None).await {
+        Ok(_) => {}
+        Err(e) if e.code == 404 => {}
+        Err(e) => tracing::warn!(
+            service = name,
+            namespace = ns.unwrap_or_default(),
+            error = %e.message,
+            "could not delete the endpoints of a deleted service"
+        ),
+    }
 }
 
 /// Kinds whose foreground and orphan deletion a built-in garbage collector carries

@@ -99,6 +99,12 @@ pub const CONTROLLERS: &[Builtin] = &[
         config: "{}",
     },
     Builtin {
+        name: "endpointslice-mirroring",
+        description: "mirrors the Endpoints users write for selector-less Services into EndpointSlices",
+        wasm: artifact!("wharf_controller_endpointslice.wasm"),
+        config: r#"{"mirror": true, "maxEndpointsPerSlice": 1000}"#,
+    },
+    Builtin {
         name: "namespace",
         description: "empties a deleted namespace, then lets it go",
         wasm: artifact!("wharf_controller_namespace.wasm"),

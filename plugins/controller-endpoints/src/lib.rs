@@ -18,6 +18,13 @@ use wharf_controller_sdk::{
     watch,
 };
 
+/// The label marking the Endpoints this controller writes (Kubernetes' own, since
+/// 1.33), so that it deletes only those when their Service is missing: Endpoints a
+/// user wrote for a selector-less Service may be created before the Service, as
+/// `kubectl apply -f dir/` does when `endpoints.yaml` sorts first.
+pub const MANAGED_BY: &str = "endpoints.kubernetes.io/managed-by";
+pub const MANAGER: &str = "endpoint-controller";
+
 pub struct EndpointsController;
 
 impl Reconciler for EndpointsController {
@@ -36,8 +43,10 @@ impl Reconciler for EndpointsController {
     fn reconcile(&self, ctx: &Context<'_>, key: &Key) -> Result<Outcome, Error> {
         let existing = ctx.get::<Endpoints>(&key.namespace, &key.name)?;
         let Some(svc) = ctx.get::<Service>(&key.namespace, &key.name)? else {
-            // The Service is gone: so are its endpoints.
-            if existing.is_some() {
+            // The Service is gone: so are the endpoints written for it (the API
+            // server deletes any Endpoints with their Service; this catches a
+            // Service deleted while the controller was not watching).
+            if existing.as_ref().is_some_and(is_managed) {
                 skip_lost_race(ctx.delete::<Endpoints>(&key.namespace, &key.name, None))?;
             }
             return Ok(Outcome::Done);
@@ -54,11 +63,13 @@ impl Reconciler for EndpointsController {
             spec.ports.as_deref().unwrap_or_default(),
             spec.publish_not_ready_addresses.unwrap_or(false),
         );
+        let mut labels = svc.metadata.labels.clone().unwrap_or_default();
+        labels.insert(MANAGED_BY.into(), MANAGER.into());
         let wanted = Endpoints {
             metadata: ObjectMeta {
                 name: Some(key.name.clone()),
                 namespace: Some(key.namespace.clone()),
-                labels: svc.metadata.labels.clone(),
+                labels: Some(labels),
                 ..Default::default()
             },
             subsets: if subsets.is_empty() {
@@ -87,6 +98,15 @@ impl Reconciler for EndpointsController {
         }
         Ok(Outcome::Done)
     }
+}
+
+fn is_managed(endpoints: &Endpoints) -> bool {
+    endpoints
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(MANAGED_BY))
+        .is_some_and(|v| v == MANAGER)
 }
 
 /// A Service port as it resolved in one pod: (name, number, protocol).

@@ -11,7 +11,12 @@
 //! not-ready addresses), `serving` (Ready) and `terminating`.
 //!
 //! Config (`spec.config` of the Plugin): `maxEndpointsPerSlice` (100, at most
-//! 1,000), as kube-controller-manager's `--max-endpoints-per-slice`.
+//! 1,000), as kube-controller-manager's `--max-endpoints-per-slice`; `mirror: true`
+//! makes the module Kubernetes' EndpointSlice *mirroring* controller instead (see
+//! [`mirroring`]), which copies the Endpoints a user writes for a selector-less
+//! Service into slices.
+
+pub mod mirroring;
 
 use std::collections::BTreeMap;
 
@@ -40,6 +45,8 @@ pub const MAX_ENDPOINTS_LIMIT: usize = 1000;
 struct Config {
     #[serde(default = "default_max_endpoints")]
     max_endpoints_per_slice: usize,
+    #[serde(default)]
+    mirror: bool,
 }
 
 fn default_max_endpoints() -> usize {
@@ -48,6 +55,8 @@ fn default_max_endpoints() -> usize {
 
 pub struct EndpointSliceController {
     max_endpoints: usize,
+    /// Mirror users' Endpoints rather than list selected pods.
+    mirror: bool,
 }
 
 impl Reconciler for EndpointSliceController {
@@ -59,10 +68,16 @@ impl Reconciler for EndpointSliceController {
                 "config of the endpointslice controller: maxEndpointsPerSlice must be between 1 and {MAX_ENDPOINTS_LIMIT}, not {max}"
             ));
         }
-        Ok(EndpointSliceController { max_endpoints: max })
+        Ok(EndpointSliceController {
+            max_endpoints: max,
+            mirror: config.mirror,
+        })
     }
 
     fn registration(&self) -> Registration {
+        if self.mirror {
+            return mirroring::registration();
+        }
         registration::<Service>(vec![
             watch::<Pod>(Mapping::Selector("spec.selector".into())),
             watch::<EndpointSlice>(Mapping::Owner),
@@ -70,6 +85,9 @@ impl Reconciler for EndpointSliceController {
     }
 
     fn reconcile(&self, ctx: &Context<'_>, key: &Key) -> Result<Outcome, Error> {
+        if self.mirror {
+            return mirroring::reconcile(ctx, key, self.max_endpoints);
+        }
         let existing: Vec<EndpointSlice> = ctx.list(
             &key.namespace,
             &format!("{SERVICE_NAME}={},{MANAGED_BY}={MANAGER}", key.name),
@@ -82,11 +100,7 @@ impl Reconciler for EndpointSliceController {
             .filter(|s| !s.is_empty());
         let (Some(svc), Some(selector)) = (svc, selector) else {
             // No Service, or one whose endpoints are its user's: no managed slices.
-            for slice in &existing {
-                let name = slice.metadata.name.as_deref().unwrap_or_default();
-                let uid = slice.metadata.uid.as_deref();
-                skip_lost_race(ctx.delete::<EndpointSlice>(&key.namespace, name, uid))?;
-            }
+            sync(ctx, &key.namespace, existing, Vec::new())?;
             return Ok(Outcome::Done);
         };
         let spec = svc.spec.clone().unwrap_or_default();
@@ -126,40 +140,55 @@ impl Reconciler for EndpointSliceController {
             wanted.push(slice("IPv4", Vec::new(), None));
         }
 
-        // Reuse existing slices in name order (the same input keeps the same
-        // names), update those that differ, create what is missing and delete
-        // what is left over.
-        let mut existing = existing;
-        existing.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-        let mut existing = existing.into_iter();
-        for want in wanted {
-            match existing.next() {
-                Some(current) => {
-                    let same = current.address_type == want.address_type
-                        && current.endpoints == want.endpoints
-                        && current.ports == want.ports
-                        && current.metadata.labels == want.metadata.labels;
-                    if !same {
-                        let mut updated = current.clone();
-                        updated.address_type = want.address_type;
-                        updated.endpoints = want.endpoints;
-                        updated.ports = want.ports;
-                        updated.metadata.labels = want.metadata.labels;
-                        skip_lost_race(ctx.update(&updated).map(|_| ()))?;
-                    }
-                }
-                None => {
-                    ctx.create(&want)?;
-                }
-            }
-        }
-        for extra in existing {
-            let name = extra.metadata.name.as_deref().unwrap_or_default();
-            let uid = extra.metadata.uid.as_deref();
-            skip_lost_race(ctx.delete::<EndpointSlice>(&key.namespace, name, uid))?;
-        }
+        sync(ctx, &key.namespace, existing, wanted)?;
         Ok(Outcome::Done)
     }
+}
+
+/// Makes the `existing` slices (of one manager, for one Service) hold `wanted`:
+/// existing slices are reused in name order (so the same input keeps the same
+/// names), those that differ are updated, what is missing is created and what is
+/// left over deleted. Annotations are compared only where `wanted` sets them.
+pub(crate) fn sync(
+    ctx: &Context<'_>,
+    namespace: &str,
+    mut existing: Vec<EndpointSlice>,
+    wanted: Vec<EndpointSlice>,
+) -> Result<(), Error> {
+    existing.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    let mut existing = existing.into_iter();
+    for want in wanted {
+        match existing.next() {
+            Some(current) => {
+                let same = current.address_type == want.address_type
+                    && current.endpoints == want.endpoints
+                    && current.ports == want.ports
+                    && current.metadata.labels == want.metadata.labels
+                    && (want.metadata.annotations.is_none()
+                        || current.metadata.annotations == want.metadata.annotations);
+                if !same {
+                    let mut updated = current.clone();
+                    updated.address_type = want.address_type;
+                    updated.endpoints = want.endpoints;
+                    updated.ports = want.ports;
+                    updated.metadata.labels = want.metadata.labels;
+                    if want.metadata.annotations.is_some() {
+                        updated.metadata.annotations = want.metadata.annotations;
+                    }
+                    skip_lost_race(ctx.update(&updated).map(|_| ()))?;
+                }
+            }
+            None => {
+                ctx.create(&want)?;
+            }
+        }
+    }
+    for extra in existing {
+        let name = extra.metadata.name.as_deref().unwrap_or_default();
+        let uid = extra.metadata.uid.as_deref();
+        skip_lost_race(ctx.delete::<EndpointSlice>(namespace, name, uid))?;
+    }
+    Ok(())
 }
 
 /// (address type, resolved ports): what the endpoints of one slice share.
