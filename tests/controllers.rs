@@ -946,6 +946,12 @@ spec:
     let slices = s.get_json(&["endpointslices", "-l", "kubernetes.io/service-name=web"]);
     let slice = &slices["items"][0];
     assert_eq!(slice["addressType"], "IPv4", "{slice}");
+    assert!(
+        slice["endpoints"][0]["zone"]
+            .as_str()
+            .is_some_and(|z| !z.is_empty()),
+        "an endpoint names its node's zone: {slice}"
+    );
     assert_eq!(slice["ports"][0]["port"], 8080, "{slice}");
     assert_eq!(slice["ports"][0]["name"], "http", "{slice}");
     assert_eq!(

@@ -65,6 +65,10 @@ impl Reconciler for EndpointsController {
         );
         let mut labels = svc.metadata.labels.clone().unwrap_or_default();
         labels.insert(MANAGED_BY.into(), MANAGER.into());
+        if spec.cluster_ip.as_deref() == Some("None") {
+            // Proxies skip headless Services' endpoints by this label.
+            labels.insert("service.kubernetes.io/headless".into(), String::new());
+        }
         let wanted = Endpoints {
             metadata: ObjectMeta {
                 name: Some(key.name.clone()),

@@ -20,7 +20,7 @@ pub mod mirroring;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{ObjectReference, Pod, Service, ServicePort};
+use k8s_openapi::api::core::v1::{Node, ObjectReference, Pod, Service, ServicePort};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use wharf_controller_sdk::ownership::{controller_reference, skip_lost_race};
@@ -31,6 +31,11 @@ use wharf_controller_sdk::{
 
 /// The label naming a slice's Service.
 pub const SERVICE_NAME: &str = "kubernetes.io/service-name";
+/// The label (empty) marking the endpoints of a headless Service, which proxies
+/// skip; the endpoints controller sets it too.
+pub const HEADLESS: &str = "service.kubernetes.io/headless";
+/// The node label an endpoint's `zone` comes from.
+pub const ZONE: &str = "topology.kubernetes.io/zone";
 /// The label naming the controller that manages a slice; slices of another
 /// manager (mirrored or hand-made ones) are left alone.
 pub const MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
@@ -81,6 +86,8 @@ impl Reconciler for EndpointSliceController {
         registration::<Service>(vec![
             watch::<Pod>(Mapping::Selector("spec.selector".into())),
             watch::<EndpointSlice>(Mapping::Owner),
+            // Read for each endpoint's zone.
+            watch::<Node>(Mapping::None),
         ])
     }
 
@@ -106,15 +113,30 @@ impl Reconciler for EndpointSliceController {
         let spec = svc.spec.clone().unwrap_or_default();
         let query: Vec<String> = selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let pods: Vec<Pod> = ctx.list(&key.namespace, &query.join(","))?;
+        let mut zones = BTreeMap::new();
+        for pod in &pods {
+            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref())
+                && !zones.contains_key(node)
+            {
+                let zone = ctx
+                    .get::<Node>("", node)?
+                    .and_then(|n| n.metadata.labels.and_then(|mut l| l.remove(ZONE)));
+                zones.insert(node.to_string(), zone);
+            }
+        }
         let groups = groups(
             &pods,
             spec.ports.as_deref().unwrap_or_default(),
             spec.publish_not_ready_addresses.unwrap_or(false),
+            &|node| zones.get(node).cloned().flatten(),
         );
 
         let mut labels = svc.metadata.labels.clone().unwrap_or_default();
         labels.insert(SERVICE_NAME.into(), key.name.clone());
         labels.insert(MANAGED_BY.into(), MANAGER.into());
+        if spec.cluster_ip.as_deref() == Some("None") {
+            labels.insert(HEADLESS.into(), String::new());
+        }
         let owner = controller_reference(&svc);
         let slice = |address_type: &str, endpoints: Vec<Endpoint>, ports| EndpointSlice {
             metadata: ObjectMeta {
@@ -200,7 +222,12 @@ type ResolvedPort = (String, i32, String);
 /// The Service's endpoints grouped as slices hold them, each group sorted by
 /// address (and the groups by family and ports) so that equal inputs give equal
 /// slices.
-pub fn groups(pods: &[Pod], ports: &[ServicePort], publish_not_ready: bool) -> Vec<Group> {
+pub fn groups(
+    pods: &[Pod],
+    ports: &[ServicePort],
+    publish_not_ready: bool,
+    zone_of: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Group> {
     let mut groups: BTreeMap<(String, Vec<ResolvedPort>), Vec<Endpoint>> = BTreeMap::new();
     for pod in pods {
         let status = pod.status.clone().unwrap_or_default();
@@ -239,6 +266,7 @@ pub fn groups(pods: &[Pod], ports: &[ServicePort], publish_not_ready: bool) -> V
                     serving: Some(serving),
                     terminating: Some(terminating),
                 }),
+                zone: zone_of(&node),
                 node_name: Some(node),
                 target_ref: Some(ObjectReference {
                     kind: Some("Pod".into()),
@@ -319,7 +347,7 @@ mod tests {
             pod("a", "10.0.0.1", true),
             going,
         ];
-        let groups = groups(&pods, &http(), false);
+        let groups = groups(&pods, &http(), false, &|_| None);
         assert_eq!(groups.len(), 1);
         let ((family, ports), endpoints) = groups.into_iter().next().unwrap();
         assert_eq!(family, "IPv4");
@@ -352,8 +380,8 @@ mod tests {
         named[0].target_port = Some(IntOrString::String("web".into()));
         let pods = [pod("a", "10.0.0.1", true), pod("b", "fd00::1", true)];
         // No pod has a port named "web": nothing to list.
-        assert!(groups(&pods, &named, false).is_empty());
-        let groups = groups(&pods, &http(), false);
+        assert!(groups(&pods, &named, false, &|_| None).is_empty());
+        let groups = groups(&pods, &http(), false, &|_| None);
         let families: Vec<&str> = groups.iter().map(|((f, _), _)| f.as_str()).collect();
         assert_eq!(families, vec!["IPv4", "IPv6"]);
     }
@@ -362,13 +390,20 @@ mod tests {
     fn an_unnamed_port_is_named_empty() {
         let mut unnamed = http();
         unnamed[0].name = None;
-        let groups = groups(&[pod("a", "10.0.0.1", true)], &unnamed, false);
+        let groups = groups(&[pod("a", "10.0.0.1", true)], &unnamed, false, &|_| None);
         assert_eq!(groups[0].0.1[0].name.as_deref(), Some(""));
     }
 
     #[test]
+    fn endpoints_carry_their_nodes_zone() {
+        let zone = |node: &str| (node == "n1").then(|| "zone-a".to_string());
+        let groups = groups(&[pod("a", "10.0.0.1", true)], &http(), false, &zone);
+        assert_eq!(groups[0].1[0].zone.as_deref(), Some("zone-a"));
+    }
+
+    #[test]
     fn publishing_not_ready_addresses_makes_them_ready() {
-        let groups = groups(&[pod("a", "10.0.0.1", false)], &http(), true);
+        let groups = groups(&[pod("a", "10.0.0.1", false)], &http(), true, &|_| None);
         let endpoint = &groups[0].1[0];
         assert_eq!(endpoint.conditions.as_ref().unwrap().ready, Some(true));
     }
