@@ -784,3 +784,205 @@ fn events_expire_after_their_ttl() {
     );
     s.ok(&["get", "event", "recent"]);
 }
+
+const WIDGET_CRD: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.wharf.dev}
+spec:
+  group: example.wharf.dev
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1alpha1
+    served: true
+    storage: false
+    deprecated: true
+    deprecationWarning: "v1alpha1 widgets are old; use v1"
+    schema: &schema
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              color: {type: string, default: red}
+              replicas: {type: integer, default: 1, minimum: 0}
+              code: {type: string, pattern: '^[a-z]{3}$'}
+              tags: {type: array, items: {type: string}, x-kubernetes-list-type: set}
+              nested:
+                type: object
+                default: {}
+                properties:
+                  inner: {type: string, default: deep}
+          status:
+            type: object
+            properties:
+              replicas: {type: integer}
+              selector: {type: string}
+    subresources: &subresources
+      status: {}
+      scale:
+        specReplicasPath: .spec.replicas
+        statusReplicasPath: .status.replicas
+        labelSelectorPath: .status.selector
+  - name: v1
+    served: true
+    storage: true
+    schema: *schema
+    subresources: *subresources
+    selectableFields: [{jsonPath: .spec.color}]
+"#;
+
+/// A custom kind's schema defaults fill in what an object leaves out, nested ones
+/// too; its `pattern` and set-typed lists are enforced; its scale subresource is
+/// served at the CRD's paths (so `kubectl scale` works); a deprecated version
+/// warns; the preferred version is the highest GA one; and the CRD's scope may
+/// not change under its objects, as in Kubernetes.
+#[test]
+fn custom_kinds_default_validate_and_scale_as_their_crd_says() {
+    let s = Server::start();
+    s.apply(WIDGET_CRD);
+    s.ok(&[
+        "wait",
+        "--for=condition=established",
+        "crd/widgets.example.wharf.dev",
+        "--timeout=20s",
+    ]);
+    s.apply(
+        "apiVersion: example.wharf.dev/v1\nkind: Widget\nmetadata: {name: w}\nspec: {code: abc}\n",
+    );
+    let w = s.get_json(&["widget", "w"]);
+    assert_eq!(w["spec"]["color"], "red", "{w}");
+    assert_eq!(w["spec"]["replicas"], 1, "{w}");
+    assert_eq!(w["spec"]["nested"]["inner"], "deep", "{w}");
+    assert_eq!(w["spec"]["code"], "abc", "{w}");
+
+    let refused = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some("apiVersion: example.wharf.dev/v1\nkind: Widget\nmetadata: {name: bad}\nspec: {code: ABCD, tags: [a, a]}\n"),
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains(
+            r#"spec.code: Invalid value: "ABCD": spec.code in body should match '^[a-z]{3}$'"#
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"spec.tags[1]: Duplicate value: "a""#),
+        "{stderr}"
+    );
+
+    // Scale: read and written at the CRD's paths, selector in string form.
+    s.ok(&[
+        "patch",
+        "widget",
+        "w",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"replicas":1,"selector":"app=w"}}"#,
+    ]);
+    let out = s.ok(&["scale", "widget", "w", "--replicas=4"]);
+    assert!(out.contains("widget.example.wharf.dev/w scaled"), "{out}");
+    assert_eq!(s.get_json(&["widget", "w"])["spec"]["replicas"], 4);
+    let (code, scale) = s
+        .http()
+        .get("/apis/example.wharf.dev/v1/namespaces/default/widgets/w/scale");
+    assert_eq!(code, 200, "{scale}");
+    assert_eq!(scale["kind"], "Scale", "{scale}");
+    assert_eq!(scale["spec"]["replicas"], 4, "{scale}");
+    assert_eq!(scale["status"]["replicas"], 1, "{scale}");
+    assert_eq!(scale["status"]["selector"], "app=w", "{scale}");
+    let (code, refused) = send(
+        &s,
+        "PATCH",
+        "/apis/example.wharf.dev/v1/namespaces/default/widgets/w/scale",
+        "application/merge-patch+json",
+        json!({"spec": {"replicas": -1}}),
+    );
+    assert_eq!(code, 422, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Scale.autoscaling \"w\" is invalid: spec.replicas")),
+        "{refused}"
+    );
+
+    // The preferred version is v1, and v1alpha1 warns.
+    let (_, group) = s.http().get("/apis/example.wharf.dev");
+    assert_eq!(group["preferredVersion"]["version"], "v1", "{group}");
+    let old = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some("apiVersion: example.wharf.dev/v1alpha1\nkind: Widget\nmetadata: {name: old}\n"),
+    );
+    assert!(old.status.success());
+    let stderr = String::from_utf8_lossy(&old.stderr);
+    assert!(
+        stderr.contains("Warning: v1alpha1 widgets are old; use v1"),
+        "{stderr}"
+    );
+    // Read through any served version, an object is at that version (conversion
+    // strategy None): one at a time and listed.
+    let out = s.ok(&["get", "widget", "old", "-o", "jsonpath={.apiVersion}"]);
+    assert_eq!(out, "example.wharf.dev/v1");
+    let listed = s.get_json(&["widgets"]);
+    let versions: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["apiVersion"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, ["example.wharf.dev/v1"; 2], "{listed}");
+    let (code, old) = s
+        .http()
+        .get("/apis/example.wharf.dev/v1alpha1/namespaces/default/widgets/w");
+    assert_eq!(code, 200, "{old}");
+    assert_eq!(old["apiVersion"], "example.wharf.dev/v1alpha1", "{old}");
+
+    // A selectable field selects, in this version (not in v1alpha1).
+    s.apply("apiVersion: example.wharf.dev/v1\nkind: Widget\nmetadata: {name: blue}\nspec: {color: blue}\n");
+    let out = s.ok(&[
+        "get",
+        "widgets",
+        "--field-selector=spec.color=blue",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(out.trim(), "widget.example.wharf.dev/blue");
+    let (code, refused) = s.http().get(
+        "/apis/example.wharf.dev/v1alpha1/namespaces/default/widgets?fieldSelector=spec.color%3Dblue",
+    );
+    assert_eq!(code, 400, "{refused}");
+
+    // The scope is fixed once objects may exist.
+    let refused = s.fails(&[
+        "patch",
+        "crd",
+        "widgets.example.wharf.dev",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"scope":"Cluster"}}"#,
+    ]);
+    assert!(
+        refused.contains("spec.scope: Invalid value: \"Cluster\": field is immutable"),
+        "{refused}"
+    );
+
+    // Deleting the CRD ends its kind's watches, once its objects' deletions are
+    // sent (the test client gives up after 30 s; the watch asked for 120).
+    let http = s.http();
+    let watch = std::thread::spawn(move || {
+        http.get(
+            "/apis/example.wharf.dev/v1/namespaces/default/widgets?watch=true&timeoutSeconds=120",
+        )
+    });
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    s.ok(&["delete", "crd", "widgets.example.wharf.dev"]);
+    let (code, events) = watch.join().expect("the watch ended");
+    assert_eq!(code, 200, "{events}");
+    let text = events.as_str().unwrap_or_default();
+    assert_eq!(text.matches(r#""type":"DELETED""#).count(), 3, "{text}");
+}

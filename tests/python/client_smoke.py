@@ -86,6 +86,27 @@ except client.exceptions.ApiException as e:
 me = client.AuthenticationV1Api().create_self_subject_review(client.V1SelfSubjectReview())
 assert me.status.user_info.username == "system:anonymous", me.status
 
+# A pod no scheduler serves, bound through the namespace's `bindings` resource
+# (the form the Python client's create_namespaced_binding uses).
+v1.create_namespaced_pod("py", client.V1Pod(
+    metadata=client.V1ObjectMeta(name="manual"),
+    spec=client.V1PodSpec(scheduler_name="nobody", containers=[client.V1Container(name="c", image="busybox:1.36")]),
+))
+binding = client.V1Binding(
+    metadata=client.V1ObjectMeta(name="manual"),
+    target=client.V1ObjectReference(kind="Node", name="node-x"),
+)
+answer = v1.create_namespaced_binding("py", binding, _preload_content=False)
+assert answer.status == 201, answer.status
+assert v1.read_namespaced_pod("manual", "py").spec.node_name == "node-x"
+try:
+    v1.create_namespaced_binding("py", binding, _preload_content=False)
+    raise AssertionError("binding a bound pod must conflict")
+except client.exceptions.ApiException as e:
+    assert e.status == 409, e
+# No kubelet runs node-x to confirm a graceful stop.
+v1.delete_namespaced_pod("manual", "py", grace_period_seconds=0)
+
 stale = v1.read_namespace("py")
 v1.patch_namespace("py", {"metadata": {"labels": {"touched": "yes"}}})
 try:

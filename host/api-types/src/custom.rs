@@ -29,6 +29,31 @@ pub struct CustomKind {
     pub crd: String,
     pub schema: Arc<Value>,
     pub printer_columns: Vec<PrinterColumn>,
+    /// Where the `scale` subresource reads and writes, when the version has one.
+    pub scale: Option<ScalePaths>,
+    /// The warning a request through this version gets, when it is deprecated.
+    pub deprecation_warning: Option<String>,
+}
+
+/// A version's `subresources.scale`: JSON pointers (made from the CRD's
+/// `.spec.replicas`-style paths) to the desired and observed replicas, and to the
+/// label selector in its string form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalePaths {
+    pub spec_replicas: String,
+    pub status_replicas: String,
+    pub label_selector: Option<String>,
+}
+
+/// A CRD's `.a.b` path as a JSON pointer (`/a/b`).
+fn pointer(path: &str) -> String {
+    path.trim_start_matches('.')
+        .split('.')
+        .fold(String::new(), |mut p, part| {
+            p.push('/');
+            p.push_str(part);
+            p
+        })
 }
 
 /// An `additionalPrinterColumns` entry.
@@ -77,6 +102,11 @@ pub fn lookup(group: &str, version: &str, kind: &str) -> Option<CustomKind> {
 
 pub fn is_custom(info: &ResourceInfo) -> bool {
     read().iter().any(|c| std::ptr::eq(c.info, info))
+}
+
+/// The custom kind served as `info`, if it is one.
+pub fn of(info: &ResourceInfo) -> Option<CustomKind> {
+    read().iter().find(|c| std::ptr::eq(c.info, info)).cloned()
 }
 
 fn leak(s: &str) -> &'static str {
@@ -147,6 +177,24 @@ fn kinds_of(crd: &Value) -> Result<Vec<CustomKind>, String> {
         if v.pointer("/subresources/status").is_some() {
             subresources.push(Subresource::Status);
         }
+        let scale = v.pointer("/subresources/scale").map(|scale| {
+            let path = |f: &str| scale.get(f).and_then(Value::as_str).map(pointer);
+            ScalePaths {
+                spec_replicas: path("specReplicasPath").unwrap_or_else(|| "/spec/replicas".into()),
+                status_replicas: path("statusReplicasPath")
+                    .unwrap_or_else(|| "/status/replicas".into()),
+                label_selector: path("labelSelectorPath"),
+            }
+        });
+        if scale.is_some() {
+            subresources.push(Subresource::Scale);
+        }
+        let deprecation_warning = (v.get("deprecated") == Some(&Value::Bool(true))).then(|| {
+            v.get("deprecationWarning")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{group}/{version} {kind} is deprecated"))
+        });
         let info: &'static ResourceInfo = Box::leak(Box::new(ResourceInfo {
             group: leak(group),
             version: leak(version),
@@ -157,7 +205,17 @@ fn kinds_of(crd: &Value) -> Result<Vec<CustomKind>, String> {
             short_names: leak_list(names.get("shortNames").unwrap_or(&Value::Null)),
             categories: leak_list(names.get("categories").unwrap_or(&Value::Null)),
             subresources: Box::leak(subresources.into_boxed_slice()),
-            field_labels: &[],
+            // `selectableFields` (beta, on by default in Kubernetes 1.32): the
+            // fields a field selector may name, beside the name and namespace.
+            field_labels: leak_list(&Value::from(
+                v.get("selectableFields")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.get("jsonPath").and_then(Value::as_str))
+                    .map(|p| p.trim_start_matches('.').to_string())
+                    .collect::<Vec<_>>(),
+            )),
             tracks_generation: true,
             decode,
             decode_json: None,
@@ -191,9 +249,44 @@ fn kinds_of(crd: &Value) -> Result<Vec<CustomKind>, String> {
                     .unwrap_or(Value::Null),
             ),
             printer_columns,
+            scale,
+            deprecation_warning,
         });
     }
+    // Served in Kubernetes' version priority (GA before beta before alpha, higher
+    // numbers first, others last by name), which discovery lists and kubectl
+    // takes the first of.
+    out.sort_by_key(|c| version_priority(c.info.version));
     Ok(out)
+}
+
+/// The sort key of a version in Kubernetes' priority order: `v2` < `v1` <
+/// `v1beta2` < `v1beta1` < `v1alpha1` < versions not of that form, by name.
+pub fn version_priority(
+    version: &str,
+) -> (u8, std::cmp::Reverse<u64>, std::cmp::Reverse<u64>, String) {
+    use std::cmp::Reverse;
+    let parsed = version.strip_prefix('v').and_then(|rest| {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let major: u64 = rest[..digits].parse().ok()?;
+        match &rest[digits..] {
+            "" => Some((0, major, 0)),
+            tail => {
+                let (level, n) = if let Some(n) = tail.strip_prefix("beta") {
+                    (1, n)
+                } else {
+                    (2, tail.strip_prefix("alpha")?)
+                };
+                Some((level, major, n.parse().ok()?))
+            }
+        }
+    });
+    match parsed {
+        Some((level, major, minor)) => (level, Reverse(major), Reverse(minor), String::new()),
+        None => (3, Reverse(0), Reverse(0), version.to_string()),
+    }
 }
 
 /// Decoding a custom object: the fields its schema does not know are pruned
@@ -217,6 +310,19 @@ fn decode(value: &Value) -> Result<Value, DecodeError> {
     let mut out = value.clone();
     if let Some(custom) = lookup(group, version, kind) {
         prune_root(&custom.schema, &mut out);
+    }
+    // The metadata is every kind's ObjectMeta: decoded as one, so that a field it
+    // does not have is unknown here as on a built-in kind.
+    if let Some(metadata) = out.get_mut("metadata") {
+        let typed: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta =
+            serde_path_to_error::deserialize(&*metadata).map_err(|e| DecodeError {
+                path: format!("metadata.{}", e.path()),
+                message: e.inner().to_string(),
+            })?;
+        *metadata = serde_json::to_value(typed).map_err(|e| DecodeError {
+            path: "metadata".into(),
+            message: e.to_string(),
+        })?;
     }
     Ok(out)
 }
@@ -292,6 +398,76 @@ fn prune_object(schema: &Value, map: &mut Map<String, Value>) {
                 map.remove(&k);
             }
         }
+    }
+}
+
+/// Fills in the defaults the schema of `info`'s version declares, as Kubernetes'
+/// structural defaulting does: a field that is absent, or null where the schema
+/// does not allow null, gets a copy of its `default` (a null without one is
+/// dropped), and defaults inside it and inside present fields are applied in
+/// turn. apiVersion, kind and metadata are the server's.
+pub fn apply_defaults(info: &ResourceInfo, obj: &mut Value) {
+    let Some(custom) = of(info) else {
+        return;
+    };
+    let (Some(props), Some(map)) = (
+        custom.schema.get("properties").and_then(Value::as_object),
+        obj.as_object_mut(),
+    ) else {
+        return;
+    };
+    for (key, schema) in props {
+        if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+            default_field(map, key, schema);
+        }
+    }
+}
+
+fn default_field(map: &mut Map<String, Value>, key: &str, schema: &Value) {
+    let nullable = schema.get("nullable") == Some(&Value::Bool(true));
+    match map.get(key) {
+        None => {
+            if let Some(default) = schema.get("default") {
+                map.insert(key.to_string(), default.clone());
+            }
+        }
+        Some(Value::Null) if !nullable => match schema.get("default") {
+            Some(default) => {
+                map.insert(key.to_string(), default.clone());
+            }
+            None => {
+                map.remove(key);
+            }
+        },
+        Some(_) => {}
+    }
+    if let Some(value) = map.get_mut(key) {
+        default_value(schema, value);
+    }
+}
+
+fn default_value(schema: &Value, value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (key, sub) in props {
+                    default_field(map, key, sub);
+                }
+            }
+            if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+                for v in map.values_mut() {
+                    default_value(additional, v);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for item in items {
+                    default_value(item_schema, item);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -425,16 +601,43 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<FieldError>
             errors,
         );
     }
+    if let (Some(s), Some(pattern)) = (
+        value.as_str(),
+        schema.get("pattern").and_then(Value::as_str),
+    ) && regex::Regex::new(pattern).is_ok_and(|re| !re.is_match(s))
+    {
+        errors.push(FieldError::invalid(
+            path,
+            value,
+            &format!("{path} in body should match '{pattern}'"),
+        ));
+    }
+    if let Some(items) = value.as_array()
+        && schema.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("set")
+    {
+        for (i, item) in items.iter().enumerate() {
+            if items[..i].contains(item) {
+                errors.push(FieldError::duplicate(&format!("{path}[{i}]"), item));
+            }
+        }
+    }
     if let Some(items) = value.as_array() {
         let len = items.len() as f64;
         limits.check(
             len,
             "minItems",
-            "maxItems",
+            "",
             "should have at least {n} items",
-            "should have at most {n} items",
+            "",
             errors,
         );
+        if let Some(max) = schema
+            .get("maxItems")
+            .and_then(Value::as_u64)
+            .filter(|&max| items.len() as u64 > max)
+        {
+            errors.push(FieldError::too_many(path, items.len(), max));
+        }
     }
     match value {
         Value::Object(map) => {
@@ -586,10 +789,41 @@ fn check_schema_types(schema: &Value, path: &str, errors: &mut Vec<FieldError>) 
             SCHEMA_TYPES,
         )),
     }
+    if let Some(Value::String(pattern)) = node.get("pattern")
+        && let Err(e) = regex::Regex::new(pattern)
+    {
+        errors.push(FieldError::invalid(
+            &format!("{path}.pattern"),
+            &Value::from(pattern.as_str()),
+            &format!("must be a valid regular expression, but isn't: {e}"),
+        ));
+    }
+    // A structural schema says what type each field and item is (unless it is
+    // an int-or-string or keeps whatever it is given).
+    let untyped = |sub: &Value| {
+        sub.get("type").is_none()
+            && sub.get("x-kubernetes-int-or-string") != Some(&Value::Bool(true))
+            && sub.get("x-kubernetes-preserve-unknown-fields") != Some(&Value::Bool(true))
+    };
     if let Some(Value::Object(properties)) = node.get("properties") {
         for (name, property) in properties {
-            check_schema_types(property, &format!("{path}.properties[{name}]"), errors);
+            let at = format!("{path}.properties[{name}]");
+            if untyped(property) {
+                errors.push(FieldError::required_because(
+                    &format!("{at}.type"),
+                    "must not be empty for specified object fields",
+                ));
+            }
+            check_schema_types(property, &at, errors);
         }
+    }
+    if let Some(items) = node.get("items").filter(|i| i.is_object())
+        && untyped(items)
+    {
+        errors.push(FieldError::required_because(
+            &format!("{path}.items.type"),
+            "must not be empty for specified array items",
+        ));
     }
     for key in ["items", "additionalProperties"] {
         if let Some(sub) = node.get(key) {
@@ -628,6 +862,96 @@ mod tests {
                 }],
             },
         })
+    }
+
+    #[test]
+    fn schema_defaults_fill_absent_and_null_fields_at_every_depth() {
+        let mut crd = crd();
+        crd["metadata"]["name"] = json!("gizmos.defaults.example.com");
+        crd["spec"]["group"] = json!("defaults.example.com");
+        crd["spec"]["names"] = json!({"plural": "gizmos", "kind": "Gizmo"});
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"] = json!({
+            "spec": {"type": "object", "default": {}, "properties": {
+                "color": {"type": "string", "default": "red"},
+                "size": {"type": "integer", "default": 1},
+                "maybe": {"type": "string", "nullable": true, "default": "x"},
+                "gone": {"type": "string"},
+                "nested": {"type": "object", "default": {}, "properties": {
+                    "inner": {"type": "string", "default": "deep"}}},
+                "ports": {"type": "array", "items": {"type": "object", "properties": {
+                    "protocol": {"type": "string", "default": "TCP"}}}},
+                "byName": {"type": "object", "additionalProperties": {"type": "object",
+                    "properties": {"weight": {"type": "integer", "default": 5}}}},
+            }},
+        });
+        register(&crd).unwrap();
+        let info = lookup("defaults.example.com", "v1", "Gizmo").unwrap().info;
+        let mut obj = json!({"apiVersion": "defaults.example.com/v1", "kind": "Gizmo",
+            "metadata": {"name": "g"},
+            "spec": {"size": 3, "color": null, "maybe": null, "gone": null,
+                     "ports": [{}, {"protocol": "UDP"}], "byName": {"a": {}}}});
+        apply_defaults(info, &mut obj);
+        assert_eq!(
+            obj["spec"],
+            json!({"size": 3, "color": "red", "maybe": null, "nested": {"inner": "deep"},
+                   "ports": [{"protocol": "TCP"}, {"protocol": "UDP"}],
+                   "byName": {"a": {"weight": 5}}})
+        );
+        // An object with no spec gets the spec's default, itself defaulted.
+        let mut empty = json!({"metadata": {"name": "e"}});
+        apply_defaults(info, &mut empty);
+        assert_eq!(empty["spec"]["nested"]["inner"], "deep", "{empty}");
+        assert_eq!(empty["spec"]["color"], "red", "{empty}");
+        unregister("gizmos.defaults.example.com");
+    }
+
+    #[test]
+    fn versions_sort_in_kubernetes_priority() {
+        let mut versions = vec![
+            "v1alpha1",
+            "foo",
+            "v1beta2",
+            "v2",
+            "v1",
+            "v11alpha2",
+            "v1beta1",
+            "bar",
+        ];
+        versions.sort_by_key(|v| version_priority(v));
+        assert_eq!(
+            versions,
+            [
+                "v2",
+                "v1",
+                "v1beta2",
+                "v1beta1",
+                "v11alpha2",
+                "v1alpha1",
+                "bar",
+                "foo"
+            ]
+        );
+    }
+
+    #[test]
+    fn structural_schemas_type_every_field_and_patterns_compile() {
+        let mut bad = crd();
+        let spec = &mut bad["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+            ["properties"];
+        spec["untyped"] = json!({"properties": {"a": {"type": "string"}}});
+        spec["either"] = json!({"x-kubernetes-int-or-string": true});
+        spec["badPattern"] = json!({"type": "string", "pattern": "(["});
+        let mut errors = Vec::new();
+        validate_crd(&bad, &mut errors);
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].starts_with(
+            "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[badPattern].pattern: Invalid value: \"([\": must be a valid regular expression"
+        ), "{messages:?}");
+        assert_eq!(
+            messages[1],
+            "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[untyped].type: Required value: must not be empty for specified object fields"
+        );
     }
 
     #[test]

@@ -72,7 +72,12 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
                 map.insert("type".into(), Value::from("Opaque"));
             }
         }
-        _ => {}
+        (crate::custom::CRD_GROUP, "CustomResourceDefinition") => {
+            let spec = object_at(obj, "spec");
+            default(child(spec, "conversion"), "strategy", "None");
+        }
+        // A custom kind: the defaults its schema declares.
+        _ => crate::custom::apply_defaults(info, obj),
     }
 }
 

@@ -27,6 +27,7 @@ pub enum FieldErrorKind {
     Duplicate,
     Forbidden,
     TooLong,
+    TooMany,
     NotFound,
 }
 
@@ -39,6 +40,7 @@ impl FieldErrorKind {
             FieldErrorKind::Duplicate => "FieldValueDuplicate",
             FieldErrorKind::Forbidden => "FieldValueForbidden",
             FieldErrorKind::TooLong => "FieldValueTooLong",
+            FieldErrorKind::TooMany => "FieldValueTooMany",
             FieldErrorKind::NotFound => "FieldValueNotFound",
         }
     }
@@ -107,6 +109,15 @@ impl FieldError {
             kind: FieldErrorKind::NotFound,
             field: field.into(),
             message: format!("{field}: Not found: {}", show(value)),
+        }
+    }
+
+    /// A list longer than it may be (Kubernetes' `field.TooMany`).
+    pub fn too_many(field: &str, actual: usize, max: u64) -> Self {
+        Self {
+            kind: FieldErrorKind::TooMany,
+            field: field.into(),
+            message: format!("{field}: Too many: {actual}: must have at most {max} items"),
         }
     }
 
@@ -222,8 +233,10 @@ pub fn label_value(value: &str) -> Result<(), String> {
     if value.is_empty() {
         return Ok(());
     }
-    let ok = value.len() <= 63
-        && value.bytes().all(is_name_char)
+    if value.len() > 63 {
+        return Err("must be no more than 63 characters".into());
+    }
+    let ok = value.bytes().all(is_name_char)
         && value.as_bytes()[0].is_ascii_alphanumeric()
         && value.as_bytes()[value.len() - 1].is_ascii_alphanumeric();
     if ok {
@@ -1159,6 +1172,11 @@ mod tests {
         assert!(label_key("-x").is_err());
         assert!(label_value("").is_ok());
         assert!(label_value("a b").is_err());
+        assert_eq!(
+            label_value(&"c".repeat(64)),
+            Err("must be no more than 63 characters".to_string())
+        );
+        assert!(label_value(&"c".repeat(63)).is_ok());
     }
 
     #[test]

@@ -100,8 +100,10 @@ pub fn decode_body(
     wharf_api_types::canonical::apply(info, &mut decoded);
     match validation {
         FieldValidation::Strict if !problems.is_empty() => Err(ApiError::bad_request(format!(
-            "strict decoding error: {}",
-            problems.join(", ")
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+            problems.join(", "),
+            kind = info.kind,
+            version = info.version,
         ))),
         FieldValidation::Warn => Ok((decoded, problems)),
         _ => Ok((decoded, Vec::new())),
@@ -663,6 +665,16 @@ fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError
                 "field is immutable",
             ));
         }
+        (wharf_api_types::custom::CRD_GROUP, "CustomResourceDefinition")
+            if new.pointer("/spec/scope") != old.pointer("/spec/scope") =>
+        {
+            // Objects are stored by scope: changing it would strand them.
+            errors.push(FieldError::invalid(
+                "spec.scope",
+                new.pointer("/spec/scope").unwrap_or(&Value::Null),
+                "field is immutable",
+            ));
+        }
         ("", "Secret") | ("", "ConfigMap") => {
             if info.kind == "Secret" && new.get("type") != old.get("type") {
                 errors.push(FieldError::invalid(
@@ -754,7 +766,7 @@ mod tests {
         assert_eq!(err.code, 400);
         assert_eq!(
             err.message,
-            "strict decoding error: unknown field \"spec.bogus\", duplicate field \"metadata.name\""
+            "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.bogus\", duplicate field \"metadata.name\""
         );
         let (obj, warnings) = decode_body(pods(), body, vec![], FieldValidation::Warn).unwrap();
         assert_eq!(warnings, ["unknown field \"spec.bogus\""]);

@@ -51,9 +51,15 @@ fn served_group_versions() -> Vec<(&'static str, &'static str)> {
 }
 
 fn group_json(group: &str) -> Value {
-    let versions: Vec<Value> = served_group_versions()
+    let mut versions: Vec<(&str, &str)> = served_group_versions()
         .into_iter()
         .filter(|(g, _)| *g == group)
+        .collect();
+    // In Kubernetes' version priority: the first is the preferred one, which
+    // kubectl uses for a kind served in several.
+    versions.sort_by_key(|(_, v)| wharf_api_types::custom::version_priority(v));
+    let versions: Vec<Value> = versions
+        .into_iter()
         .map(|(g, v)| json!({"groupVersion": format!("{g}/{v}"), "version": v}))
         .collect();
     let preferred = versions.first().cloned().unwrap_or(Value::Null);
@@ -161,8 +167,16 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
             resources.push(subresource_entry(info, *sub));
         }
     }
-    // Component statuses are probed when read, never stored or watched.
+    // Component statuses are probed when read, never stored or watched; a
+    // Binding is created (binding the pod it names) and never stored.
     if (group, version) == ("", "v1") {
+        resources.push(json!({
+            "name": "bindings",
+            "singularName": "binding",
+            "namespaced": true,
+            "kind": "Binding",
+            "verbs": ["create"],
+        }));
         resources.push(json!({
             "name": crate::components::PLURAL,
             "singularName": "componentstatus",

@@ -222,6 +222,14 @@ pub fn json_list(info: &ResourceInfo, listed: crate::storage::Listed<Vec<u8>>) -
         .into_response()
 }
 
+/// Adds a `Warning` header (code 299, as Kubernetes sends them) to a response.
+pub fn add_warning(response: &mut Response, warning: &str) {
+    let text = format!("299 - {}", serde_json::Value::from(warning));
+    if let Ok(v) = HeaderValue::from_str(&text) {
+        response.headers_mut().append("Warning", v);
+    }
+}
+
 /// The full response: status code, content type, warnings.
 pub fn respond(code: u16, repr: Representation, body: Body<'_>, warnings: &[String]) -> Response {
     let (bytes, content_type) = match (repr, body) {
@@ -245,10 +253,7 @@ pub fn respond(code: u16, repr: Representation, body: Body<'_>, warnings: &[Stri
     )
         .into_response();
     for w in warnings {
-        let text = format!("299 - {}", serde_json::Value::from(w.as_str()));
-        if let Ok(v) = HeaderValue::from_str(&text) {
-            response.headers_mut().append("Warning", v);
-        }
+        add_warning(&mut response, w);
     }
     response
 }

@@ -224,13 +224,19 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
         let container = query.get("container").map(String::as_str);
         return Err(crate::kubelet::answer(server, namespace, name, sub, container).await);
     }
+    if let ["api", "v1", "namespaces", namespace, "bindings"] = segments.as_slice() {
+        return bind_by_name(server, namespace, req, &query, accept.as_deref()).await;
+    }
     let Some(target) = request::parse_target(&path)? else {
         return Err(ApiError::not_found_path(&path));
     };
     let options = Options::parse(&query, target.info)?;
     let repr = request::negotiate(accept.as_deref(), &query)?;
     let method = req.method().clone();
-    match (&method, target.name.is_some(), target.subresource) {
+    // A deprecated version of a custom kind says so on every answer, as
+    // Kubernetes does (kubectl prints it as a warning).
+    let deprecation = wharf_api_types::custom::of(target.info).and_then(|c| c.deprecation_warning);
+    let response = match (&method, target.name.is_some(), target.subresource) {
         (&Method::GET, false, _) if options.watch || target.watch_path => {
             options.check_watch_semantics()?;
             crate::watch::serve(server.clone(), target, options, repr).await
@@ -270,7 +276,56 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
             )
             .await
         }
+    };
+    match deprecation {
+        Some(warning) => response.map(|mut r| {
+            crate::render::add_warning(&mut r, &warning);
+            r
+        }),
+        None => response,
     }
+}
+
+/// `POST /api/v1/namespaces/{ns}/bindings`: the older form of a pod's binding,
+/// naming the pod in the Binding's metadata; served as `pods/{name}/binding`.
+async fn bind_by_name(
+    server: &Arc<ApiServer>,
+    namespace: &str,
+    req: Request,
+    query: &std::collections::HashMap<String, String>,
+    accept: Option<&str>,
+) -> Result<Response, ApiError> {
+    let (content_type, body) = posted(req).await?;
+    let (binding, _) = request::parse_body(content_type.as_deref(), &body)?;
+    let name = wharf_api_types::meta::name(&binding)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid_object(
+                "",
+                "Binding",
+                "",
+                &[wharf_api_types::validation::FieldError::required(
+                    "metadata.name",
+                )],
+            )
+        })?
+        .to_string();
+    let path = format!("/api/v1/namespaces/{namespace}/pods/{name}/binding");
+    let Some(target) = request::parse_target(&path)? else {
+        return Err(ApiError::not_found_path(&path));
+    };
+    let options = Options::parse(query, target.info)?;
+    let repr = request::negotiate(accept, query)?;
+    crate::write::handle(
+        server,
+        &Method::POST,
+        &target,
+        &options,
+        repr,
+        content_type.as_deref(),
+        &body,
+    )
+    .await
 }
 
 /// A review (`kubectl auth can-i`, `kubectl auth whoami`): created, answered and
@@ -281,16 +336,23 @@ async fn answer_review(
     query: &std::collections::HashMap<String, String>,
     accept: Option<&str>,
 ) -> Result<Response, ApiError> {
+    let (content_type, body) = posted(req).await?;
+    let repr = request::negotiate(accept, query)?;
+    let answer = review.answer(content_type.as_deref(), &body)?;
+    Ok(respond(201, repr, Body::Plain(answer), &[]))
+}
+
+/// The content type and body of a request to an endpoint that only creates
+/// (a review, a binding): any other method is refused.
+async fn posted(req: Request) -> Result<(Option<String>, bytes::Bytes), ApiError> {
     if req.method() != Method::POST {
         return Err(ApiError::method_not_allowed(
             &req.method().as_str().to_lowercase(),
         ));
     }
-    let repr = request::negotiate(accept, query)?;
     let content_type = content_type(&req);
     let body = read_body(req.into_body()).await?;
-    let answer = review.answer(content_type.as_deref(), &body)?;
-    Ok(respond(201, repr, Body::Plain(answer), &[]))
+    Ok((content_type, body))
 }
 
 fn content_type(req: &Request) -> Option<String> {

@@ -94,7 +94,11 @@ impl Objects {
             .await
             .map_err(|e| ApiError::from_store(info, name, e))?
             .ok_or_else(|| ApiError::not_found(info, name))?;
-        Ok((Self::decode_kv(&kv)?, kv.mod_revision))
+        let mut obj = Self::decode_kv(&kv)?;
+        if custom::is_custom(info) {
+            at_version(info, &mut obj);
+        }
+        Ok((obj, kv.mod_revision))
     }
 
     pub async fn try_get(
@@ -118,11 +122,16 @@ impl Objects {
         namespace: Option<&str>,
         options: &Options,
     ) -> Result<Listed, ApiError> {
+        let custom = custom::is_custom(info);
         self.list_with(info, namespace, options, |kv| {
             if !options.selects_json(&kv.value)? {
                 return Ok(None);
             }
-            Self::decode_kv(kv).map(Some)
+            let mut obj = Self::decode_kv(kv)?;
+            if custom {
+                at_version(info, &mut obj);
+            }
+            Ok(Some(obj))
         })
         .await
     }
@@ -137,11 +146,17 @@ impl Objects {
         namespace: Option<&str>,
         options: &Options,
     ) -> Result<Listed<Vec<u8>>, ApiError> {
+        let custom = custom::is_custom(info);
         self.list_with(info, namespace, options, |kv| {
             if !options.selects_json(&kv.value)? {
                 return Ok(None);
             }
-            raw_with_revision(&kv.value, kv.mod_revision).map(Some)
+            let raw = raw_with_revision(&kv.value, kv.mod_revision)?;
+            Ok(Some(if custom {
+                raw_at_version(info, raw)
+            } else {
+                raw
+            }))
         })
         .await
     }
@@ -427,9 +442,11 @@ impl Objects {
             .delete(&info.key(namespace, name), expected)
             .await
             .map_err(|e| ApiError::from_store(info, name, e))?;
-        let obj = Self::decode_kv(&old)?;
+        let mut obj = Self::decode_kv(&old)?;
         if Self::is_crd(info) {
             self.drop_custom_kinds(&obj).await;
+        } else if custom::is_custom(info) {
+            at_version(info, &mut obj);
         }
         Ok(obj)
     }
@@ -453,6 +470,35 @@ impl Written {
 pub fn with_revision(mut obj: Value, rev: Revision) -> Value {
     wharf_api_types::meta::set(&mut obj, "resourceVersion", rev.to_string());
     obj
+}
+
+/// A custom object as read through `info`'s version of its kind. Kinds served in
+/// several versions share their objects, each stored at the version it was
+/// written through; Wharf serves conversion strategy `None`, as Kubernetes does
+/// by default, under which converting an object only changes its apiVersion.
+pub(crate) fn at_version(info: &ResourceInfo, obj: &mut Value) {
+    let wanted = info.api_version();
+    if let Some(map) = obj.as_object_mut()
+        && map.get("apiVersion").and_then(Value::as_str) != Some(wanted.as_str())
+    {
+        map.insert("apiVersion".into(), Value::from(wanted));
+    }
+}
+
+/// [`at_version`] on stored JSON: the apiVersion's value replaced in place when
+/// it is not already `info`'s.
+pub(crate) fn raw_at_version(info: &ResourceInfo, bytes: Vec<u8>) -> Vec<u8> {
+    let wanted = serde_json::to_vec(&info.api_version()).unwrap_or_default();
+    match json_scan::member_value(&bytes, b"apiVersion") {
+        Some((start, end)) if bytes[start..end] != wanted[..] => {
+            let mut out = Vec::with_capacity(bytes.len() + wanted.len());
+            out.extend_from_slice(&bytes[..start]);
+            out.extend_from_slice(&wanted);
+            out.extend_from_slice(&bytes[end..]);
+            out
+        }
+        _ => bytes,
+    }
 }
 
 /// Stored JSON with `metadata.resourceVersion` set. Every object of a JSON list

@@ -40,6 +40,8 @@ struct Encoder {
     repr: Representation,
     /// Tables carry their column definitions on the first event only.
     sent_columns: bool,
+    /// A custom kind's objects are shown at the version watched.
+    custom: bool,
 }
 
 impl Encoder {
@@ -87,10 +89,16 @@ impl Encoder {
             _ => &event.value,
         };
         if self.repr != Representation::Json {
-            let obj = Objects::decode(value, event.revision)?;
+            let mut obj = Objects::decode(value, event.revision)?;
+            if self.custom {
+                crate::storage::at_version(self.info, &mut obj);
+            }
             return Ok(self.event(kind, &obj));
         }
-        let object = crate::storage::raw_with_revision(value, event.revision)?;
+        let mut object = crate::storage::raw_with_revision(value, event.revision)?;
+        if self.custom {
+            object = crate::storage::raw_at_version(self.info, object);
+        }
         let mut out = Vec::with_capacity(object.len() + 32);
         out.extend_from_slice(b"{\"type\":\"");
         out.extend_from_slice(kind.as_bytes());
@@ -178,6 +186,7 @@ pub async fn serve(
         info,
         repr,
         sent_columns: false,
+        custom: wharf_api_types::custom::is_custom(info),
     };
     match stream {
         Err(StoreError::Compacted { requested, oldest }) => {
@@ -240,6 +249,13 @@ async fn pump(
     let mut last = start;
     let mut bookmarks = tokio::time::interval(BOOKMARK_INTERVAL);
     bookmarks.tick().await;
+    // A custom kind's watch ends once its CRD is gone (after the deletions of its
+    // objects are sent), as Kubernetes tears down the kind's storage.
+    // Its objects are deleted just after the kind stops being served, so the
+    // watch ends at the second check that finds it gone.
+    let mut still_served = tokio::time::interval(Duration::from_secs(1));
+    still_served.tick().await;
+    let mut seen_unserved = false;
     loop {
         let until_deadline = async {
             match deadline {
@@ -271,6 +287,19 @@ async fn pump(
                     out.push(encoder.bookmark(last.max(upto), false));
                 }
                 flow
+            },
+            _ = still_served.tick(), if encoder.custom => {
+                if wharf_api_types::custom::is_custom(encoder.info) || !seen_unserved {
+                    seen_unserved = !wharf_api_types::custom::is_custom(encoder.info);
+                    Flow::Go
+                } else {
+                    while let Ok(item) = stream.try_recv() {
+                        if forward(item, &mut last, &mut encoder, &options, &mut out) == Flow::Stop {
+                            break;
+                        }
+                    }
+                    Flow::Stop
+                }
             },
             () = until_deadline => return,
             () = tx.closed() => return,

@@ -9,6 +9,7 @@
 use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Value, json};
+use wharf_api_types::custom::ScalePaths;
 use wharf_api_types::resources::{self, ResourceInfo, Subresource};
 use wharf_api_types::validation::{FieldError, FieldErrorKind};
 use wharf_api_types::{meta, selector};
@@ -1039,12 +1040,35 @@ fn set_condition(pod: &mut Value, kind: &str, status: &str) {
 }
 
 /// The `autoscaling/v1 Scale` view of a workload.
-fn scale_of(obj: &Value) -> Value {
-    let selector = obj
-        .pointer("/spec/selector")
-        .and_then(|s| selector::from_label_selector_object(s).ok())
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+/// Where an object keeps what its `scale` subresource shows: a custom kind's
+/// CRD says; the built-in kinds keep it at `spec.replicas`, `status.replicas` and
+/// the `spec.selector` label selector.
+fn scale_paths(info: &ResourceInfo) -> ScalePaths {
+    wharf_api_types::custom::of(info)
+        .and_then(|c| c.scale)
+        .unwrap_or_else(|| ScalePaths {
+            spec_replicas: "/spec/replicas".into(),
+            status_replicas: "/status/replicas".into(),
+            label_selector: None,
+        })
+}
+
+/// The `autoscaling/v1 Scale` of an object.
+fn scale_of(info: &ResourceInfo, obj: &Value) -> Value {
+    let paths = scale_paths(info);
+    let selector = match &paths.label_selector {
+        // A custom kind keeps its selector in string form.
+        Some(at) => obj
+            .pointer(at)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        None => obj
+            .pointer("/spec/selector")
+            .and_then(|s| selector::from_label_selector_object(s).ok())
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    };
     let m = obj.get("metadata").cloned().unwrap_or_default();
     json!({
         "kind": "Scale",
@@ -1053,12 +1077,31 @@ fn scale_of(obj: &Value) -> Value {
             "name": m.get("name"), "namespace": m.get("namespace"), "uid": m.get("uid"),
             "resourceVersion": m.get("resourceVersion"), "creationTimestamp": m.get("creationTimestamp"),
         },
-        "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+        "spec": {"replicas": obj.pointer(&paths.spec_replicas).cloned().unwrap_or(json!(0))},
         "status": {
-            "replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
+            "replicas": obj.pointer(&paths.status_replicas).cloned().unwrap_or(json!(0)),
             "selector": selector,
         },
     })
+}
+
+/// Sets the value at a JSON pointer, making the objects on the way.
+fn set_at(obj: &mut Value, pointer: &str, value: Value) {
+    let mut at = obj;
+    let mut parts = pointer.trim_start_matches('/').split('/').peekable();
+    while let Some(part) = parts.next() {
+        if !at.is_object() {
+            *at = json!({});
+        }
+        let Some(map) = at.as_object_mut() else {
+            return;
+        };
+        if parts.peek().is_none() {
+            map.insert(part.to_string(), value);
+            return;
+        }
+        at = map.entry(part.to_string()).or_insert_with(|| json!({}));
+    }
 }
 
 pub async fn get_scale(
@@ -1074,7 +1117,12 @@ pub async fn get_scale(
             target.name.as_deref().unwrap_or_default(),
         )
         .await?;
-    Ok(respond(200, repr, Body::Plain(scale_of(&obj)), &[]))
+    Ok(respond(
+        200,
+        repr,
+        Body::Plain(scale_of(target.info, &obj)),
+        &[],
+    ))
 }
 
 enum ScaleChange {
@@ -1112,7 +1160,7 @@ async fn write_scale(
         let scale = match &change {
             ScaleChange::Replace(s) => s.clone(),
             ScaleChange::Patch(t, body) => {
-                let patched = wharf_patch::apply(*t, &scale_of(current), body)
+                let patched = wharf_patch::apply(*t, &scale_of(info, current), body)
                     .map_err(|e| ApiError::new(e.http_status(), e.reason(), e.to_string()))?;
                 // A resourceVersion in the patch is a precondition (`kubectl scale
                 // --resource-version`), as on the object itself.
@@ -1130,8 +1178,9 @@ async fn write_scale(
                 n.clone()
             }
             other => {
-                return Err(ApiError::invalid(
-                    info,
+                return Err(ApiError::invalid_object(
+                    "autoscaling",
+                    "Scale",
                     &name,
                     &[wharf_api_types::validation::FieldError::invalid(
                         "spec.replicas",
@@ -1142,11 +1191,20 @@ async fn write_scale(
             }
         };
         let mut obj = current.clone();
-        obj["spec"]["replicas"] = Value::Number(replicas);
+        set_at(
+            &mut obj,
+            &scale_paths(info).spec_replicas,
+            Value::Number(replicas),
+        );
         admission::prepare_update(info, ns.as_deref(), &name, obj, current, None)
     };
     let written = update_with(server, target, precondition, options.dry_run, &mut mutate)
         .await?
         .into_object();
-    Ok(respond(200, repr, Body::Plain(scale_of(&written)), &[]))
+    Ok(respond(
+        200,
+        repr,
+        Body::Plain(scale_of(info, &written)),
+        &[],
+    ))
 }

@@ -184,10 +184,11 @@ fn ports(container: &Value) -> impl Iterator<Item = &Value> {
         .flatten()
 }
 
-/// A Service's ports: each (protocol, port) once; a `targetPort` a number in
-/// range or a port name.
+/// A Service's ports: each (protocol, port) once, and each (protocol, nodePort)
+/// asked for once; a `targetPort` a number in range or a port name.
 pub fn check_service_ports(ports: &[Value], errors: &mut Vec<FieldError>) {
     let mut seen = BTreeSet::new();
+    let mut node_ports = BTreeSet::new();
     for (i, port) in ports.iter().enumerate() {
         let at = format!("spec.ports[{i}]");
         let number = port.get("port").and_then(Value::as_i64).unwrap_or(0);
@@ -201,6 +202,17 @@ pub fn check_service_ports(ports: &[Value], errors: &mut Vec<FieldError>) {
                 &json!({"port": number, "protocol": protocol}),
             ));
         }
+        if let Some(node_port) = port
+            .get("nodePort")
+            .and_then(Value::as_i64)
+            .filter(|&n| n != 0)
+            && !node_ports.insert((protocol, node_port))
+        {
+            errors.push(FieldError::duplicate(
+                &format!("{at}.nodePort"),
+                &json!(node_port),
+            ));
+        }
         // Left out, it defaults to `port`.
         if let Some(target) = port.get("targetPort").filter(|t| !t.is_null()) {
             check_number_or_name(Some(target), &format!("{at}.targetPort"), errors);
@@ -211,6 +223,19 @@ pub fn check_service_ports(ports: &[Value], errors: &mut Vec<FieldError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_node_port_is_asked_for_once_per_protocol() {
+        let ports = [
+            json!({"port": 80, "nodePort": 31081}),
+            json!({"port": 81, "nodePort": 31081}),
+            json!({"port": 82, "nodePort": 31081, "protocol": "UDP"}),
+        ];
+        let mut errors = Vec::new();
+        check_service_ports(&ports, &mut errors);
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages, ["spec.ports[1].nodePort: Duplicate value: 31081"]);
+    }
 
     #[test]
     fn port_names_are_iana_service_names() {
