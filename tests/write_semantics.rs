@@ -957,6 +957,30 @@ fn custom_kinds_default_validate_and_scale_as_their_crd_says() {
     );
     assert_eq!(code, 400, "{refused}");
 
+    // Ratcheting: once the schema is tightened, an update that leaves a now
+    // invalid field as it was goes through; one that changes it must pass.
+    s.ok(&[
+        "patch",
+        "crd",
+        "widgets.example.wharf.dev",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/versions/1/schema/openAPIV3Schema/properties/spec/properties/code/pattern","value":"^x{3}$"}]"#,
+    ]);
+    s.ok(&["label", "widget", "w", "tightened=yes"]);
+    let refused = s.fails(&[
+        "patch",
+        "widget",
+        "w",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"code":"abd"}}"#,
+    ]);
+    assert!(
+        refused.contains("spec.code in body should match '^x{3}$'"),
+        "{refused}"
+    );
+
     // The scope is fixed once objects may exist.
     let refused = s.fails(&[
         "patch",
@@ -985,4 +1009,111 @@ fn custom_kinds_default_validate_and_scale_as_their_crd_says() {
     assert_eq!(code, 200, "{events}");
     let text = events.as_str().unwrap_or_default();
     assert_eq!(text.matches(r#""type":"DELETED""#).count(), 3, "{text}");
+}
+
+/// A CRD that would take a kind another CRD serves is stored but not served (its
+/// status says why), so the first kind's objects stay reachable; CEL rules are
+/// flagged as unenforced; webhook conversion is refused; and custom objects take
+/// no strategic merge patches, as in Kubernetes.
+#[test]
+fn conflicting_and_unservable_crds_are_told_apart() {
+    let s = Server::start();
+    s.apply(WIDGET_CRD);
+    s.ok(&[
+        "wait",
+        "--for=condition=established",
+        "crd/widgets.example.wharf.dev",
+        "--timeout=20s",
+    ]);
+    s.apply("apiVersion: example.wharf.dev/v1\nkind: Widget\nmetadata: {name: w}\n");
+    s.apply(
+        r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: others.example.wharf.dev}
+spec:
+  group: example.wharf.dev
+  scope: Namespaced
+  names: {plural: others, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"#,
+    );
+    let crd = s.get_json(&["crd", "others.example.wharf.dev"]);
+    let accepted = &crd["status"]["conditions"][0];
+    assert_eq!(accepted["type"], "NamesAccepted", "{crd}");
+    assert_eq!(accepted["status"], "False", "{crd}");
+    assert_eq!(accepted["reason"], "KindConflict", "{crd}");
+    assert_eq!(crd["spec"]["names"]["listKind"], "WidgetList", "{crd}");
+    assert_eq!(
+        s.ok(&["get", "widgets", "-o", "name"]).trim(),
+        "widget.example.wharf.dev/w"
+    );
+
+    let ruled = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some(
+            r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: ruled.example.wharf.dev}
+spec:
+  group: example.wharf.dev
+  scope: Namespaced
+  names: {plural: ruled, kind: Ruled}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            x-kubernetes-validations: [{rule: "self.a > 1"}]
+            properties: {a: {type: integer}}
+"#,
+        ),
+    );
+    assert!(ruled.status.success());
+    let stderr = String::from_utf8_lossy(&ruled.stderr);
+    assert!(
+        stderr.contains("Warning: x-kubernetes-validations rules are not enforced"),
+        "{stderr}"
+    );
+
+    let webhook = s.fails(&[
+        "patch",
+        "crd",
+        "ruled.example.wharf.dev",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"conversion":{"strategy":"Webhook"}}}"#,
+    ]);
+    assert!(
+        webhook.contains(r#"spec.conversion.strategy: Unsupported value: "Webhook""#),
+        "{webhook}"
+    );
+
+    let (code, refused) = send(
+        &s,
+        "PATCH",
+        "/apis/example.wharf.dev/v1/namespaces/default/widgets/w",
+        "application/strategic-merge-patch+json",
+        json!({"spec": {"color": "blue"}}),
+    );
+    assert_eq!(code, 415, "{refused}");
+    s.ok(&[
+        "patch",
+        "widget",
+        "w",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"color":"blue"}}"#,
+    ]);
 }

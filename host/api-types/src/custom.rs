@@ -123,8 +123,68 @@ fn leak_list(v: &Value) -> &'static [&'static str] {
     Box::leak(items.into_boxed_slice())
 }
 
-/// Serves the kinds a CRD defines (replacing what it defined before).
+/// Why a CRD's names cannot be accepted, as Kubernetes' `NamesAccepted`
+/// condition gives it (reason, message): another CRD of its group already serves
+/// its kind, or one of its names. Serving both would hide one's objects behind the
+/// other's.
+pub fn name_conflict(crd: &Value) -> Option<(&'static str, String)> {
+    let name = crd_name(crd);
+    let spec = crd.get("spec")?;
+    let group = spec.get("group").and_then(Value::as_str)?;
+    let names = spec.get("names")?;
+    let text = |f: &str| names.get(f).and_then(Value::as_str).unwrap_or("");
+    let kind = text("kind");
+    let singular = match text("singular") {
+        "" => kind.to_lowercase(),
+        s => s.to_string(),
+    };
+    let short: Vec<&str> = names
+        .get("shortNames")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let in_use = |what: &str| format!("\"{what}\" is already in use");
+    for other in read()
+        .iter()
+        .filter(|c| c.crd != name && c.info.group == group)
+        .map(|c| c.info)
+    {
+        let taken =
+            |n: &str| other.plural == n || other.singular == n || other.short_names.contains(&n);
+        if other.kind == kind {
+            return Some(("KindConflict", in_use(kind)));
+        }
+        if taken(&singular) {
+            return Some(("SingularConflict", in_use(&singular)));
+        }
+        if let Some(n) = short.iter().find(|n| taken(n)) {
+            return Some(("ShortNamesConflict", in_use(n)));
+        }
+    }
+    None
+}
+
+/// Whether a stored CRD's status says its names were refused (so it is not
+/// served again at start, whatever order the CRDs are read in).
+fn names_refused(crd: &Value) -> bool {
+    crd.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "NamesAccepted" && c["status"] == "False")
+}
+
+/// Serves the kinds a CRD defines (replacing what it defined before), unless its
+/// names clash with another CRD's.
 pub fn register(crd: &Value) -> Result<(), String> {
+    if let Some((_, why)) = name_conflict(crd) {
+        return Err(why);
+    }
+    if names_refused(crd) {
+        return Err("its names were not accepted".into());
+    }
     let kinds = kinds_of(crd)?;
     let name = crd_name(crd);
     let mut all = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
@@ -701,6 +761,33 @@ impl Limits<'_> {
     }
 }
 
+/// What a CRD asks for that Wharf does not enforce, as a warning for its writer:
+/// CEL validation rules (`x-kubernetes-validations`). Such CRDs are served, as
+/// operators ship them, with the rules unchecked.
+pub fn unenforced(crd: &Value) -> Option<String> {
+    fn has_rules(schema: &Value) -> bool {
+        let Some(map) = schema.as_object() else {
+            return false;
+        };
+        map.contains_key("x-kubernetes-validations")
+            || map
+                .get("properties")
+                .and_then(Value::as_object)
+                .is_some_and(|props| props.values().any(has_rules))
+            || ["items", "additionalProperties"]
+                .iter()
+                .filter_map(|k| map.get(*k))
+                .any(has_rules)
+    }
+    let versions = crd.pointer("/spec/versions").and_then(Value::as_array)?;
+    versions
+        .iter()
+        .any(|v| v.pointer("/schema/openAPIV3Schema").is_some_and(has_rules))
+        .then(|| {
+            "x-kubernetes-validations rules are not enforced by this server: objects are checked against the rest of the schema only".to_string()
+        })
+}
+
 /// Validates a CustomResourceDefinition beyond its types.
 pub fn validate_crd(obj: &Value, errors: &mut Vec<FieldError>) {
     let s = |p: &str| obj.pointer(p).and_then(Value::as_str).unwrap_or("");
@@ -734,6 +821,18 @@ pub fn validate_crd(obj: &Value, errors: &mut Vec<FieldError>) {
             "spec.scope",
             &Value::from(s("/spec/scope")),
             &["Cluster", "Namespaced"],
+        ));
+    }
+    // Only strategy None is served: a webhook it would never call would hand out
+    // unconverted objects.
+    if let Some(strategy) = obj
+        .pointer("/spec/conversion/strategy")
+        .filter(|s| s.as_str() != Some("None"))
+    {
+        errors.push(FieldError::not_supported(
+            "spec.conversion.strategy",
+            strategy,
+            &["None"],
         ));
     }
     let versions = obj
@@ -788,6 +887,46 @@ fn check_schema_types(schema: &Value, path: &str, errors: &mut Vec<FieldError>) 
             other,
             SCHEMA_TYPES,
         )),
+    }
+    if let Some(default) = node.get("default") {
+        // A default must be a value its own schema accepts.
+        let mut problems = Vec::new();
+        check(schema, default, "default", &mut problems);
+        if !problems.is_empty() {
+            let why: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+            errors.push(FieldError::invalid(
+                &format!("{path}.default"),
+                default,
+                &format!("does not validate against its schema: {}", why.join("; ")),
+            ));
+        }
+    }
+    if node.contains_key("properties")
+        && node
+            .get("additionalProperties")
+            .is_some_and(|a| a != &Value::Bool(true))
+    {
+        errors.push(FieldError::forbidden(
+            &format!("{path}.additionalProperties"),
+            "additionalProperties and properties are mutual exclusive",
+        ));
+    }
+    if node.get("uniqueItems") == Some(&Value::Bool(true)) {
+        errors.push(FieldError::forbidden(
+            &format!("{path}.uniqueItems"),
+            "uniqueItems cannot be set to true since the runtime complexity becomes quadratic",
+        ));
+    }
+    if node.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("map")
+        && node
+            .get("x-kubernetes-list-map-keys")
+            .and_then(Value::as_array)
+            .is_none_or(|keys| keys.is_empty())
+    {
+        errors.push(FieldError::required_because(
+            &format!("{path}.x-kubernetes-list-map-keys"),
+            "must not be empty if x-kubernetes-list-type is map",
+        ));
     }
     if let Some(Value::String(pattern)) = node.get("pattern")
         && let Err(e) = regex::Regex::new(pattern)
@@ -903,6 +1042,75 @@ mod tests {
         assert_eq!(empty["spec"]["nested"]["inner"], "deep", "{empty}");
         assert_eq!(empty["spec"]["color"], "red", "{empty}");
         unregister("gizmos.defaults.example.com");
+    }
+
+    #[test]
+    fn crds_are_refused_for_what_kubernetes_refuses_them() {
+        let mut bad = crd();
+        bad["spec"]["conversion"] = json!({"strategy": "Webhook"});
+        let spec = &mut bad["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+            ["properties"];
+        spec["a"] = json!({"type": "string", "default": 5});
+        spec["b"] = json!({"type": "integer", "maximum": 3, "default": 7});
+        spec["c"] = json!({"type": "object", "properties": {"x": {"type": "string"}},
+                           "additionalProperties": false});
+        spec["d"] = json!({"type": "array", "items": {"type": "string"}, "uniqueItems": true});
+        spec["e"] =
+            json!({"type": "array", "items": {"type": "object"}, "x-kubernetes-list-type": "map"});
+        spec["f"] = json!({"type": "object", "required": ["x"], "default": {},
+                           "properties": {"x": {"type": "string"}}});
+        let mut errors = Vec::new();
+        validate_crd(&bad, &mut errors);
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        let at = "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties";
+        assert_eq!(
+            fields,
+            [
+                "spec.conversion.strategy".to_string(),
+                format!("{at}[a].default"),
+                format!("{at}[b].default"),
+                format!("{at}[c].additionalProperties"),
+                format!("{at}[d].uniqueItems"),
+                format!("{at}[e].x-kubernetes-list-map-keys"),
+                format!("{at}[f].default"),
+            ]
+        );
+        assert!(
+            errors[1].message.contains("must be of type string"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_crd_may_not_take_names_another_serves_and_rules_are_flagged() {
+        let mut first = crd();
+        first["metadata"]["name"] = json!("widgets.names.example.com");
+        first["spec"]["group"] = json!("names.example.com");
+        register(&first).unwrap();
+        let mut same_kind = first.clone();
+        same_kind["metadata"]["name"] = json!("widgets2.names.example.com");
+        same_kind["spec"]["names"] = json!({"plural": "widgets2", "kind": "Widget"});
+        assert_eq!(
+            name_conflict(&same_kind),
+            Some(("KindConflict", "\"Widget\" is already in use".to_string()))
+        );
+        assert!(register(&same_kind).is_err());
+        let mut same_short = same_kind.clone();
+        same_short["spec"]["names"] =
+            json!({"plural": "gadgets", "kind": "Gadget", "shortNames": ["wd"]});
+        assert_eq!(
+            name_conflict(&same_short).map(|c| c.0),
+            Some("ShortNamesConflict")
+        );
+        // Updating the first CRD itself is no conflict.
+        assert_eq!(name_conflict(&first), None);
+        unregister("widgets.names.example.com");
+
+        assert_eq!(unenforced(&crd()), None);
+        let mut ruled = crd();
+        ruled["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["x-kubernetes-validations"] =
+            json!([{"rule": "self.size > 1"}]);
+        assert!(unenforced(&ruled).is_some_and(|w| w.contains("not enforced")));
     }
 
     #[test]

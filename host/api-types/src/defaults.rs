@@ -75,6 +75,15 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         (crate::custom::CRD_GROUP, "CustomResourceDefinition") => {
             let spec = object_at(obj, "spec");
             default(child(spec, "conversion"), "strategy", "None");
+            let names = child(spec, "names");
+            if let Some(kind) = names
+                .get("kind")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            {
+                default(names, "singular", kind.to_lowercase());
+                default(names, "listKind", format!("{kind}List"));
+            }
         }
         // A custom kind: the defaults its schema declares.
         _ => crate::custom::apply_defaults(info, obj),

@@ -31,7 +31,8 @@ pub fn decode_request(
     {
         let mut decoded = decoded;
         wharf_api_types::canonical::apply(info, &mut decoded);
-        return Ok((decoded, Vec::new()));
+        let notes = unenforced(info, &decoded).into_iter().collect();
+        return Ok((decoded, notes));
     }
     let (value, duplicates) = crate::request::parse_body(content_type, body)?;
     decode_body(info, value, duplicates, validation)
@@ -98,16 +99,27 @@ pub fn decode_body(
     // After the comparison with the body: what canonical form leaves out is not
     // unknown to the kind.
     wharf_api_types::canonical::apply(info, &mut decoded);
-    match validation {
-        FieldValidation::Strict if !problems.is_empty() => Err(ApiError::bad_request(format!(
-            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-            problems.join(", "),
-            kind = info.kind,
-            version = info.version,
-        ))),
-        FieldValidation::Warn => Ok((decoded, problems)),
-        _ => Ok((decoded, Vec::new())),
-    }
+    let mut warnings = match validation {
+        FieldValidation::Strict if !problems.is_empty() => {
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+                problems.join(", "),
+                kind = info.kind,
+                version = info.version,
+            )));
+        }
+        FieldValidation::Warn => problems,
+        _ => Vec::new(),
+    };
+    warnings.extend(unenforced(info, &decoded));
+    Ok((decoded, warnings))
+}
+
+/// A warning for a CRD whose schema asks for what is not enforced.
+fn unenforced(info: &ResourceInfo, decoded: &Value) -> Option<String> {
+    (info.group == wharf_api_types::custom::CRD_GROUP && info.kind == "CustomResourceDefinition")
+        .then(|| wharf_api_types::custom::unenforced(decoded))
+        .flatten()
 }
 
 /// Kinds whose client-supplied status is discarded on create (the system owns it).
@@ -363,7 +375,7 @@ pub fn prepare_update(
         // schema may.
         defaults::apply_to_status(info, &mut obj, old);
         if wharf_api_types::custom::is_custom(info) {
-            check(info, &obj, &[])?;
+            check_update(info, &obj, old, &[])?;
         }
         return Ok(obj);
     }
@@ -377,7 +389,7 @@ pub fn prepare_update(
         meta::set(&mut obj, "generation", generation + 1);
     }
     let forbidden = immutability(info, &obj, old);
-    check(info, &obj, &forbidden)?;
+    check_update(info, &obj, old, &forbidden)?;
     if subresource.is_none() {
         crd_status(info, &mut obj);
     }
@@ -429,20 +441,55 @@ fn crd_status(info: &ResourceInfo, obj: &mut Value) {
         .filter(|v| v.get("storage") == Some(&Value::Bool(true)))
         .filter_map(|v| v.get("name").cloned())
         .collect();
-    let condition = |type_: &str, reason: &str, message: &str| {
-        serde_json::json!({"type": type_, "status": "True", "reason": reason,
+    // Every version objects were ever stored at stays listed (it is how an
+    // operator knows what a migration must still rewrite).
+    let mut stored_versions: Vec<Value> = obj
+        .pointer("/status/storedVersions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for version in stored {
+        if !stored_versions.contains(&version) {
+            stored_versions.push(version);
+        }
+    }
+    let condition = |type_: &str, status: &str, reason: &str, message: &str| {
+        serde_json::json!({"type": type_, "status": status, "reason": reason,
                            "message": message, "lastTransitionTime": now})
+    };
+    let (accepted, conditions) = match wharf_api_types::custom::name_conflict(obj) {
+        None => (
+            names,
+            [
+                condition("NamesAccepted", "True", "NoConflicts", "no conflicts found"),
+                condition(
+                    "Established",
+                    "True",
+                    "InitialNamesAccepted",
+                    "the initial names have been accepted",
+                ),
+            ],
+        ),
+        Some((reason, message)) => (
+            serde_json::json!({}),
+            [
+                condition("NamesAccepted", "False", reason, &message),
+                condition(
+                    "Established",
+                    "False",
+                    "NotAccepted",
+                    "not all names are accepted",
+                ),
+            ],
+        ),
     };
     set_field(
         obj,
         "status",
         Some(serde_json::json!({
-            "acceptedNames": names,
-            "storedVersions": stored,
-            "conditions": [
-                condition("NamesAccepted", "NoConflicts", "no conflicts found"),
-                condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
-            ],
+            "acceptedNames": accepted,
+            "storedVersions": stored_versions,
+            "conditions": conditions,
         })),
     );
 }
@@ -729,6 +776,49 @@ fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError
 fn check(info: &ResourceInfo, obj: &Value, extra: &[FieldError]) -> Result<(), ApiError> {
     let mut errors = extra.to_vec();
     errors.extend(validation::validate(info, obj));
+    refuse(info, obj, errors)
+}
+
+/// [`check`] for an update. A custom object's schema errors on fields the update
+/// leaves as they were are let through, as Kubernetes' validation ratcheting does:
+/// tightening a CRD's schema must not freeze the objects it already has (not even
+/// the removal of a finalizer from one being deleted).
+fn check_update(
+    info: &ResourceInfo,
+    obj: &Value,
+    old: &Value,
+    extra: &[FieldError],
+) -> Result<(), ApiError> {
+    let mut errors = extra.to_vec();
+    let found = validation::validate(info, obj);
+    if wharf_api_types::custom::is_custom(info) {
+        errors.extend(
+            found
+                .into_iter()
+                .filter(|e| value_at(obj, &e.field) != value_at(old, &e.field)),
+        );
+    } else {
+        errors.extend(found);
+    }
+    refuse(info, obj, errors)
+}
+
+/// The value at a field error's path (`spec.items[2].name`), if any.
+fn value_at<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut at = obj;
+    for part in path.split('.') {
+        let (name, indexes) = part.split_once('[').unwrap_or((part, ""));
+        if !name.is_empty() {
+            at = at.get(name)?;
+        }
+        for index in indexes.split('[').filter(|i| !i.is_empty()) {
+            at = at.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(at)
+}
+
+fn refuse(info: &ResourceInfo, obj: &Value, errors: Vec<FieldError>) -> Result<(), ApiError> {
     if errors.is_empty() {
         Ok(())
     } else {
@@ -745,6 +835,15 @@ mod tests {
 
     fn pods() -> &'static ResourceInfo {
         find("", "v1", "pods").unwrap()
+    }
+
+    #[test]
+    fn field_error_paths_lead_to_their_values() {
+        let obj = json!({"spec": {"items": [{"name": "a"}, {"name": "b"}], "n": 5}});
+        assert_eq!(value_at(&obj, "spec.n"), Some(&json!(5)));
+        assert_eq!(value_at(&obj, "spec.items[1].name"), Some(&json!("b")));
+        assert_eq!(value_at(&obj, "spec.items[2].name"), None);
+        assert_eq!(value_at(&obj, "spec.missing"), None);
     }
 
     fn pod() -> Value {

@@ -464,6 +464,21 @@ async fn patch(
 ) -> Result<Response, ApiError> {
     let info = target.info;
     let patch_type = patch_type(content_type)?;
+    if matches!(patch_type, PatchType::StrategicMerge) && wharf_api_types::custom::is_custom(info) {
+        // A custom kind has no merge keys to follow (kubectl sends it merge
+        // patches); refused as Kubernetes refuses it, so a script that works
+        // here works on a real cluster.
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "{} is not supported by {}, Kind={}: the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json",
+                PatchType::StrategicMerge.content_type(),
+                info.api_version(),
+                info.kind
+            ),
+        ));
+    }
     let name = target.name.clone().unwrap_or_default();
     let ns = target.namespace.clone();
     let sub = target.subresource;
