@@ -792,7 +792,7 @@ metadata: {name: widgets.example.wharf.dev}
 spec:
   group: example.wharf.dev
   scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd], listKind: WidgetCollection}
   versions:
   - name: v1alpha1
     served: true
@@ -936,6 +936,10 @@ fn custom_kinds_default_validate_and_scale_as_their_crd_says() {
         .map(|w| w["apiVersion"].as_str().unwrap())
         .collect();
     assert_eq!(versions, ["example.wharf.dev/v1"; 2], "{listed}");
+    let (_, list) = s
+        .http()
+        .get("/apis/example.wharf.dev/v1/namespaces/default/widgets");
+    assert_eq!(list["kind"], "WidgetCollection", "the CRD's listKind");
     let (code, old) = s
         .http()
         .get("/apis/example.wharf.dev/v1alpha1/namespaces/default/widgets/w");

@@ -33,6 +33,17 @@ pub struct CustomKind {
     pub scale: Option<ScalePaths>,
     /// The warning a request through this version gets, when it is deprecated.
     pub deprecation_warning: Option<String>,
+    /// The kind of its lists (`names.listKind`, `<Kind>List` by default).
+    pub list_kind: String,
+}
+
+/// The kind of a list of `info`'s objects: a custom kind's `listKind`, else
+/// `<Kind>List`.
+pub fn list_kind(info: &ResourceInfo) -> String {
+    match read().iter().find(|c| std::ptr::eq(c.info, info)) {
+        Some(c) => c.list_kind.clone(),
+        None => info.list_kind(),
+    }
 }
 
 /// A version's `subresources.scale`: JSON pointers (made from the CRD's
@@ -311,6 +322,10 @@ fn kinds_of(crd: &Value) -> Result<Vec<CustomKind>, String> {
             printer_columns,
             scale,
             deprecation_warning,
+            list_kind: match n("listKind") {
+                "" => format!("{kind}List"),
+                list_kind => list_kind.to_string(),
+            },
         });
     }
     // Served in Kubernetes' version priority (GA before beta before alpha, higher

@@ -178,7 +178,7 @@ pub fn encode(repr: Representation, body: Body<'_>) -> Value {
                 continue_token,
             },
         ) => json!({
-            "kind": info.list_kind(),
+            "kind": custom::list_kind(info),
             "apiVersion": info.api_version(),
             "metadata": list_metadata(revision, continue_token),
             "items": items,
@@ -197,7 +197,7 @@ fn list_metadata(revision: u64, continue_token: Option<String>) -> Value {
 /// A JSON list response assembled from objects that are already JSON.
 pub fn json_list(info: &ResourceInfo, listed: crate::storage::Listed<Vec<u8>>) -> Response {
     let head = json!({
-        "kind": info.list_kind(),
+        "kind": custom::list_kind(info),
         "apiVersion": info.api_version(),
         "metadata": list_metadata(listed.revision, listed.continue_token),
     })

@@ -1084,19 +1084,33 @@ fn scale_of(info: &ResourceInfo, obj: &Value) -> Value {
             .map(|s| s.to_string())
             .unwrap_or_default(),
     };
-    let m = obj.get("metadata").cloned().unwrap_or_default();
+    // The object's identity, without the fields it does not have (a
+    // cluster-scoped object has no namespace).
+    let metadata: serde_json::Map<String, Value> = obj
+        .get("metadata")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "name" | "namespace" | "uid" | "resourceVersion" | "creationTimestamp"
+            )
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut status = json!({
+        "replicas": obj.pointer(&paths.status_replicas).cloned().unwrap_or(json!(0)),
+    });
+    if !selector.is_empty() {
+        status["selector"] = json!(selector);
+    }
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
-        "metadata": {
-            "name": m.get("name"), "namespace": m.get("namespace"), "uid": m.get("uid"),
-            "resourceVersion": m.get("resourceVersion"), "creationTimestamp": m.get("creationTimestamp"),
-        },
+        "metadata": metadata,
         "spec": {"replicas": obj.pointer(&paths.spec_replicas).cloned().unwrap_or(json!(0))},
-        "status": {
-            "replicas": obj.pointer(&paths.status_replicas).cloned().unwrap_or(json!(0)),
-            "selector": selector,
-        },
+        "status": status,
     })
 }
 
