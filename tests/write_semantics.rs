@@ -969,8 +969,12 @@ fn custom_kinds_default_validate_and_scale_as_their_crd_says() {
         "widgets.example.wharf.dev",
         "--type=json",
         "-p",
-        r#"[{"op":"replace","path":"/spec/versions/1/schema/openAPIV3Schema/properties/spec/properties/code/pattern","value":"^x{3}$"}]"#,
+        r#"[{"op":"replace","path":"/spec/versions/1/schema/openAPIV3Schema/properties/spec/properties/code/pattern","value":"^x{3}$"},
+            {"op":"add","path":"/spec/versions/1/schema/openAPIV3Schema/properties/spec/properties/size","value":{"type":"string","default":"M"}}]"#,
     ]);
+    // A default added later shows on objects written before, when read.
+    let size = s.ok(&["get", "widget", "w", "-o", "jsonpath={.spec.size}"]);
+    assert_eq!(size, "M");
     s.ok(&["label", "widget", "w", "tightened=yes"]);
     let refused = s.fails(&[
         "patch",

@@ -476,6 +476,17 @@ fn prune_object(schema: &Value, map: &mut Map<String, Value>) {
     }
 }
 
+/// A stored object of a custom kind as read through `info`'s version, as
+/// Kubernetes decodes it from storage: pruned and defaulted by that version's
+/// schema (which may have changed since the object was written).
+pub fn on_read(info: &ResourceInfo, obj: &mut Value) {
+    let Some(custom) = of(info) else {
+        return;
+    };
+    prune_root(&custom.schema, obj);
+    apply_defaults(info, obj);
+}
+
 /// Fills in the defaults the schema of `info`'s version declares, as Kubernetes'
 /// structural defaulting does: a field that is absent, or null where the schema
 /// does not allow null, gets a copy of its `default` (a null without one is

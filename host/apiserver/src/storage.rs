@@ -476,7 +476,10 @@ pub fn with_revision(mut obj: Value, rev: Revision) -> Value {
 /// several versions share their objects, each stored at the version it was
 /// written through; Wharf serves conversion strategy `None`, as Kubernetes does
 /// by default, under which converting an object only changes its apiVersion.
+/// Like Kubernetes' decoding from storage, the read also prunes and defaults the
+/// object by the version's schema as it is now.
 pub(crate) fn at_version(info: &ResourceInfo, obj: &mut Value) {
+    custom::on_read(info, obj);
     let wanted = info.api_version();
     if let Some(map) = obj.as_object_mut()
         && map.get("apiVersion").and_then(Value::as_str) != Some(wanted.as_str())
@@ -485,20 +488,14 @@ pub(crate) fn at_version(info: &ResourceInfo, obj: &mut Value) {
     }
 }
 
-/// [`at_version`] on stored JSON: the apiVersion's value replaced in place when
-/// it is not already `info`'s.
+/// [`at_version`] on stored JSON. Custom kinds are few and their objects small
+/// next to pods, so they are decoded and encoded again rather than spliced.
 pub(crate) fn raw_at_version(info: &ResourceInfo, bytes: Vec<u8>) -> Vec<u8> {
-    let wanted = serde_json::to_vec(&info.api_version()).unwrap_or_default();
-    match json_scan::member_value(&bytes, b"apiVersion") {
-        Some((start, end)) if bytes[start..end] != wanted[..] => {
-            let mut out = Vec::with_capacity(bytes.len() + wanted.len());
-            out.extend_from_slice(&bytes[..start]);
-            out.extend_from_slice(&wanted);
-            out.extend_from_slice(&bytes[end..]);
-            out
-        }
-        _ => bytes,
-    }
+    let Ok(mut obj) = serde_json::from_slice::<Value>(&bytes) else {
+        return bytes;
+    };
+    at_version(info, &mut obj);
+    serde_json::to_vec(&obj).unwrap_or(bytes)
 }
 
 /// Stored JSON with `metadata.resourceVersion` set. Every object of a JSON list
