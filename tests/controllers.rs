@@ -1483,6 +1483,32 @@ fn draining_and_no_execute_taints_move_pods_off_a_node() {
         pods.len() == 4 && pods.iter().all(|p| p["spec"]["nodeName"] == "node-0")
     });
 
+    // A pod tolerating a NoExecute taint for a while is evicted that long after
+    // `kubectl taint` adds it (which sets no timeAdded; the server does).
+    s.apply(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: patient}
+spec:
+  nodeName: node-0
+  tolerations: [{key: soon, operator: Exists, effect: NoExecute, tolerationSeconds: 3}]
+  containers: [{name: c, image: busybox:1.36}]
+"#,
+    );
+    s.ok(&["taint", "nodes", "node-0", "soon=yes:NoExecute"]);
+    let node = s.get_json(&["node", "node-0"]);
+    let taint = node["spec"]["taints"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["key"] == "soon").cloned())
+        .unwrap_or_default();
+    assert!(taint["timeAdded"].is_string(), "{node}");
+    wait_for(
+        Duration::from_secs(30),
+        "the tolerating pod evicted",
+        || !s.kubectl(&["get", "pod", "patient"]).status.success(),
+    );
+
     // An eviction of a pod that is not there is 404; one naming another pod, or a
     // body that is no Eviction, is 400.
     let path = "/api/v1/namespaces/default/pods/gone/eviction";

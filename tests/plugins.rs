@@ -726,3 +726,48 @@ fn the_cli_says_why_it_cannot_reach_the_server() {
     assert_eq!(text.matches("Connection refused").count(), 1, "{text}");
     assert_eq!(text.matches("error sending request").count(), 1, "{text}");
 }
+
+/// A refusal survives a restart as it survived the install: a server that starts
+/// with a Plugin whose spec it refuses brings back the version that ran before
+/// (module and config, kept in the status), and says so.
+#[test]
+fn a_refused_version_stays_refused_after_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let mut s = Server::start_in(data.path());
+    let binpack = artifact("wharf_scheduler_binpack.wasm");
+    let module = binpack.to_str().unwrap();
+    let (ok, out) = wharf(&s, &["plugin", "install", "packer", module]);
+    assert!(ok, "{out}");
+    let (ok, out) = wharf(
+        &s,
+        &[
+            "plugin",
+            "install",
+            "packer",
+            module,
+            "--config",
+            r#"{"typo": 1}"#,
+        ],
+    );
+    assert!(!ok && out.contains("still running"), "{out}");
+    let running = plugin(&s, "packer")["status"]["activeModule"].clone();
+    assert!(running.is_string(), "{}", plugin(&s, "packer"));
+
+    s.kill9();
+    let s = Server::start_in(data.path());
+    let _sim = Sim::start(&s, 2, "n", &[]);
+    wait_for(Duration::from_secs(60), "the refusal seen again", || {
+        plugin(&s, "packer")["status"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("the last good version"))
+    });
+    let status = plugin(&s, "packer")["status"].clone();
+    assert_eq!(status["phase"], "Failed", "{status}");
+    assert_eq!(status["activeModule"], running, "{status}");
+    create_pod(&s, &pod("packed", "packer", &[]));
+    wait_for(
+        Duration::from_secs(60),
+        "a pod placed by the restored version",
+        || !node_of(&s, "packed").is_empty(),
+    );
+}

@@ -89,6 +89,10 @@ pub struct PluginStatus {
     /// The module actually running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_module: Option<String>,
+    /// The config it runs with: with `activeModule`, what a restart brings back
+    /// when the spec names a version that was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_config: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Modules that ran before, oldest first; `wharf plugin rollback` returns to the

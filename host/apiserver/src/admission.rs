@@ -217,6 +217,9 @@ pub fn prepare_create(
     if (info.group, info.kind) == ("", "Pod") {
         defaults::admit_new_pod(&mut obj);
     }
+    if (info.group, info.kind) == ("", "Node") {
+        stamp_no_execute_taints(&mut obj, None);
+    }
     if info.kind == "Namespace" {
         // Every namespace starts with the `kubernetes` finalizer, whatever the client
         // sent: it is what makes deletion empty the namespace before it goes.
@@ -324,6 +327,9 @@ pub fn prepare_update(
             }
             if info.kind == "Service" {
                 settle_service_update(&mut new, old);
+            }
+            if (info.group, info.kind) == ("", "Node") {
+                stamp_no_execute_taints(&mut new, Some(old));
             }
             new
         }
@@ -492,6 +498,49 @@ fn crd_status(info: &ResourceInfo, obj: &mut Value) {
             "conditions": conditions,
         })),
     );
+}
+
+/// Gives each NoExecute taint of a node the time it was added, when its writer
+/// (`kubectl taint`, say) left it out: the one the stored node has for the same
+/// taint, else now. Pods tolerating the taint for a while are evicted that long
+/// after it; without a fixed start, the node lifecycle controller's deadline would
+/// move with every pass (Kubernetes' taint manager keeps that start in memory).
+fn stamp_no_execute_taints(node: &mut Value, old: Option<&Value>) {
+    let same = |a: &Value, b: &Value| {
+        ["key", "value", "effect"]
+            .iter()
+            .all(|f| a.get(*f) == b.get(*f))
+    };
+    let old_taints: Vec<Value> = old
+        .and_then(|o| o.pointer("/spec/taints"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let Some(taints) = node
+        .pointer_mut("/spec/taints")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    let now = meta::now_rfc3339();
+    for taint in taints.iter_mut().filter(|t| t["effect"] == "NoExecute") {
+        let Some(map) = taint.as_object_mut() else {
+            continue;
+        };
+        if map.get("timeAdded").is_some_and(|t| !t.is_null()) {
+            continue;
+        }
+        let kept = old_taints
+            .iter()
+            .find(|o| same(o, &Value::Object(map.clone())))
+            .and_then(|o| o.get("timeAdded"))
+            .filter(|t| !t.is_null())
+            .cloned();
+        map.insert(
+            "timeAdded".into(),
+            kept.unwrap_or_else(|| Value::from(now.clone())),
+        );
+    }
 }
 
 /// A Service update that leaves out what was allocated keeps it, as Kubernetes does
@@ -835,6 +884,21 @@ mod tests {
 
     fn pods() -> &'static ResourceInfo {
         find("", "v1", "pods").unwrap()
+    }
+
+    #[test]
+    fn no_execute_taints_keep_the_time_they_were_added() {
+        let old = json!({"spec": {"taints": [
+            {"key": "maint", "value": "now", "effect": "NoExecute", "timeAdded": "2026-01-01T00:00:00Z"}]}});
+        let mut node = json!({"spec": {"taints": [
+            {"key": "maint", "value": "now", "effect": "NoExecute"},
+            {"key": "other", "effect": "NoExecute"},
+            {"key": "soft", "effect": "NoSchedule"}]}});
+        stamp_no_execute_taints(&mut node, Some(&old));
+        let taints = node["spec"]["taints"].as_array().unwrap();
+        assert_eq!(taints[0]["timeAdded"], "2026-01-01T00:00:00Z");
+        assert!(taints[1]["timeAdded"].is_string(), "{node}");
+        assert!(taints[2].get("timeAdded").is_none(), "{node}");
     }
 
     #[test]

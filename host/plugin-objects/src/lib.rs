@@ -288,6 +288,23 @@ async fn fetch_and_install<R: Runner>(
         .map_err(LoadFailure::Refused)
 }
 
+/// Installs the version the status says ran last (module and config), for a
+/// process that starts with a spec it refuses. Returns it, with its config text.
+async fn restore<R: Runner>(
+    client: &Client,
+    host: &PluginHost,
+    runner: &R,
+    name: &str,
+    status: &PluginStatus,
+) -> Option<(String, String)> {
+    let module = status.active_module.clone()?;
+    let config = config_text(&status.active_config);
+    fetch_and_install(client, host, runner, name, &module, &config, false)
+        .await
+        .ok()?;
+    Some((module, config))
+}
+
 /// Why a module could not be put to work.
 enum LoadFailure {
     /// The module itself is at fault (not loadable, wrong kind, refused its
@@ -359,6 +376,7 @@ async fn reconcile<R: Runner>(
                 }
                 status.phase = Some("Loaded".into());
                 status.active_module = Some(spec.module.clone());
+                status.active_config = config_value(&want_config);
                 status.message = None;
                 status.failures = Some(0);
                 applied.insert(
@@ -377,9 +395,31 @@ async fn reconcile<R: Runner>(
                 retry.insert(name.to_string());
             }
             Err(LoadFailure::Refused(message)) => {
-                tracing::warn!(plugin = name, %message, "plugin refused; the previous version keeps running");
                 status.phase = Some("Failed".into());
-                status.message = Some(message);
+                let mut active_config = previous.active_config.clone();
+                if previous.module.is_none() {
+                    // Nothing of this plugin runs in this process yet (it has just
+                    // started): the version that ran before the refused spec was
+                    // written is brought back, so a refusal survives a restart
+                    // as it survived the install.
+                    match restore(client, host, runner, name, &status).await {
+                        Some((module, config)) => {
+                            tracing::warn!(plugin = name, %message, %module, "plugin refused; its last good version was restored");
+                            status.message =
+                                Some(format!("{message} (the last good version, {module}, runs)"));
+                            active_config = config;
+                        }
+                        None => {
+                            tracing::warn!(plugin = name, %message, "plugin refused, and no earlier version could be restored");
+                            status.message = Some(format!("{message} (no version runs)"));
+                            status.active_module = None;
+                            status.active_config = None;
+                        }
+                    }
+                } else {
+                    tracing::warn!(plugin = name, %message, "plugin refused; the previous version keeps running");
+                    status.message = Some(message);
+                }
                 // Remember the refusal so that it is not retried on every event;
                 // a new spec (generation) tries again.
                 applied.insert(
@@ -387,7 +427,7 @@ async fn reconcile<R: Runner>(
                     Applied {
                         module: Some(spec.module.clone()),
                         config: want_config,
-                        active_config: previous.active_config.clone(),
+                        active_config,
                         shadow: previous.shadow.clone(),
                     },
                 );
