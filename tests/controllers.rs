@@ -1508,6 +1508,17 @@ spec:
         "the tolerating pod evicted",
         || !s.kubectl(&["get", "pod", "patient"]).status.success(),
     );
+    // The eviction is told on the pod, as Kubernetes' taint manager tells it.
+    let events = s.ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=patient,reason=TaintManagerEviction",
+    ]);
+    assert!(
+        events.contains("Marking for deletion Pod default/patient"),
+        "{events}"
+    );
 
     // An eviction of a pod that is not there is 404; one naming another pod, or a
     // body that is no Eviction, is 400.

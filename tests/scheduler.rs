@@ -222,6 +222,17 @@ spec:
     let nodes: std::collections::HashSet<String> =
         (0..4).map(|i| node_of(&s, &format!("packed{i}"))).collect();
     assert_eq!(nodes.len(), 1, "binpack used {nodes:?}");
+    // Its events come from the profile, as kube-scheduler's come from each
+    // profile's schedulerName.
+    wait_for(Duration::from_secs(20), "packed0's Scheduled event", || {
+        s.get_json(&[
+            "events",
+            "--field-selector",
+            "involvedObject.name=packed0,reason=Scheduled",
+        ])["items"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["source"]["component"] == "binpack"))
+    });
     // Four pods on one simulated node: each gets its own IP.
     let mut ips = std::collections::HashSet::new();
     wait_for(Duration::from_secs(20), "packed pods running", || {

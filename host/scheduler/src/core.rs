@@ -188,6 +188,7 @@ impl Core {
                 if let Some(b) = self.binding.remove(&uid) {
                     // Reported once the binding exists, as kube-scheduler does.
                     self.note(Note::Event {
+                        source: crate::writer::source_of(&b.profile),
                         message: format!(
                             "Successfully assigned {}/{} to {}",
                             b.pod.namespace, b.pod.name, node
@@ -488,6 +489,7 @@ impl Core {
                 let message = unschedulable_message(self.cache.nodes.len(), &rejections);
                 self.queue.unschedulable(&pod.uid, Instant::now());
                 self.note(Note::Event {
+                    source: crate::writer::source_of(&queued.profile),
                     namespace: pod.namespace.clone(),
                     pod: pod.name.clone(),
                     uid: pod.uid.clone(),
@@ -517,6 +519,7 @@ impl Core {
                     message.push_str(&format!("; falling back to the previous version {to}"));
                 }
                 self.note(Note::Event {
+                    source: crate::writer::source_of(&queued.profile),
                     namespace: pod.namespace.clone(),
                     pod: pod.name.clone(),
                     uid: pod.uid.clone(),

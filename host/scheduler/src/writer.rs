@@ -20,6 +20,8 @@ pub struct BindJob {
 
 pub enum Note {
     Event {
+        /// The scheduler name the event is reported from: the profile's.
+        source: String,
         namespace: String,
         pod: String,
         uid: String,
@@ -37,6 +39,15 @@ pub enum Note {
 
 /// The component name events are reported under.
 pub const COMPONENT: &str = "default-scheduler";
+
+/// The name a profile's events are reported from, as kube-scheduler reports them
+/// from the profile's `schedulerName`: `default-scheduler` for the default one.
+pub fn source_of(profile: &str) -> String {
+    match profile {
+        "default" => COMPONENT.to_string(),
+        other => other.to_string(),
+    }
+}
 const BINDS_IN_FLIGHT: usize = 64;
 const NOTES_IN_FLIGHT: usize = 16;
 pub const NOTE_BACKLOG: usize = 4096;
@@ -95,6 +106,7 @@ pub async fn run_notes(client: Client, mut notes: mpsc::Receiver<Note>) {
         tokio::spawn(async move {
             let result = match note {
                 Note::Event {
+                    source,
                     namespace,
                     pod,
                     uid,
@@ -104,7 +116,9 @@ pub async fn run_notes(client: Client, mut notes: mpsc::Receiver<Note>) {
                 } => {
                     let involved = json!({"apiVersion": "v1", "kind": "Pod", "name": pod, "namespace": namespace, "uid": uid});
                     events
-                        .record(event(&namespace, involved, warning, reason, &message))
+                        .record(event(
+                            &source, &namespace, involved, warning, reason, &message,
+                        ))
                         .await
                 }
                 Note::Unschedulable {
@@ -139,13 +153,14 @@ pub async fn run_notes(client: Client, mut notes: mpsc::Receiver<Note>) {
 
 /// A core/v1 Event about `involved` (an object reference), from the scheduler.
 pub(crate) fn event(
+    source: &str,
     namespace: &str,
     involved: Value,
     warning: bool,
     reason: &str,
     message: &str,
 ) -> Value {
-    let mut event = wharf_api_types::event::new(COMPONENT, involved, warning, reason, message);
+    let mut event = wharf_api_types::event::new(source, involved, warning, reason, message);
     event["metadata"]["namespace"] = json!(namespace);
     event["action"] = json!(if reason == "Scheduled" {
         "Binding"

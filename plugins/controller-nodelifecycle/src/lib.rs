@@ -603,21 +603,28 @@ impl NodeLifecycle {
         pods: &[Pod],
         now: Timestamp,
     ) -> Result<Option<SignedDuration>, Error> {
-        let name = node.metadata.name.as_deref().unwrap_or("");
         let taints = node
             .spec
             .as_ref()
             .and_then(|s| s.taints.clone())
             .unwrap_or_default();
         let (due, next) = evict_due(pods, &taints, self.config.evict_after_seconds, now);
-        for (r, (_, pod, _)) in ctx.delete_all::<Pod>(&due).into_iter().zip(&due) {
+        for (r, (namespace, pod, _)) in ctx.delete_all::<Pod>(&due).into_iter().zip(&due) {
             skip_lost_race(r)?;
-            ctx.event(
-                node,
-                EventType::Normal,
-                "TaintManagerEviction",
-                &format!("Evicting pod {pod} from node {name}"),
-            );
+            // On the pod, as Kubernetes' taint manager records it, so that
+            // `kubectl describe pod` and `kubectl events --for pod/…` say why it went.
+            let evicted = pods.iter().find(|p| {
+                p.metadata.name.as_deref() == Some(pod.as_str())
+                    && p.metadata.namespace.as_deref() == Some(namespace.as_str())
+            });
+            if let Some(evicted) = evicted {
+                ctx.event(
+                    evicted,
+                    EventType::Normal,
+                    "TaintManagerEviction",
+                    &format!("Marking for deletion Pod {namespace}/{pod}"),
+                );
+            }
         }
         Ok(next)
     }
