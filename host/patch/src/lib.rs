@@ -19,16 +19,19 @@
 //! * touch anything but its arguments: no I/O, no global state, no logging;
 //! * leave a strategic-merge directive (`$patch`, `$retainKeys`, `$setElementOrder/…`,
 //!   `$deleteFromPrimitiveList/…`) in a patched object;
-//! * accept server-side apply (`application/apply-patch+yaml`): that needs managed fields, which
-//!   live elsewhere, so it is not a [`PatchType`] and the caller answers 415.
+//! * decide who may change a field: server-side apply (`application/apply-patch+yaml`) is not a
+//!   [`PatchType`] but its own step, [`apply::apply`], which takes the object's managed fields
+//!   ([`managed`]) and answers with the merged object or the conflicts.
 //!
 //! It does not validate the patched object, or check that it kept its name, kind or
 //! resourceVersion: that is the caller's business, as it is kube's registry's.
 
 use serde_json::Value;
 
+pub mod apply;
 mod error;
 mod json;
+pub mod managed;
 mod merge_keys;
 mod order;
 mod strategic;
