@@ -2,7 +2,10 @@
 //! `kube-node-lease`, or its Ready condition) is older than the grace period is
 //! marked `Ready=Unknown` and tainted `node.kubernetes.io/unreachable`
 //! (NoSchedule and NoExecute); a node reporting itself not ready is tainted
-//! `node.kubernetes.io/not-ready`. The pods of a node that is not ready get
+//! `node.kubernetes.io/not-ready`; a cordoned node (`spec.unschedulable`) is
+//! tainted `node.kubernetes.io/unschedulable`, and a node under memory, disk or
+//! PID pressure, or without a network, gets that condition's NoSchedule taint, as
+//! Kubernetes' taint-nodes-by-condition does. The pods of a node that is not ready get
 //! `Ready=False`, as Kubernetes' MarkPodsNotReady does, so Services stop sending
 //! them traffic; the kubelet reports them ready again when it is back. Pods on a
 //! node with a NoExecute taint are evicted once their toleration of it runs out:
@@ -47,6 +50,19 @@ use wharf_controller_sdk::{
 
 pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 pub const NOT_READY: &str = "node.kubernetes.io/not-ready";
+pub const UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+
+/// The NoSchedule taints a node's conditions give it while it heartbeats, as
+/// Kubernetes' node lifecycle controller maps them (`nodeConditionToTaintKeyStatusMap`).
+const CONDITION_TAINTS: &[(&str, &str)] = &[
+    ("MemoryPressure", "node.kubernetes.io/memory-pressure"),
+    ("DiskPressure", "node.kubernetes.io/disk-pressure"),
+    ("PIDPressure", "node.kubernetes.io/pid-pressure"),
+    (
+        "NetworkUnavailable",
+        "node.kubernetes.io/network-unavailable",
+    ),
+];
 const LEASE_NAMESPACE: &str = "kube-node-lease";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,14 +140,9 @@ impl Reconciler for NodeLifecycle {
         if unreachable && ready.as_ref().is_none_or(|c| c.status != "Unknown") {
             node = mark_unknown(ctx, node, now)?;
         }
-        let wanted: &[&str] = if unreachable {
-            &[UNREACHABLE]
-        } else if reports_not_ready {
-            &[NOT_READY]
-        } else {
-            &[]
-        };
-        let node = set_taints(ctx, node, wanted, now)?;
+        let wanted = wanted_taints(&node, unreachable, reports_not_ready);
+        let not_ready = unreachable || reports_not_ready;
+        let node = set_taints(ctx, node, &wanted, now)?;
 
         let mut next: Option<SignedDuration> = heartbeat
             .filter(|_| !unreachable)
@@ -147,10 +158,9 @@ impl Reconciler for NodeLifecycle {
             .as_ref()
             .and_then(|s| s.taints.as_ref())
             .is_some_and(|t| t.iter().any(|t| t.effect == "NoExecute"));
-        if !wanted.is_empty() || no_execute {
+        if not_ready || no_execute {
             let pods = pods_on(ctx, node.metadata.name.as_deref().unwrap_or(""))?;
-            if !wanted.is_empty() && mark_pods_not_ready(ctx, &pods, now)? == Marked::SomeLostARace
-            {
+            if not_ready && mark_pods_not_ready(ctx, &pods, now)? == Marked::SomeLostARace {
                 // Pod changes do not enqueue the node, so try those again soon.
                 sooner(SignedDuration::from_secs(1));
             }
@@ -235,12 +245,80 @@ fn mark_unknown(ctx: &Context<'_>, mut node: Node, now: Timestamp) -> Result<Nod
     Ok(written)
 }
 
-/// Makes the lifecycle taints exactly `wanted` (NoSchedule and NoExecute each),
-/// keeping every other taint and the time a kept taint was added.
+/// The taints this controller keeps on a node, as (key, effect): the
+/// lifecycle taints (NoSchedule and NoExecute) of a node that is unreachable or
+/// reports not ready; the NoSchedule taints of its pressure conditions while it
+/// heartbeats; and `unschedulable` while it is cordoned (`spec.unschedulable`,
+/// what `kubectl cordon` sets), as Kubernetes' taint-nodes-by-condition does.
+pub fn wanted_taints(
+    node: &Node,
+    unreachable: bool,
+    reports_not_ready: bool,
+) -> Vec<(&'static str, &'static str)> {
+    let mut wanted = Vec::new();
+    let lifecycle = if unreachable {
+        Some(UNREACHABLE)
+    } else if reports_not_ready {
+        Some(NOT_READY)
+    } else {
+        None
+    };
+    if let Some(key) = lifecycle {
+        wanted.push((key, "NoSchedule"));
+        wanted.push((key, "NoExecute"));
+    }
+    if !unreachable {
+        let conditions = node.status.as_ref().and_then(|s| s.conditions.as_ref());
+        for (condition, key) in CONDITION_TAINTS {
+            let set = conditions
+                .into_iter()
+                .flatten()
+                .any(|c| c.type_ == *condition && c.status == "True");
+            if set {
+                wanted.push((*key, "NoSchedule"));
+            }
+        }
+    }
+    if node.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
+        wanted.push((UNSCHEDULABLE, "NoSchedule"));
+    }
+    wanted
+}
+
+fn managed(key: &str) -> bool {
+    key == UNREACHABLE
+        || key == NOT_READY
+        || key == UNSCHEDULABLE
+        || CONDITION_TAINTS.iter().any(|(_, k)| *k == key)
+}
+
+/// `current` with the managed taints made `wanted`: the others are kept as they
+/// are, in their order; a managed taint already there keeps its `timeAdded`; a new
+/// NoExecute taint is stamped `now`.
+pub fn merge_taints(current: &[Taint], wanted: &[(&str, &str)], now: Timestamp) -> Vec<Taint> {
+    let mut taints: Vec<Taint> = current
+        .iter()
+        .filter(|t| !managed(&t.key) || wanted.contains(&(t.key.as_str(), t.effect.as_str())))
+        .cloned()
+        .collect();
+    for (key, effect) in wanted {
+        if !taints.iter().any(|t| t.key == *key && t.effect == *effect) {
+            taints.push(Taint {
+                key: key.to_string(),
+                effect: effect.to_string(),
+                value: None,
+                time_added: (*effect == "NoExecute").then_some(Time(now)),
+            });
+        }
+    }
+    taints
+}
+
+/// Makes the managed taints exactly `wanted` (see [`merge_taints`]).
 fn set_taints(
     ctx: &Context<'_>,
     node: Node,
-    wanted: &[&str],
+    wanted: &[(&str, &str)],
     now: Timestamp,
 ) -> Result<Node, Error> {
     let current: Vec<Taint> = node
@@ -248,25 +326,7 @@ fn set_taints(
         .as_ref()
         .and_then(|s| s.taints.clone())
         .unwrap_or_default();
-    let mut taints: Vec<Taint> = current
-        .iter()
-        .filter(|t| {
-            !(t.key == UNREACHABLE || t.key == NOT_READY) || wanted.contains(&t.key.as_str())
-        })
-        .cloned()
-        .collect();
-    for key in wanted {
-        for effect in ["NoSchedule", "NoExecute"] {
-            if !taints.iter().any(|t| t.key == *key && t.effect == effect) {
-                taints.push(Taint {
-                    key: key.to_string(),
-                    effect: effect.into(),
-                    value: None,
-                    time_added: (effect == "NoExecute").then_some(Time(now)),
-                });
-            }
-        }
-    }
+    let taints = merge_taints(&current, wanted, now);
     if taints == current {
         return Ok(node);
     }
