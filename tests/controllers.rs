@@ -1379,7 +1379,18 @@ fn tune_node_lifecycle(s: &Server, config: &str) {
 
 #[test]
 fn pods_of_a_silent_node_are_replaced_elsewhere() {
-    let s = Server::start();
+    // New pods tolerate a failed node for 1 s instead of 300 (kube-apiserver's
+    // flags, which its DefaultTolerationSeconds admission reads).
+    let temp = tempfile::tempdir().unwrap();
+    let s = Server::start_with(
+        &temp.path().join("data"),
+        &[
+            "--default-not-ready-toleration-seconds",
+            "1",
+            "--default-unreachable-toleration-seconds",
+            "1",
+        ],
+    );
     tune_node_lifecycle(&s, r#"{"gracePeriodSeconds":3,"evictAfterSeconds":1}"#);
     let mut doomed = Sim::start(&s, 2, "doomed", &["--heartbeat-seconds", "1"]);
     let _healthy = Sim::start(&s, 2, "healthy", &["--heartbeat-seconds", "1"]);
@@ -1395,6 +1406,21 @@ fn pods_of_a_silent_node_are_replaced_elsewhere() {
         })
         .count();
     assert!(on_doomed > 0, "the spread put nothing on the doomed nodes");
+    let pod = &live_pods(&s, "app=web")[0];
+    let tolerations = pod["spec"]["tolerations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for key in [
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+    ] {
+        assert!(
+            tolerations.contains(&serde_json::json!({"key": key, "operator": "Exists",
+                "effect": "NoExecute", "tolerationSeconds": 1})),
+            "{pod}"
+        );
+    }
 
     doomed.stop();
     wait_for(
@@ -1475,8 +1501,22 @@ fn draining_and_no_execute_taints_move_pods_off_a_node() {
         let pods = live_pods(&s, "app=web");
         pods.len() == 4 && pods.iter().all(|p| p["spec"]["nodeName"] == "node-1")
     });
+    // A cordoned node is tainted as Kubernetes' node lifecycle controller taints it.
+    let taints = |node: &str| s.ok(&["get", "node", node, "-o", "jsonpath={.spec.taints}"]);
+    wait_for(
+        Duration::from_secs(20),
+        "node-0 tainted unschedulable",
+        || taints("node-0").contains(r#""key":"node.kubernetes.io/unschedulable""#),
+    );
+    assert!(
+        s.ok(&["describe", "node", "node-0"])
+            .contains("node.kubernetes.io/unschedulable:NoSchedule")
+    );
 
     s.ok(&["uncordon", "node-0"]);
+    wait_for(Duration::from_secs(20), "node-0 untainted", || {
+        !taints("node-0").contains("unschedulable")
+    });
     s.ok(&["taint", "nodes", "node-1", "maintenance=yes:NoExecute"]);
     wait_for(Duration::from_secs(30), "4 pods, all on node-0", || {
         let pods = live_pods(&s, "app=web");

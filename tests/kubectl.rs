@@ -1303,3 +1303,318 @@ fn component_statuses_report_each_part_of_the_control_plane() {
         "{table}"
     );
 }
+
+#[test]
+fn priority_classes_give_pods_their_priority() {
+    let s = Server::start();
+    // Every cluster has the two system classes, printed as kubectl prints them.
+    let table = s.ok(&["get", "priorityclasses"]);
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"],
+        "{table}"
+    );
+    assert!(
+        table.lines().any(|l| l.starts_with("system-node-critical")
+            && l.contains("2000001000")
+            && l.contains("false")
+            && l.ends_with("PreemptLowerPriority")),
+        "{table}"
+    );
+    assert!(
+        s.ok(&["api-resources"])
+            .lines()
+            .any(|l| l.starts_with("priorityclasses")
+                && l.contains(" pc ")
+                && l.contains("scheduling.k8s.io/v1"))
+    );
+
+    s.apply(
+        r#"
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+description: serving traffic
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: batch}
+value: -10
+globalDefault: true
+preemptionPolicy: Never
+"#,
+    );
+    let pod = |name: &str, spec_extra: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n{spec_extra}  containers: [{{name: c, image: busybox}}]\n"
+        )
+    };
+    s.apply(&pod("web", "  priorityClassName: high\n"));
+    let web = s.get_json(&["pod", "web"]);
+    assert_eq!(web["spec"]["priority"], 1000, "{web}");
+    assert_eq!(web["spec"]["preemptionPolicy"], "PreemptLowerPriority");
+    // DefaultTolerationSeconds: five minutes on a failed node before eviction.
+    assert_eq!(
+        web["spec"]["tolerations"],
+        serde_json::json!([
+            {"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+             "effect": "NoExecute", "tolerationSeconds": 300},
+            {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+             "effect": "NoExecute", "tolerationSeconds": 300},
+        ])
+    );
+    // A pod naming no class gets the global default's.
+    s.apply(&pod("job", ""));
+    let job = s.get_json(&["pod", "job"]);
+    assert_eq!(job["spec"]["priorityClassName"], "batch", "{job}");
+    assert_eq!(job["spec"]["priority"], -10);
+    assert_eq!(job["spec"]["preemptionPolicy"], "Never");
+    // Applying the same manifest again changes nothing.
+    assert!(
+        s.apply(&pod("web", "  priorityClassName: high\n"))
+            .contains("unchanged")
+    );
+    s.ok(&[
+        "run",
+        "critical",
+        "--image=busybox",
+        "--overrides",
+        r#"{"spec": {"priorityClassName": "system-cluster-critical"}}"#,
+    ]);
+    assert_eq!(
+        s.get_json(&["pod", "critical"])["spec"]["priority"],
+        2_000_000_000
+    );
+
+    // What Kubernetes refuses, it refuses in its words.
+    let out = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some(&pod("lost", "  priorityClassName: nope\n")),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(r#"pods "lost" is forbidden: no PriorityClass with name nope was found"#),
+        "{err}"
+    );
+    let out = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some(&pod("sneaky", "  priorityClassName: high\n  priority: 5\n")),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the integer value of priority (5) must not be provided in pod spec; priority admission controller computed 1000 from the given PriorityClass name"),
+        "{err}"
+    );
+    let second_default = "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: other}\nvalue: 1\nglobalDefault: true\n";
+    let out = s.kubectl_stdin(&["apply", "-f", "-"], Some(second_default));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "PriorityClass batch is already marked as default. Only one default can exist"
+        ),
+        "{err}"
+    );
+    let too_high = "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: huge}\nvalue: 1000000001\n";
+    let out = s.kubectl_stdin(&["apply", "-f", "-"], Some(too_high));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "value: Forbidden: maximum allowed value of a user defined priority is 1000000000"
+        ),
+        "{err}"
+    );
+    let err = s.fails(&[
+        "patch",
+        "pc",
+        "high",
+        "--type=merge",
+        "-p",
+        r#"{"value": 7}"#,
+    ]);
+    assert!(
+        err.contains("value: Forbidden: may not be changed in an update."),
+        "{err}"
+    );
+    // The description may change; the global default may move once it is free.
+    s.ok(&[
+        "patch",
+        "pc",
+        "high",
+        "--type=merge",
+        "-p",
+        r#"{"description": "web"}"#,
+    ]);
+    s.ok(&[
+        "patch",
+        "pc",
+        "batch",
+        "--type=merge",
+        "-p",
+        r#"{"globalDefault": false}"#,
+    ]);
+    s.ok(&[
+        "patch",
+        "pc",
+        "high",
+        "--type=merge",
+        "-p",
+        r#"{"globalDefault": true}"#,
+    ]);
+    let err = s.fails(&["delete", "pc", "system-node-critical"]);
+    assert!(
+        err.contains(r#"priorityclasses.scheduling.k8s.io "system-node-critical" is forbidden: this is a system priority class and cannot be deleted"#),
+        "{err}"
+    );
+    s.ok(&["delete", "pc", "batch"]);
+    for refused in ["lost", "sneaky"] {
+        assert!(s.fails(&["get", "pod", refused]).contains("not found"));
+    }
+}
+
+#[test]
+fn server_side_apply_tracks_who_owns_each_field() {
+    let s = Server::start();
+    let cm = |data: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n{data}")
+    };
+    let ssa = |manifest: &str, extra: &[&str]| {
+        let mut args = vec!["apply", "--server-side", "-f", "-"];
+        args.extend_from_slice(extra);
+        s.kubectl_stdin(&args, Some(manifest))
+    };
+    let out = ssa(&cm("  a: \"1\"\n  b: \"2\"\n"), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "configmap/settings serverside-applied"
+    );
+    let got = s.get_json(&["cm", "settings", "--show-managed-fields"]);
+    let entry = &got["metadata"]["managedFields"][0];
+    assert_eq!(entry["manager"], "kubectl", "{got}");
+    assert_eq!(entry["operation"], "Apply");
+    assert_eq!(entry["fieldsType"], "FieldsV1");
+    assert_eq!(
+        entry["fieldsV1"],
+        serde_json::json!({"f:data": {"f:a": {}, "f:b": {}}})
+    );
+
+    // What the next apply leaves out goes.
+    assert!(ssa(&cm("  a: \"1\"\n"), &[]).status.success());
+    assert_eq!(
+        s.get_json(&["cm", "settings"])["data"],
+        serde_json::json!({"a": "1"})
+    );
+
+    // Someone else changes the applied value: applying again conflicts, and
+    // kubectl explains it; forcing takes the field back.
+    s.ok(&[
+        "patch",
+        "cm",
+        "settings",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"a":"9"}}"#,
+    ]);
+    let out = ssa(&cm("  a: \"1\"\n"), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(
+            r#"Apply failed with 1 conflict: conflict with "kubectl-patch" using v1: .data.a"#
+        ),
+        "{err}"
+    );
+    assert!(err.contains("--force-conflicts"), "{err}");
+    assert!(
+        ssa(&cm("  a: \"1\"\n"), &["--force-conflicts"])
+            .status
+            .success()
+    );
+    assert_eq!(s.get_json(&["cm", "settings"])["data"]["a"], "1");
+
+    // Two appliers share an object, each keeping its own fields.
+    assert!(
+        ssa(&cm("  c: \"3\"\n"), &["--field-manager=team-b"])
+            .status
+            .success()
+    );
+    assert!(ssa(&cm("  a: \"1\"\n"), &[]).status.success());
+    assert_eq!(
+        s.get_json(&["cm", "settings"])["data"],
+        serde_json::json!({"a": "1", "c": "3"})
+    );
+
+    // A Deployment scaled after its apply: the next apply of another count conflicts
+    // with the scale; the same count is shared.
+    let deploy = |replicas: u32, image: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web}}\nspec:\n  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: c, image: {image}}}]\n"
+        )
+    };
+    assert!(ssa(&deploy(1, "nginx"), &[]).status.success());
+    s.ok(&["scale", "deployment", "web", "--replicas=3"]);
+    let out = ssa(&deploy(2, "nginx"), &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(r#"with subresource "scale" using apps/v1: .spec.replicas"#),
+        "{err}"
+    );
+    // A changed image merges into the container of that name.
+    assert!(ssa(&deploy(3, "httpd"), &[]).status.success());
+    let d = s.get_json(&["deployment", "web"]);
+    assert_eq!(d["spec"]["replicas"], 3);
+    let containers = d["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
+    assert_eq!(containers.len(), 1, "{d}");
+    assert_eq!(containers[0]["image"], "httpd");
+    assert_eq!(containers[0]["imagePullPolicy"], "Always", "defaults kept");
+
+    // Dry runs write nothing; a server-side diff shows what would change.
+    assert!(
+        ssa(&cm("  a: \"2\"\n"), &["--dry-run=server"])
+            .status
+            .success()
+    );
+    assert_eq!(s.get_json(&["cm", "settings"])["data"]["a"], "1");
+    let diff = s.kubectl_stdin(
+        &["diff", "--server-side", "-f", "-"],
+        Some(&cm("  a: \"2\"\n")),
+    );
+    assert!(String::from_utf8_lossy(&diff.stdout).contains("+  a: \"2\""));
+
+    // What Kubernetes requires of the request itself.
+    let http = s.http();
+    let path = "/api/v1/namespaces/default/configmaps/settings";
+    let body = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings"}}"#.to_vec();
+    let (code, status) = http.send("PATCH", path, "application/apply-patch+yaml", body.clone());
+    assert_eq!(code, 422, "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("fieldManager: Required value: is required for apply patch")
+    );
+    let (code, status) = http.send(
+        "PATCH",
+        &format!("{path}?force=true"),
+        "application/merge-patch+json",
+        b"{}".to_vec(),
+    );
+    assert_eq!(code, 422, "{status}");
+    let wrong_kind =
+        br#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"settings"}}"#.to_vec();
+    let (code, _) = http.send(
+        "PATCH",
+        &format!("{path}?fieldManager=x"),
+        "application/apply-patch+yaml",
+        wrong_kind,
+    );
+    assert_eq!(code, 400);
+}

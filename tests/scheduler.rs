@@ -179,6 +179,49 @@ fn resources_are_accounted_across_pods() {
 }
 
 #[test]
+fn higher_priority_pods_are_scheduled_first() {
+    let s = Server::start();
+    s.apply(
+        r#"
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: urgent}
+value: 100000
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: whenever}
+value: -100
+"#,
+    );
+    let _sim = Sim::start(&s, 1, "n", &["--cpu", "1", "--zones", "1"]);
+    s.apply(&pod_manifest("filler", "", "1"));
+    wait_bound(&s, "filler");
+    // Both wait for the one cpu; the later but more urgent one gets it.
+    s.apply(&pod_manifest("low", "  priorityClassName: whenever", "1"));
+    s.apply(&pod_manifest("high", "  priorityClassName: urgent", "1"));
+    for pod in ["low", "high"] {
+        wait_for(
+            Duration::from_secs(20),
+            &format!("{pod} unschedulable"),
+            || {
+                s.ok(&["describe", "pod", pod])
+                    .contains("0/1 nodes are available: 1 Insufficient cpu.")
+            },
+        );
+    }
+    assert_eq!(s.get_json(&["pod", "high"])["spec"]["priority"], 100000);
+    s.ok(&["delete", "pod", "filler", "--timeout=20s"]);
+    wait_bound(&s, "high");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        node_of(&s, "low"),
+        "",
+        "the low-priority pod must still wait"
+    );
+}
+
+#[test]
 fn profiles_choose_their_policy() {
     let s = Server::start();
     let _sim = Sim::start(&s, 4, "n", &["--cpu", "8", "--zones", "2"]);

@@ -72,6 +72,13 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
                 map.insert("type".into(), Value::from("Opaque"));
             }
         }
+        ("scheduling.k8s.io", "PriorityClass") => {
+            default(
+                object_at_root(obj),
+                "preemptionPolicy",
+                "PreemptLowerPriority",
+            );
+        }
         (crate::custom::CRD_GROUP, "CustomResourceDefinition") => {
             let spec = object_at(obj, "spec");
             default(child(spec, "conversion"), "strategy", "None");
@@ -158,11 +165,10 @@ fn default(map: &mut Map<String, Value>, field: &str, value: impl Into<Value>) {
     }
 }
 
-/// What Kubernetes' admission adds to every new pod (never to a template): the
-/// `default` service account when none is named (ServiceAccount; the deprecated
-/// `serviceAccount` mirrors it), and, with no priority class named, priority 0
-/// and the default preemption policy (Priority; Wharf serves no PriorityClasses
-/// but knows the two built-in ones).
+/// What Kubernetes' ServiceAccount admission adds to every new pod (never to a
+/// template): the `default` service account when none is named (the deprecated
+/// `serviceAccount` mirrors it). Priority, which needs the PriorityClasses, is
+/// the API server's (`priority.rs` there).
 pub fn admit_new_pod(obj: &mut Value) {
     let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) else {
         return;
@@ -178,16 +184,6 @@ pub fn admit_new_pod(obj: &mut Value) {
         .unwrap_or_else(|| "default".into());
     spec.insert("serviceAccountName".into(), Value::from(account.clone()));
     spec.insert("serviceAccount".into(), Value::from(account));
-    let priority = match named(spec, "priorityClassName").as_deref() {
-        None => Some(0),
-        Some("system-node-critical") => Some(2_000_001_000),
-        Some("system-cluster-critical") => Some(2_000_000_000),
-        Some(_) => None,
-    };
-    if let Some(priority) = priority {
-        default(spec, "priority", priority);
-    }
-    default(spec, "preemptionPolicy", "PreemptLowerPriority");
 }
 
 /// PodSpec defaults, shared by pods and pod templates.

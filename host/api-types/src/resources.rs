@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use k8s_openapi::api::{
     apps::v1 as apps, coordination::v1 as coordination, core::v1 as core,
-    discovery::v1 as discovery,
+    discovery::v1 as discovery, scheduling::v1 as scheduling,
 };
 
 /// A subresource a kind exposes under `.../{name}/{subresource}`.
@@ -407,6 +407,22 @@ pub static RESOURCES: &[ResourceInfo] = &[
         decode: typed::<coordination::Lease>,
         decode_json: Some(typed_json::<coordination::Lease>),
         schema: Some(schema_of::<coordination::Lease>),
+    },
+    ResourceInfo {
+        group: "scheduling.k8s.io",
+        version: "v1",
+        kind: "PriorityClass",
+        plural: "priorityclasses",
+        singular: "priorityclass",
+        namespaced: false,
+        short_names: &["pc"],
+        categories: &[],
+        subresources: &[],
+        field_labels: &[],
+        tracks_generation: true,
+        decode: typed::<scheduling::PriorityClass>,
+        decode_json: Some(typed_json::<scheduling::PriorityClass>),
+        schema: Some(schema_of::<scheduling::PriorityClass>),
     },
     ResourceInfo {
         group: crate::custom::CRD_GROUP,

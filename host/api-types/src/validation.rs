@@ -412,6 +412,7 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
             validate_secret_type(obj, &mut errors);
         }
         ("coordination.k8s.io", "Lease") => validate_lease(obj, &mut errors),
+        ("scheduling.k8s.io", "PriorityClass") => crate::priority::validate_class(obj, &mut errors),
         ("apps", "Deployment") | ("apps", "ReplicaSet") => {
             validate_workload(info, obj, &mut errors)
         }
@@ -647,6 +648,7 @@ pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>)
     ports::check_host_network_ports(spec, path, errors);
     scheduling::check_node_selector(spec, path, errors);
     scheduling::check_tolerations(spec, path, errors);
+    crate::priority::validate_pod_spec(spec, path, errors);
     if let Some(p) = spec.get("restartPolicy").and_then(Value::as_str)
         && !RESTART_POLICIES.contains(&p)
     {

@@ -331,6 +331,10 @@ pub fn prepare_update(
             if (info.group, info.kind) == ("", "Node") {
                 stamp_no_execute_taints(&mut new, Some(old));
             }
+            if (info.group, info.kind) == ("", "Pod") {
+                crate::priority::keep_on_update(&mut new, old);
+                crate::tolerations::keep_on_update(&mut new, old);
+            }
             new
         }
     };
@@ -358,12 +362,15 @@ pub fn prepare_update(
     {
         let old_meta = old.get("metadata").and_then(Value::as_object);
         let m = meta::metadata_mut(&mut obj);
+        // Managed fields are the server's record: kept through a write, which the
+        // API server records in them (see `write.rs`), whatever the client sent.
         for immutable in [
             "uid",
             "creationTimestamp",
             "deletionTimestamp",
             "deletionGracePeriodSeconds",
             "generation",
+            "managedFields",
         ] {
             match old_meta.and_then(|old| old.get(immutable)) {
                 Some(v) => m.insert(immutable.into(), v.clone()),
@@ -371,7 +378,6 @@ pub fn prepare_update(
             };
         }
         m.remove("selfLink");
-        m.remove("managedFields");
     }
     if matches!(subresource, Some(Subresource::Status)) {
         // Everything but the status is the stored object's, defaulted and checked
@@ -770,6 +776,21 @@ fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError
                 new.pointer("/spec/scope").unwrap_or(&Value::Null),
                 "field is immutable",
             ));
+        }
+        ("scheduling.k8s.io", "PriorityClass") => {
+            if new.get("value") != old.get("value") {
+                errors.push(FieldError::forbidden(
+                    "value",
+                    "may not be changed in an update.",
+                ));
+            }
+            if new.get("preemptionPolicy") != old.get("preemptionPolicy") {
+                errors.push(FieldError::invalid(
+                    "preemptionPolicy",
+                    new.get("preemptionPolicy").unwrap_or(&Value::Null),
+                    "field is immutable",
+                ));
+            }
         }
         ("", "Secret") | ("", "ConfigMap") => {
             if info.kind == "Secret" && new.get("type") != old.get("type") {

@@ -1,6 +1,6 @@
 //! What exists on first start, as on a new Kubernetes cluster: the `default`,
-//! `kube-system`, `kube-public` and `kube-node-lease` namespaces, and the `kubernetes`
-//! Service in `default`. Safe to run on every start: what exists is left alone.
+//! `kube-system`, `kube-public` and `kube-node-lease` namespaces, the `kubernetes`
+//! Service in `default`, and the system PriorityClasses. Safe to run on every start: what exists is left alone.
 
 use serde_json::{Value, json};
 use wharf_api_types::resources;
@@ -31,6 +31,15 @@ pub async fn run(objects: &Objects, api_port: u16) -> Result<(), ApiError> {
     svc["spec"]["clusterIP"] = json!(KUBERNETES_SERVICE_IP.to_string());
     svc["spec"]["clusterIPs"] = json!([KUBERNETES_SERVICE_IP.to_string()]);
     create_if_missing(objects, services, Some("default"), "kubernetes", svc).await?;
+    let classes = resources::find("scheduling.k8s.io", "v1", "priorityclasses")
+        .ok_or_else(|| ApiError::internal("no PriorityClass kind"))?;
+    for class in crate::priority::system_objects() {
+        let obj = admission::prepare_create(classes, None, class)?;
+        let name = wharf_api_types::meta::name(&obj)
+            .unwrap_or_default()
+            .to_string();
+        create_if_missing(objects, classes, None, &name, obj).await?;
+    }
     Ok(())
 }
 

@@ -255,6 +255,7 @@ mod tests {
                 "apps",
                 "discovery.k8s.io",
                 "coordination.k8s.io",
+                "scheduling.k8s.io",
                 "apiextensions.k8s.io",
                 "wharf.dev",
                 "authorization.k8s.io",

@@ -13,6 +13,7 @@
 
 mod admission;
 mod allocate;
+mod apply;
 mod blobs;
 mod bootstrap;
 mod components;
@@ -22,6 +23,7 @@ mod error;
 mod kubelet;
 mod openapi;
 mod openapi_v2;
+mod priority;
 mod protobuf;
 mod render;
 mod request;
@@ -29,6 +31,7 @@ mod review;
 mod server;
 mod storage;
 mod table;
+mod tolerations;
 mod watch;
 mod write;
 
@@ -39,13 +42,25 @@ use std::sync::atomic::Ordering;
 pub use components::{Health as ComponentHealth, Probe as ComponentProbe};
 pub use error::ApiError;
 pub use server::{ApiServer, MetricsSource};
+pub use tolerations::DefaultTolerations;
 use wharf_store::Store;
+
+/// What an operator tunes of the API server, as kube-apiserver's flags tune it.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// What new pods tolerate of a failed node (DefaultTolerationSeconds).
+    pub default_tolerations: DefaultTolerations,
+}
 
 /// Readies a new API server on `store`: creates the bootstrap objects (which need
 /// the port the API is served on) and serves the kinds of stored custom resource
 /// definitions. `/readyz` reports ready afterwards.
-pub async fn prepare(store: Arc<dyn Store>, port: u16) -> std::io::Result<Arc<ApiServer>> {
-    let server = ApiServer::new(store);
+pub async fn prepare(
+    store: Arc<dyn Store>,
+    port: u16,
+    settings: Settings,
+) -> std::io::Result<Arc<ApiServer>> {
+    let server = ApiServer::new(store, settings);
     bootstrap::run(&server.objects, port)
         .await
         .map_err(|e| std::io::Error::other(format!("bootstrapping the cluster: {e}")))?;

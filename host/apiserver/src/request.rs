@@ -174,6 +174,13 @@ pub struct Options {
     pub propagation_policy: Option<String>,
     /// The deprecated `orphanDependents` query parameter.
     pub orphan_dependents: Option<bool>,
+    /// `fieldManager`: who a write is by, for managed fields.
+    pub field_manager: Option<String>,
+    /// `force`: an apply takes over the fields it conflicts on.
+    pub force: Option<bool>,
+    /// The client's `User-Agent`, which names the manager of a write that names
+    /// none (set by the server, not parsed from the query).
+    pub user_agent: Option<String>,
 }
 
 impl Options {
@@ -287,7 +294,24 @@ impl Options {
                 .filter(|v| !v.is_empty())
                 .cloned(),
             orphan_dependents: given_flag("orphanDependents")?,
+            field_manager: q.get("fieldManager").filter(|v| !v.is_empty()).cloned(),
+            force: given_flag("force")?,
+            user_agent: None,
         })
+    }
+
+    /// Who a write is by, as Kubernetes names the manager: `fieldManager`, else
+    /// the client's `User-Agent` up to its first `/` (`kubectl`, `Go-http-client`).
+    pub fn manager(&self) -> &str {
+        self.field_manager
+            .as_deref()
+            .or_else(|| {
+                self.user_agent
+                    .as_deref()
+                    .and_then(|ua| ua.split('/').next())
+                    .filter(|m| !m.is_empty())
+            })
+            .unwrap_or("unknown")
     }
 
     /// The watch-option combinations Kubernetes refuses (its `ValidateListOptions`

@@ -36,6 +36,7 @@ pub struct ApiServer {
     /// probes, for `kubectl get componentstatuses` (the store's is built in).
     components: std::sync::RwLock<Vec<(String, crate::components::Probe)>>,
     pub(crate) started: Instant,
+    pub(crate) settings: crate::Settings,
 }
 
 /// Renders a role's metrics in Prometheus' text format.
@@ -50,7 +51,7 @@ pub struct Metrics {
 }
 
 impl ApiServer {
-    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+    pub fn new(store: Arc<dyn Store>, settings: crate::Settings) -> Arc<Self> {
         Arc::new(Self {
             objects: Objects::new(store),
             allocation: tokio::sync::Mutex::new(()),
@@ -59,6 +60,7 @@ impl ApiServer {
             extra_metrics: std::sync::RwLock::new(Vec::new()),
             components: std::sync::RwLock::new(Vec::new()),
             started: Instant::now(),
+            settings,
         })
     }
 
@@ -264,6 +266,12 @@ async fn route(server: &Arc<ApiServer>, req: Request) -> Result<Response, ApiErr
         (&Method::GET, true, _) => get(server, &target, repr).await,
         _ => {
             let content_type = content_type(&req);
+            let mut options = options;
+            options.user_agent = req
+                .headers()
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
             let body = read_body(req.into_body()).await?;
             crate::write::handle(
                 server,

@@ -142,6 +142,9 @@ const D_RS_DESIRED: &str = "Replicas is the number of desired replicas. This is 
 const D_RS_CURRENT: &str = "Replicas is the most recently observed number of replicas. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller/#what-is-a-replicationcontroller";
 const D_RS_READY: &str = "The number of ready replicas for this replica set.";
 const D_RS_SELECTOR: &str = "Selector is a label query over pods that should match the replica count. If the selector is empty, it is defaulted to the labels present on the pod template. Label keys and values that must match in order to be controlled by this replica set. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors";
+const D_PRIORITY_VALUE: &str = "value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec.";
+const D_PRIORITY_GLOBAL_DEFAULT: &str = "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority.";
+const D_PRIORITY_PREEMPTION: &str = "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset.";
 const D_LEASE_HOLDER: &str = "holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field.";
 
 // ---------------------------------------------------------------------------
@@ -286,6 +289,14 @@ static LEASE_COLUMNS: [Column; 3] = [
     col("Age", "string", D_AGE),
 ];
 
+static PRIORITYCLASS_COLUMNS: [Column; 5] = [
+    NAME_COLUMN,
+    col("Value", "integer", D_PRIORITY_VALUE),
+    col("Global-Default", "boolean", D_PRIORITY_GLOBAL_DEFAULT),
+    col("Age", "string", D_AGE),
+    col("PreemptionPolicy", "string", D_PRIORITY_PREEMPTION),
+];
+
 static COMPONENTSTATUS_COLUMNS: [Column; 4] = [
     NAME_COLUMN,
     col("Status", "string", "Status of the component conditions"),
@@ -346,6 +357,7 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "Deployment" => &DEPLOYMENT_COLUMNS,
         "ReplicaSet" => &REPLICASET_COLUMNS,
         "Lease" => &LEASE_COLUMNS,
+        "PriorityClass" => &PRIORITYCLASS_COLUMNS,
         "ComponentStatus" => &COMPONENTSTATUS_COLUMNS,
         "Plugin" => &PLUGIN_COLUMNS,
         _ => &DEFAULT_COLUMNS,
@@ -370,6 +382,7 @@ pub fn cells(kind: &str, obj: &Value, now: Timestamp) -> Vec<Value> {
         "Deployment" => deployment_cells(obj, now),
         "ReplicaSet" => replicaset_cells(obj, now),
         "Lease" => lease_cells(obj, now),
+        "PriorityClass" => priorityclass_cells(obj, now),
         "ComponentStatus" => componentstatus_cells(obj),
         "Plugin" => plugin_cells(obj, now),
         _ => default_cells(obj),
@@ -826,7 +839,7 @@ fn node_cells(node: &Value, now: Timestamp) -> Vec<Value> {
 }
 
 // ---------------------------------------------------------------------------
-// Namespace, ConfigMap, Secret, ServiceAccount, Lease.
+// Namespace, ConfigMap, Secret, ServiceAccount, PriorityClass, Lease.
 // ---------------------------------------------------------------------------
 
 fn namespace_cells(ns: &Value, now: Timestamp) -> Vec<Value> {
@@ -867,6 +880,20 @@ fn serviceaccount_cells(sa: &Value, now: Timestamp) -> Vec<Value> {
         name_of(sa),
         Value::from(count(arr_at(sa, &["secrets"]).len())),
         age_of(sa, now),
+    ]
+}
+
+fn priorityclass_cells(class: &Value, now: Timestamp) -> Vec<Value> {
+    let policy = match str_at(class, &["preemptionPolicy"]) {
+        "" => "PreemptLowerPriority", // SetDefaults_PriorityClass
+        p => p,
+    };
+    vec![
+        name_of(class),
+        Value::from(int_at(class, &["value"])),
+        Value::from(bool_at(class, &["globalDefault"])),
+        age_of(class, now),
+        Value::from(policy),
     ]
 }
 
@@ -1587,7 +1614,7 @@ mod tests {
         assert_eq!(definitions[6]["type"], "date");
     }
 
-    const KINDS: [&str; 13] = [
+    const KINDS: [&str; 14] = [
         "Pod",
         "Node",
         "Namespace",
@@ -1600,6 +1627,7 @@ mod tests {
         "Deployment",
         "ReplicaSet",
         "Lease",
+        "PriorityClass",
         "Widget",
     ];
 
@@ -2472,6 +2500,30 @@ mod tests {
                 json!({"metadata": {"name": "free"}, "spec": {}}),
                 vec![json!("free"), json!(""), json!("<unknown>")],
             ),
+            (
+                "PriorityClass",
+                json!({"metadata": {"name": "system-node-critical", "creationTimestamp": ago(86400)},
+                       "value": 2_000_001_000, "preemptionPolicy": "PreemptLowerPriority"}),
+                vec![
+                    json!("system-node-critical"),
+                    json!(2_000_001_000),
+                    json!(false),
+                    json!("24h"),
+                    json!("PreemptLowerPriority"),
+                ],
+            ),
+            (
+                "PriorityClass",
+                json!({"metadata": {"name": "batch"}, "value": -5, "globalDefault": true,
+                       "preemptionPolicy": "Never"}),
+                vec![
+                    json!("batch"),
+                    json!(-5),
+                    json!(true),
+                    json!("<unknown>"),
+                    json!("Never"),
+                ],
+            ),
         ];
         for (kind, obj, want) in cases {
             assert_eq!(row(kind, obj.clone()), want, "{kind}: {obj}");
@@ -3092,7 +3144,9 @@ mod tests {
                 let cells = cells(kind, obj, now());
                 assert_eq!(cells.len(), cols.len(), "{kind}: {obj}");
                 assert!(
-                    cells.iter().all(|c| c.is_string() || c.is_i64()),
+                    cells.iter().zip(cols).all(|(c, col)| c.is_string()
+                        || c.is_i64()
+                        || (col.type_ == "boolean" && c.is_boolean())),
                     "{kind}: {cells:?}"
                 );
             }
@@ -3138,6 +3192,7 @@ mod tests {
             ("ConfigMap", "Data"),
             ("ServiceAccount", "Secrets"),
             ("Event", "Count"),
+            ("PriorityClass", "Value"),
         ];
         for kind in KINDS {
             let row = cells(kind, &json!({}), now());

@@ -197,10 +197,35 @@ async fn create_decoded(
     dry_run: bool,
     decoded: Value,
 ) -> Result<Body<'static>, ApiError> {
+    create_managed(server, target, dry_run, decoded, None).await
+}
+
+/// [`create_decoded`], with the managed fields a server-side apply that creates
+/// the object computed (see `apply.rs`); any a client sent are dropped.
+pub(crate) async fn create_managed(
+    server: &ApiServer,
+    target: &Target,
+    dry_run: bool,
+    decoded: Value,
+    managed: Option<Value>,
+) -> Result<Body<'static>, ApiError> {
     let info = target.info;
     let mut obj = admission::prepare_create(info, target.namespace.as_deref(), decoded)?;
+    if let Some(managed) = managed {
+        meta::metadata_mut(&mut obj).insert("managedFields".into(), managed);
+    }
     let name = meta::name(&obj).unwrap_or_default().to_string();
     check_namespace(server, target, &name).await?;
+    match (info.group, info.kind) {
+        ("", "Pod") => {
+            crate::priority::admit_pod(&server.objects, info, &mut obj).await?;
+            crate::tolerations::add(&mut obj, server.settings.default_tolerations);
+        }
+        ("scheduling.k8s.io", "PriorityClass") => {
+            crate::priority::check_class(&server.objects, info, &obj).await?
+        }
+        _ => {}
+    }
     crate::blobs::check_references(server, info, &obj, None).await?;
     let ns = target.namespace.as_deref();
     if (info.group, info.kind) == ("", "Service") {
@@ -262,12 +287,15 @@ async fn store_create(
 /// What an update of one object must keep unique across objects: for a Service's
 /// main resource, its cluster IP and node ports (the allocation lock is held until
 /// the write is done); for anything else, nothing.
-struct Uniqueness<'a> {
+pub(crate) struct Uniqueness<'a> {
     service: Option<(tokio::sync::MutexGuard<'a, ()>, crate::allocate::Taken)>,
 }
 
 impl<'a> Uniqueness<'a> {
-    async fn for_update(server: &'a ApiServer, target: &Target) -> Result<Self, ApiError> {
+    pub(crate) async fn for_update(
+        server: &'a ApiServer,
+        target: &Target,
+    ) -> Result<Self, ApiError> {
         if (target.info.group, target.info.kind) != ("", "Service") || target.subresource.is_some()
         {
             return Ok(Self { service: None });
@@ -285,7 +313,7 @@ impl<'a> Uniqueness<'a> {
 
     /// Allocates what `new` lacks and checks what it claims (per attempt: a retried
     /// update starts again from the same picture).
-    fn assign(&self, new: &mut Value, current: &Value) -> Result<(), ApiError> {
+    pub(crate) fn assign(&self, new: &mut Value, current: &Value) -> Result<(), ApiError> {
         match &self.service {
             Some((_, taken)) => crate::allocate::assign(new, &mut taken.clone(), Some(current)),
             None => Ok(()),
@@ -294,22 +322,42 @@ impl<'a> Uniqueness<'a> {
 }
 
 /// What an update does with the current object: returns the new one.
-type Mutation<'a> = dyn FnMut(&Value) -> Result<Value, ApiError> + Send + 'a;
+pub(crate) type Mutation<'a> = dyn FnMut(&Value) -> Result<Value, ApiError> + Send + 'a;
+
+/// How a write counts in an object's managed fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// An update or a patch: the fields it changes become its manager's.
+    Update,
+    /// A server-side apply, which settles the managed fields itself.
+    Apply,
+}
+
+/// How the lists of `info`'s objects are keyed in managed fields.
+pub(crate) fn list_rules(info: &ResourceInfo) -> wharf_patch::managed::ListRules {
+    if wharf_api_types::custom::is_custom(info) {
+        wharf_patch::managed::ListRules::Atomic
+    } else {
+        wharf_patch::managed::ListRules::BuiltIn
+    }
+}
 
 /// Read-modify-write of one object with optimistic concurrency. `precondition` is a
 /// resourceVersion the client insisted on. Returns the object as it now is: as
 /// written (so that its JSON is the stored bytes, not encoded again), or as it
 /// was when the change made no difference, or as it would be on a dry run.
-async fn update_with(
+pub(crate) async fn update_with(
     server: &ApiServer,
     target: &Target,
     precondition: Option<u64>,
-    dry_run: bool,
+    options: &Options,
+    write: Write,
     mutate: &mut Mutation<'_>,
 ) -> Result<Body<'static>, ApiError> {
     let info = target.info;
     let ns = target.namespace.as_deref();
     let name = target.name.as_deref().unwrap_or_default();
+    let dry_run = options.dry_run;
     for attempt in 0..MAX_RETRIES {
         before_retry(attempt).await;
         let (current, revision) = server.objects.get(info, ns, name).await?;
@@ -317,11 +365,26 @@ async fn update_with(
             return Err(ApiError::modified(info, name));
         }
         let mut new = mutate(&current)?;
+        // Fields are tracked from an object's first apply on (see `apply`); an
+        // object never applied carries none, and its writes cost nothing more.
+        if write == Write::Update && current.pointer("/metadata/managedFields").is_some() {
+            wharf_patch::managed::record_update(
+                &current,
+                &mut new,
+                options.manager(),
+                target.subresource.map(Subresource::name),
+                &meta::now_rfc3339(),
+                list_rules(info),
+            );
+        }
         meta::set(&mut new, "resourceVersion", revision.to_string());
         if new == current {
             return Ok(Body::Object(current));
         }
         crate::blobs::check_references(server, info, &new, Some(&current)).await?;
+        if (info.group, info.kind) == ("scheduling.k8s.io", "PriorityClass") {
+            crate::priority::check_class(&server.objects, info, &new).await?;
+        }
         if dry_run {
             return Ok(Body::Object(new));
         }
@@ -450,7 +513,15 @@ async fn update(
         unique.assign(&mut new, current)?;
         Ok(new)
     };
-    let written = update_with(server, target, precondition, options.dry_run, &mut mutate).await?;
+    let written = update_with(
+        server,
+        target,
+        precondition,
+        options,
+        Write::Update,
+        &mut mutate,
+    )
+    .await?;
     Ok(respond(200, repr, written, &warnings))
 }
 
@@ -463,6 +534,20 @@ async fn patch(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let info = target.info;
+    if crate::apply::is_apply(content_type) {
+        return crate::apply::serve(server, target, options, repr, body).await;
+    }
+    if options.force.is_some() {
+        return Err(ApiError::invalid_object(
+            "meta.k8s.io",
+            "PatchOptions",
+            "",
+            &[FieldError::forbidden(
+                "force",
+                "may not be specified for non-apply patch",
+            )],
+        ));
+    }
     let patch_type = patch_type(content_type)?;
     if matches!(patch_type, PatchType::StrategicMerge) && wharf_api_types::custom::is_custom(info) {
         // A custom kind has no merge keys to follow (kubectl sends it merge
@@ -515,7 +600,7 @@ async fn patch(
         unique.assign(&mut new, current)?;
         Ok(new)
     };
-    let written = update_with(server, target, None, options.dry_run, &mut mutate).await?;
+    let written = update_with(server, target, None, options, Write::Update, &mut mutate).await?;
     Ok(respond(200, repr, written, &warnings))
 }
 
@@ -713,6 +798,7 @@ pub(crate) async fn delete_one(
     let info = target.info;
     let ns = target.namespace.as_deref();
     let name = target.name.as_deref().unwrap_or_default();
+    crate::priority::check_delete(info, name)?;
     if info.kind == "Namespace" && PROTECTED_NAMESPACES.contains(&name) {
         return Err(ApiError::forbidden(
             info,
@@ -1023,7 +1109,7 @@ async fn bind(
         set_condition(&mut pod, "PodScheduled", "True");
         Ok(pod)
     };
-    update_with(server, target, None, options.dry_run, &mut mutate).await?;
+    update_with(server, target, None, options, Write::Update, &mut mutate).await?;
     Ok(respond(
         201,
         Representation::Json,
@@ -1227,9 +1313,16 @@ async fn write_scale(
         );
         admission::prepare_update(info, ns.as_deref(), &name, obj, current, None)
     };
-    let written = update_with(server, target, precondition, options.dry_run, &mut mutate)
-        .await?
-        .into_object();
+    let written = update_with(
+        server,
+        target,
+        precondition,
+        options,
+        Write::Update,
+        &mut mutate,
+    )
+    .await?
+    .into_object();
     Ok(respond(
         200,
         repr,

@@ -263,6 +263,14 @@ pub struct Client {
     transport: Transport,
     base: String,
     token: Option<String>,
+    /// Sent as `User-Agent`: the API server names the manager of a write by it
+    /// in managed fields, as Kubernetes does (`kube-scheduler/v1.32.0 …`).
+    user_agent: String,
+}
+
+/// The `User-Agent` of a client that names no role.
+fn default_user_agent() -> String {
+    format!("wharf/v{}", env!("CARGO_PKG_VERSION"))
 }
 
 /// An API server in this process, called as a service: the request goes through
@@ -335,6 +343,16 @@ impl Client {
             transport: Transport::Http(http),
             base: base.trim_end_matches('/').to_string(),
             token,
+            user_agent: default_user_agent(),
+        }
+    }
+
+    /// The same client, telling the server it is `role` (`wharf-scheduler`): what
+    /// managed fields name it by.
+    pub fn for_role(&self, role: &str) -> Self {
+        Self {
+            user_agent: format!("{role}/v{}", env!("CARGO_PKG_VERSION")),
+            ..self.clone()
         }
     }
 
@@ -345,6 +363,7 @@ impl Client {
             transport: Transport::InProcess(service),
             base: base.trim_end_matches('/').to_string(),
             token: None,
+            user_agent: default_user_agent(),
         }
     }
 
@@ -365,7 +384,9 @@ impl Client {
         let url = format!("{}{}", self.base, out.path);
         match &self.transport {
             Transport::Http(http) => {
-                let mut req = http.request(out.method, &url);
+                let mut req = http
+                    .request(out.method, &url)
+                    .header("user-agent", &self.user_agent);
                 if out.bounded {
                     req = req.timeout(REQUEST_TIMEOUT);
                 }
@@ -391,7 +412,8 @@ impl Client {
             Transport::InProcess(service) => {
                 let mut req = axum::http::Request::builder()
                     .method(out.method.as_str())
-                    .uri(out.path);
+                    .uri(out.path)
+                    .header("user-agent", &self.user_agent);
                 if let Some(ct) = out.content_type {
                     req = req.header("content-type", ct);
                 }

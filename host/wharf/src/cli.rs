@@ -170,6 +170,14 @@ pub struct ServerArgs {
     /// `--event-ttl`): `1h`, `30m`, `90s`; 0 keeps Events forever.
     #[arg(long, default_value = "1h", value_parser = crate::event_ttl::parse_ttl)]
     pub event_ttl: std::time::Duration,
+    /// How long a new pod tolerates its node reporting not ready before it is
+    /// evicted, in seconds (as kube-apiserver's flag of the same name).
+    #[arg(long, default_value_t = 300)]
+    pub default_not_ready_toleration_seconds: i64,
+    /// How long a new pod tolerates its node being unreachable before it is
+    /// evicted, in seconds (as kube-apiserver's flag of the same name).
+    #[arg(long, default_value_t = 300)]
+    pub default_unreachable_toleration_seconds: i64,
     /// Install every NAME.wasm in this directory as Plugin NAME, and again
     /// whenever the file changes (for plugin authors iterating locally).
     #[arg(long)]

@@ -69,7 +69,13 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         .write(&kubeconfig)
         .context("writing the admin kubeconfig")?;
 
-    let server = wharf_apiserver::prepare(store, addr.port())
+    let settings = wharf_apiserver::Settings {
+        default_tolerations: wharf_apiserver::DefaultTolerations {
+            not_ready_seconds: args.default_not_ready_toleration_seconds,
+            unreachable_seconds: args.default_unreachable_toleration_seconds,
+        },
+    };
+    let server = wharf_apiserver::prepare(store, addr.port(), settings)
         .await
         .context("preparing the API server")?;
     // The scheduler and the controller manager talk to the API like any client
@@ -96,8 +102,12 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
             deadline: Duration::from_millis(args.plugin_deadline_ms.max(1)),
             memory_bytes: args.plugin_memory_mib.max(1) << 20,
         };
-        let s = Scheduler::start(client.clone(), plugins.clone(), SchedulerConfig { limits })
-            .context("starting the scheduler")?;
+        let s = Scheduler::start(
+            client.for_role("wharf-scheduler"),
+            plugins.clone(),
+            SchedulerConfig { limits },
+        )
+        .context("starting the scheduler")?;
         let m = s.metrics.clone();
         metrics.push(Arc::new(move || m.render()));
         Some(s)
@@ -112,9 +122,13 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
             },
             workers: args.controller_workers.max(1),
         };
-        let c = ControllerManager::start(client.clone(), plugins.clone(), config)
-            .await
-            .context("starting the controller manager")?;
+        let c = ControllerManager::start(
+            client.for_role("wharf-controller-manager"),
+            plugins.clone(),
+            config,
+        )
+        .await
+        .context("starting the controller manager")?;
         let m = c.metrics();
         metrics.push(Arc::new(move || m.render()));
         Some(c)
