@@ -236,6 +236,31 @@ pub fn sync(
         }
     }
 
+    // As Kubernetes: a ReplicaSet failing to create or delete pods says so on its
+    // Deployment too (the new one's failure first), and the condition goes when
+    // none fails.
+    let failure = new
+        .into_iter()
+        .chain(old)
+        .filter_map(|rs| rs.status.as_ref()?.conditions.as_ref())
+        .flatten()
+        .find(|c| c.type_ == "ReplicaFailure" && c.status == "True");
+    match failure {
+        Some(f) => set(
+            &mut conditions,
+            DeploymentCondition {
+                type_: "ReplicaFailure".into(),
+                status: "True".into(),
+                reason: f.reason.clone(),
+                message: f.message.clone(),
+                last_update_time: f.last_transition_time.clone(),
+                last_transition_time: f.last_transition_time.clone(),
+            },
+            false,
+        ),
+        None => conditions.retain(|c| c.type_ != "ReplicaFailure"),
+    }
+
     let status = DeploymentStatus {
         observed_generation: d.metadata.generation,
         replicas: omit_zero(replicas),

@@ -161,7 +161,7 @@ fn manage(
                                 rs,
                                 EventType::Warning,
                                 "FailedCreate",
-                                &format!("Error creating: {e}"),
+                                &format!("Error creating: {}", e.message()),
                             );
                             first_error = Some(e);
                         }
@@ -203,7 +203,7 @@ fn manage(
                             rs,
                             EventType::Warning,
                             "FailedDelete",
-                            &format!("Error deleting: {e}"),
+                            &format!("Error deleting: {}", e.message()),
                         );
                         first_error = Some(e);
                     }
@@ -270,20 +270,21 @@ pub fn status(
         .filter(|p| is_available(p, min_ready, now))
         .count();
     let previous = rs.status.clone().unwrap_or_default();
-    let mut conditions: Vec<ReplicaSetCondition> = previous
-        .conditions
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| c.type_ != "ReplicaFailure")
-        .collect();
-    if let Some((reason, e)) = manage_error {
-        conditions.push(ReplicaSetCondition {
+    let mut conditions: Vec<ReplicaSetCondition> = previous.conditions.unwrap_or_default();
+    // As Kubernetes: a failure is set once and left as it is while failures go
+    // on (a new message or time on every failed pass would be a status write,
+    // and a watch event, per pass: a loop), and cleared by a pass that works.
+    let failing = conditions.iter().any(|c| c.type_ == "ReplicaFailure");
+    match manage_error {
+        Some((reason, e)) if !failing => conditions.push(ReplicaSetCondition {
             type_: "ReplicaFailure".into(),
             status: "True".into(),
             reason: Some(reason.into()),
-            message: Some(e.to_string()),
+            message: Some(e.message()),
             last_transition_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now)),
-        });
+        }),
+        Some(_) => {}
+        None => conditions.retain(|c| c.type_ != "ReplicaFailure"),
     }
     ReplicaSetStatus {
         // `replicas` is required; the other counts are omitted when zero.

@@ -102,6 +102,15 @@ impl From<ApiError> for Error {
 }
 
 impl Error {
+    /// What went wrong, in the words a user reads in an Event or a condition: the
+    /// API's own message when the API refused (`pods "web-" is forbidden: …`).
+    pub fn message(&self) -> String {
+        match self {
+            Error::Api(e) => e.message.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// The API's reason, when the API refused.
     pub fn reason(&self) -> Option<ErrorReason> {
         match self {
