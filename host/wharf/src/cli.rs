@@ -140,9 +140,10 @@ pub struct ServerArgs {
     /// counted.
     #[arg(long, default_value_t = 100)]
     pub plugin_deadline_ms: u64,
-    /// Memory each plugin instance may use, in MiB.
-    #[arg(long, default_value_t = 64)]
-    pub plugin_memory_mib: usize,
+    /// Memory each plugin instance may use, in MiB (at least 16: less cannot hold
+    /// an instance of the built-in policies).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(16..))]
+    pub plugin_memory_mib: u64,
     /// Run without the scheduler, e.g. when another server's scheduler serves
     /// the cluster, or to measure the API alone.
     #[arg(long)]
@@ -158,9 +159,9 @@ pub struct ServerArgs {
     /// waits for the API is not counted.
     #[arg(long, default_value_t = 1000)]
     pub controller_deadline_ms: u64,
-    /// Memory each controller instance may use, in MiB.
-    #[arg(long, default_value_t = 256)]
-    pub controller_memory_mib: usize,
+    /// Memory each controller instance may use, in MiB (at least 16).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(16..))]
+    pub controller_memory_mib: u64,
     /// Where compiled plugins are kept across restarts (default
     /// DATA_DIR/plugin-cache). Entries are keyed by module digest and wasmtime
     /// build, so several servers may share one directory.
@@ -172,11 +173,11 @@ pub struct ServerArgs {
     pub event_ttl: std::time::Duration,
     /// How long a new pod tolerates its node reporting not ready before it is
     /// evicted, in seconds (as kube-apiserver's flag of the same name).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i64).range(0..))]
     pub default_not_ready_toleration_seconds: i64,
     /// How long a new pod tolerates its node being unreachable before it is
     /// evicted, in seconds (as kube-apiserver's flag of the same name).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i64).range(0..))]
     pub default_unreachable_toleration_seconds: i64,
     /// Install every NAME.wasm in this directory as Plugin NAME, and again
     /// whenever the file changes (for plugin authors iterating locally).

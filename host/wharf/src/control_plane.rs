@@ -52,6 +52,12 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         Err(e) => return Err(e).with_context(|| format!("listening on {}", args.listen)),
     };
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    if data_dir.exists() && !data_dir.is_dir() {
+        bail!(
+            "--data-dir {} is a file, not a directory",
+            data_dir.display()
+        );
+    }
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let store_dir = data_dir.join("store");
@@ -100,7 +106,8 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
     } else {
         let limits = Limits {
             deadline: Duration::from_millis(args.plugin_deadline_ms.max(1)),
-            memory_bytes: args.plugin_memory_mib.max(1) << 20,
+            memory_bytes: usize::try_from(args.plugin_memory_mib.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX),
         };
         let s = Scheduler::start(
             client.for_role("wharf-scheduler"),
@@ -118,7 +125,8 @@ pub async fn run(args: ServerArgs, shape: Shape) -> anyhow::Result<()> {
         let config = ControllerManagerConfig {
             limits: Limits {
                 deadline: Duration::from_millis(args.controller_deadline_ms.max(1)),
-                memory_bytes: args.controller_memory_mib.max(1) << 20,
+                memory_bytes: usize::try_from(args.controller_memory_mib.saturating_mul(1 << 20))
+                    .unwrap_or(usize::MAX),
             },
             workers: args.controller_workers.max(1),
         };
