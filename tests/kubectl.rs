@@ -1462,12 +1462,95 @@ preemptionPolicy: Never
         "-p",
         r#"{"globalDefault": true}"#,
     ]);
+    // kubectl's typed create sends protobuf.
+    s.ok(&[
+        "create",
+        "priorityclass",
+        "viacli",
+        "--value=77",
+        "--description=made by kubectl",
+        "--preemption-policy=Never",
+    ]);
+    let viacli = s.get_json(&["pc", "viacli"]);
+    assert_eq!(
+        (
+            &viacli["value"],
+            &viacli["description"],
+            &viacli["preemptionPolicy"]
+        ),
+        (
+            &serde_json::json!(77),
+            &serde_json::json!("made by kubectl"),
+            &serde_json::json!("Never")
+        ),
+        "{viacli}"
+    );
     let err = s.fails(&["delete", "pc", "system-node-critical"]);
     assert!(
         err.contains(r#"priorityclasses.scheduling.k8s.io "system-node-critical" is forbidden: this is a system priority class and cannot be deleted"#),
         "{err}"
     );
     s.ok(&["delete", "pc", "batch"]);
+
+    // A Deployment naming a class that does not exist: its ReplicaSet fails to
+    // create pods and says why, in the API's words and naming the pods by their
+    // generateName, as Kubernetes does; the Deployment carries the failure; the
+    // failing creates back off rather than loop.
+    s.apply(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: classless}
+spec:
+  selector: {matchLabels: {app: classless}}
+  template:
+    metadata: {labels: {app: classless}}
+    spec:
+      priorityClassName: missing
+      containers: [{name: c, image: busybox}]
+"#,
+    );
+    let mut message = String::new();
+    support::wait_for(
+        Duration::from_secs(30),
+        "ReplicaFailure on the Deployment",
+        || {
+            let d = s.get_json(&["deployment", "classless"]);
+            let failure = d["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["type"] == "ReplicaFailure")
+                .cloned();
+            message = failure
+                .map(|c| {
+                    format!(
+                        "{} {}",
+                        c["reason"].as_str().unwrap_or_default(),
+                        c["message"].as_str().unwrap_or_default()
+                    )
+                })
+                .unwrap_or_default();
+            !message.is_empty()
+        },
+    );
+    assert!(
+        message.starts_with("FailedCreate ")
+            && message.contains("-\" is forbidden: no PriorityClass with name missing was found"),
+        "{message}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let events = s.get_json(&["events", "--field-selector", "reason=FailedCreate"]);
+    let failures: i64 = events["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["count"].as_i64().unwrap_or(1))
+        .sum();
+    assert!(
+        failures < 40,
+        "{failures} failed creates in a few seconds: {events}"
+    );
     for refused in ["lost", "sneaky"] {
         assert!(s.fails(&["get", "pod", refused]).contains("not found"));
     }
@@ -1575,6 +1658,64 @@ fn server_side_apply_tracks_who_owns_each_field() {
     assert_eq!(containers.len(), 1, "{d}");
     assert_eq!(containers[0]["image"], "httpd");
     assert_eq!(containers[0]["imagePullPolicy"], "Always", "defaults kept");
+
+    // Elements left out of a keyed list go whole; ports are keyed on number and
+    // protocol, so a DNS-style pair re-applies cleanly.
+    let with_ports = |ports: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: dns}}\nspec:\n  selector: {{matchLabels: {{app: dns}}}}\n  template:\n    metadata: {{labels: {{app: dns}}}}\n    spec:\n      containers:\n      - name: dns\n        image: coredns\n        ports: [{ports}]\n      - name: sidecar\n        image: envoy\n"
+        )
+    };
+    let both = "{containerPort: 53, protocol: UDP, name: dns}, {containerPort: 53, name: dns-tcp}";
+    for _ in 0..2 {
+        let out = ssa(&with_ports(both), &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let udp_only = with_ports("{containerPort: 53, protocol: UDP, name: dns}")
+        .replace("      - name: sidecar\n        image: envoy\n", "");
+    let out = ssa(&udp_only, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dns = s.get_json(&["deployment", "dns"]);
+    let containers = dns["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap();
+    assert_eq!(containers.len(), 1, "{dns}");
+    assert_eq!(containers[0]["ports"].as_array().unwrap().len(), 1, "{dns}");
+
+    // An object kubectl created names kubectl as the owner of its fields, so an
+    // apply changing them conflicts, as on Kubernetes.
+    s.ok(&["create", "configmap", "made", "--from-literal=x=1"]);
+    let made = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: made}\ndata: {x: \"2\"}\n";
+    let out = ssa(made, &[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(r#"conflict with "kubectl-create" using v1: .data.x"#),
+        "{err}"
+    );
+    // Client-side apply hands its fields over to server-side apply: what the
+    // server-side configuration leaves out then goes.
+    let csa = |data: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: handed}}\ndata: {{{data}}}\n")
+    };
+    s.apply(&csa("a: \"1\", b: \"2\""));
+    let out = ssa(&csa("a: \"1\""), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        s.get_json(&["cm", "handed"])["data"],
+        serde_json::json!({"a": "1"})
+    );
 
     // Dry runs write nothing; a server-side diff shows what would change.
     assert!(

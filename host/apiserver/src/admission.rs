@@ -362,15 +362,26 @@ pub fn prepare_update(
     {
         let old_meta = old.get("metadata").and_then(Value::as_object);
         let m = meta::metadata_mut(&mut obj);
-        // Managed fields are the server's record: kept through a write, which the
-        // API server records in them (see `write.rs`), whatever the client sent.
+        // Managed fields are kept through a write that leaves them out (the API
+        // server then records the write in them, see `write.rs`); a write that
+        // sets them replaces them, as in Kubernetes (how kubectl hands
+        // client-side apply's fields over to server-side apply).
+        let sets_managed = m
+            .get("managedFields")
+            .and_then(Value::as_array)
+            .is_some_and(|entries| !entries.is_empty());
+        if !sets_managed {
+            match old_meta.and_then(|old| old.get("managedFields")) {
+                Some(v) => m.insert("managedFields".into(), v.clone()),
+                None => m.remove("managedFields"),
+            };
+        }
         for immutable in [
             "uid",
             "creationTimestamp",
             "deletionTimestamp",
             "deletionGracePeriodSeconds",
             "generation",
-            "managedFields",
         ] {
             match old_meta.and_then(|old| old.get(immutable)) {
                 Some(v) => m.insert(immutable.into(), v.clone()),
@@ -774,6 +785,17 @@ fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError
             errors.push(FieldError::invalid(
                 "spec.scope",
                 new.pointer("/spec/scope").unwrap_or(&Value::Null),
+                "field is immutable",
+            ));
+        }
+        (wharf_api_types::plugin::GROUP, "Plugin")
+            if new.pointer("/spec/kind") != old.pointer("/spec/kind") =>
+        {
+            // A scheduling policy cannot become a controller, or the other way
+            // round: what runs it (and any built-in of that name) is of one kind.
+            errors.push(FieldError::invalid(
+                "spec.kind",
+                new.pointer("/spec/kind").unwrap_or(&Value::Null),
                 "field is immutable",
             ));
         }

@@ -15,6 +15,7 @@
 use axum::response::Response;
 use serde_json::{Value, json};
 use wharf_api_types::meta;
+use wharf_api_types::resources::Subresource;
 use wharf_api_types::validation::FieldError;
 use wharf_patch::apply::{Applier, Conflict, apply, conflict_message};
 
@@ -23,7 +24,9 @@ use crate::error::ApiError;
 use crate::render::respond;
 use crate::request::{self, Options, Representation, Target};
 use crate::server::ApiServer;
-use crate::write::{Uniqueness, Write, create_managed, list_rules, update_with};
+use crate::write::{
+    Managed, Uniqueness, Write, create_managed, list_rules, merge_schema, update_with,
+};
 
 const MEDIA_TYPE: &str = "application/apply-patch+yaml";
 
@@ -54,6 +57,14 @@ pub async fn serve(
             )],
         ));
     };
+    if manager.len() > MAX_MANAGER_BYTES {
+        return Err(ApiError::invalid_object(
+            "meta.k8s.io",
+            "PatchOptions",
+            "",
+            &[FieldError::too_long("fieldManager", MAX_MANAGER_BYTES)],
+        ));
+    }
     let (mut config, _) = request::parse_body(Some("application/yaml"), body)?;
     if !config.is_object() {
         return Err(ApiError::bad_request(
@@ -83,6 +94,13 @@ pub async fn serve(
             }
         }
     }
+    if config
+        .pointer("/metadata/managedFields")
+        .is_some_and(|m| !m.is_null())
+    {
+        // The server keeps the record; a configuration cannot write it.
+        return Err(ApiError::bad_request("metadata.managedFields must be nil"));
+    }
     admission::check_url_name(&mut config, &name)?;
     // A resourceVersion in a configuration is a precondition, as in Kubernetes.
     let precondition = match meta::resource_version(&config) {
@@ -92,12 +110,15 @@ pub async fn serve(
         None => None,
     };
     meta::metadata_mut(&mut config).remove("resourceVersion");
+    scope_to_endpoint(target, &mut config);
     let now = meta::now_rfc3339();
+    let schema = merge_schema(info);
     let applier = Applier {
         manager,
         force: options.force == Some(true),
         time: &now,
-        rules: list_rules(info),
+        rules: list_rules(schema.as_deref()),
+        subresource: target.subresource.map(Subresource::name),
     };
     let ns = target.namespace.clone();
     let existing = server.objects.try_get(info, ns.as_deref(), &name).await?;
@@ -106,6 +127,10 @@ pub async fn serve(
         let managed = created.pointer("/metadata/managedFields").cloned();
         let (decoded, warnings) =
             admission::decode_body(info, created, Vec::new(), options.field_validation)?;
+        let managed = match managed {
+            Some(fields) => Managed::Applied(fields),
+            None => Managed::By(None),
+        };
         match create_managed(server, target, options.dry_run, decoded, managed).await {
             // Someone created it meanwhile: this apply updates it instead.
             Err(e) if e.code == 409 && e.reason == "AlreadyExists" => {}
@@ -117,6 +142,19 @@ pub async fn serve(
     let unique = Uniqueness::for_update(server, target).await?;
     let mut warnings = Vec::new();
     let mut mutate = |current: &Value| {
+        if let Some(uid) = meta::str_field(&config, "/metadata/uid")
+            && Some(uid) != meta::str_field(current, "/metadata/uid")
+        {
+            return Err(ApiError::invalid(
+                info,
+                &name,
+                &[FieldError::invalid(
+                    "metadata.uid",
+                    &json!(uid),
+                    "field is immutable",
+                )],
+            ));
+        }
         let merged =
             apply(Some(current), &config, applier).map_err(|c| conflict(target, &name, &c))?;
         let managed = merged.pointer("/metadata/managedFields").cloned();
@@ -128,6 +166,7 @@ pub async fn serve(
             Some(managed) => m.insert("managedFields".into(), managed),
             None => m.remove("managedFields"),
         };
+        wharf_patch::managed::drop_absent(&mut new);
         unique.assign(&mut new, current)?;
         Ok(new)
     };
@@ -141,6 +180,33 @@ pub async fn serve(
     )
     .await?;
     Ok(respond(200, repr, written, &warnings))
+}
+
+/// The longest `fieldManager` Kubernetes accepts.
+const MAX_MANAGER_BYTES: usize = 128;
+
+/// Leaves in a configuration only what the endpoint it is applied through can
+/// change, as Kubernetes does: the main resource of a kind with a `status`
+/// subresource resets the status, and `status` changes nothing else.
+fn scope_to_endpoint(target: &Target, config: &mut Value) {
+    if !target.info.has_subresource(Subresource::Status) {
+        return;
+    }
+    let Some(map) = config.as_object_mut() else {
+        return;
+    };
+    match target.subresource {
+        None => {
+            map.remove("status");
+        }
+        Some(Subresource::Status) => {
+            map.retain(|k, _| matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status"));
+            if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.retain(|k, _| matches!(k.as_str(), "name" | "namespace" | "uid"));
+            }
+        }
+        Some(_) => {}
+    }
 }
 
 /// A refused apply, as Kubernetes reports it: 409 with one cause per field.

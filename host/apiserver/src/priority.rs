@@ -84,6 +84,7 @@ async fn resolve(
     objects: &Objects,
     pods: &ResourceInfo,
     pod: &Value,
+    pod_name: &str,
 ) -> Result<Resolved, ApiError> {
     let named = pod
         .pointer("/spec/priorityClassName")
@@ -109,7 +110,6 @@ async fn resolve(
         None => match system_class(name) {
             Some(c) => serde_json::json!({"value": c.value}),
             None => {
-                let pod_name = meta::name(pod).unwrap_or_default();
                 return Err(ApiError::forbidden(
                     pods,
                     pod_name,
@@ -128,13 +128,14 @@ async fn resolve(
 /// Resolves a new pod's priority from its class. A priority or preemption policy
 /// the pod already states must be the one its class gives (a manifest exported
 /// from a cluster carries both), else the pod is refused, as Kubernetes does.
+/// Errors name the pod `pod_name` (its generateName if the server names it).
 pub async fn admit_pod(
     objects: &Objects,
     pods: &ResourceInfo,
     pod: &mut Value,
+    pod_name: &str,
 ) -> Result<(), ApiError> {
-    let resolved = resolve(objects, pods, pod).await?;
-    let pod_name = meta::name(pod).unwrap_or_default().to_string();
+    let resolved = resolve(objects, pods, pod, pod_name).await?;
     let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) else {
         return Ok(());
     };
@@ -143,7 +144,7 @@ pub async fn admit_pod(
     {
         return Err(ApiError::forbidden(
             pods,
-            &pod_name,
+            pod_name,
             &format!(
                 "the integer value of priority ({stated}) must not be provided in pod spec; priority admission controller computed {} from the given PriorityClass name",
                 resolved.priority
@@ -155,7 +156,7 @@ pub async fn admit_pod(
     {
         return Err(ApiError::forbidden(
             pods,
-            &pod_name,
+            pod_name,
             &format!(
                 "the string value of PreemptionPolicy ({stated}) must not be provided in pod spec; priority admission controller computed {} from the given PriorityClass name",
                 resolved.preemption_policy.as_str().unwrap_or_default()

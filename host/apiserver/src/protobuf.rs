@@ -710,6 +710,7 @@ mod schema {
         ("apps/v1", "Deployment", &DEPLOYMENT),
         ("apps/v1", "ReplicaSet", &REPLICA_SET),
         ("coordination.k8s.io/v1", "Lease", &LEASE),
+        ("scheduling.k8s.io/v1", "PriorityClass", &PRIORITY_CLASS),
         ("autoscaling/v1", "Scale", &SCALE),
         ("authorization.k8s.io/v1", "SelfSubjectAccessReview", &SELF_SUBJECT_ACCESS_REVIEW),
         ("authorization.k8s.io/v1", "SelfSubjectRulesReview", &SELF_SUBJECT_RULES_REVIEW),
@@ -1074,6 +1075,14 @@ mod schema {
         Field(5, "leaseTransitions", One(I32)),
         Field(6, "strategy", One(Str)),
         Field(7, "preferredHolder", One(Str)),
+        ]);
+
+    static PRIORITY_CLASS: Message = Message(&[
+        Field(1, "metadata", One(Msg(&OBJECT_META))),
+        Field(2, "value", One(I32)),
+        Field(3, "globalDefault", One(Bool)),
+        Field(4, "description", One(Str)),
+        Field(5, "preemptionPolicy", One(Str)),
         ]);
 
     static SCALE: Message = Message(&[

@@ -185,7 +185,7 @@ async fn create(
     if stale_version && !options.dry_run {
         return Err(ApiError::resource_version_set_on_create());
     }
-    let created = create_decoded(server, target, options.dry_run, decoded).await?;
+    let created = create_decoded(server, target, options, decoded).await?;
     Ok(respond(201, repr, created, &warnings))
 }
 
@@ -194,31 +194,64 @@ async fn create(
 async fn create_decoded(
     server: &ApiServer,
     target: &Target,
-    dry_run: bool,
+    options: &Options,
     decoded: Value,
 ) -> Result<Body<'static>, ApiError> {
-    create_managed(server, target, dry_run, decoded, None).await
+    let by = Managed::By(options.field_manager.as_deref());
+    create_managed(server, target, options.dry_run, decoded, by).await
 }
 
-/// [`create_decoded`], with the managed fields a server-side apply that creates
-/// the object computed (see `apply.rs`); any a client sent are dropped.
+/// Who a create is recorded as made by, in the object's managed fields.
+pub(crate) enum Managed<'a> {
+    /// A server-side apply, which computed them (see `apply.rs`).
+    Applied(Value),
+    /// A writer naming itself with `fieldManager` (`None`: not recorded).
+    By(Option<&'a str>),
+}
+
+/// [`create_decoded`], recording the managed fields as `managed` says; any a
+/// client sent are dropped.
 pub(crate) async fn create_managed(
     server: &ApiServer,
     target: &Target,
     dry_run: bool,
     decoded: Value,
-    managed: Option<Value>,
+    managed: Managed<'_>,
 ) -> Result<Body<'static>, ApiError> {
     let info = target.info;
+    // Admission errors name an object by its generateName when the server
+    // generates its name, as Kubernetes' do (they come before the name does).
+    let shown_name = match meta::name(&decoded).filter(|n| !n.is_empty()) {
+        Some(name) => name.to_string(),
+        None => meta::str_field(&decoded, "/metadata/generateName")
+            .unwrap_or_default()
+            .to_string(),
+    };
     let mut obj = admission::prepare_create(info, target.namespace.as_deref(), decoded)?;
-    if let Some(managed) = managed {
-        meta::metadata_mut(&mut obj).insert("managedFields".into(), managed);
+    match managed {
+        Managed::Applied(fields) => {
+            meta::metadata_mut(&mut obj).insert("managedFields".into(), fields);
+            wharf_patch::managed::drop_absent(&mut obj);
+        }
+        Managed::By(Some(manager)) => {
+            let schema = merge_schema(info);
+            let nothing = json!({});
+            wharf_patch::managed::record_update(
+                &nothing,
+                &mut obj,
+                manager,
+                None,
+                &meta::now_rfc3339(),
+                list_rules(schema.as_deref()),
+            );
+        }
+        Managed::By(None) => {}
     }
     let name = meta::name(&obj).unwrap_or_default().to_string();
     check_namespace(server, target, &name).await?;
     match (info.group, info.kind) {
         ("", "Pod") => {
-            crate::priority::admit_pod(&server.objects, info, &mut obj).await?;
+            crate::priority::admit_pod(&server.objects, info, &mut obj, &shown_name).await?;
             crate::tolerations::add(&mut obj, server.settings.default_tolerations);
         }
         ("scheduling.k8s.io", "PriorityClass") => {
@@ -333,12 +366,18 @@ pub(crate) enum Write {
     Apply,
 }
 
-/// How the lists of `info`'s objects are keyed in managed fields.
-pub(crate) fn list_rules(info: &ResourceInfo) -> wharf_patch::managed::ListRules {
-    if wharf_api_types::custom::is_custom(info) {
-        wharf_patch::managed::ListRules::Atomic
-    } else {
-        wharf_patch::managed::ListRules::BuiltIn
+/// The schema that says how a custom kind's lists and maps merge (`None` for a
+/// built-in kind, whose lists merge as Kubernetes declares them); see
+/// [`list_rules`].
+pub(crate) fn merge_schema(info: &ResourceInfo) -> Option<std::sync::Arc<Value>> {
+    wharf_api_types::custom::of(info).map(|c| c.schema)
+}
+
+/// How objects merge in managed fields, given [`merge_schema`]'s answer.
+pub(crate) fn list_rules(schema: Option<&Value>) -> wharf_patch::managed::ListRules<'_> {
+    match schema {
+        Some(schema) => wharf_patch::managed::ListRules::Schema(schema),
+        None => wharf_patch::managed::ListRules::BuiltIn,
     }
 }
 
@@ -365,16 +404,20 @@ pub(crate) async fn update_with(
             return Err(ApiError::modified(info, name));
         }
         let mut new = mutate(&current)?;
-        // Fields are tracked from an object's first apply on (see `apply`); an
-        // object never applied carries none, and its writes cost nothing more.
-        if write == Write::Update && current.pointer("/metadata/managedFields").is_some() {
+        // Fields are tracked once an object has managed fields, and for writers
+        // that name themselves (`fieldManager`, as kubectl does); the writes of
+        // others to objects that have none cost nothing more (see `apply.rs`).
+        let tracked =
+            new.pointer("/metadata/managedFields").is_some() || options.field_manager.is_some();
+        if write == Write::Update && tracked {
+            let schema = merge_schema(info);
             wharf_patch::managed::record_update(
                 &current,
                 &mut new,
                 options.manager(),
                 target.subresource.map(Subresource::name),
                 &meta::now_rfc3339(),
-                list_rules(info),
+                list_rules(schema.as_deref()),
             );
         }
         meta::set(&mut new, "resourceVersion", revision.to_string());
@@ -477,7 +520,7 @@ async fn update(
         admission::check_url_name(&mut decoded, &name)?;
         meta::metadata_mut(&mut decoded).remove("resourceVersion");
         // Created unless another writer got there first; then it is updated.
-        match create_decoded(server, target, options.dry_run, decoded).await {
+        match create_decoded(server, target, options, decoded).await {
             Err(e) if e.code == 409 && e.reason == "AlreadyExists" => {}
             created => return Ok(respond(201, repr, created?, &warnings)),
         }

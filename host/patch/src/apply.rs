@@ -12,9 +12,9 @@
 use serde_json::{Map, Value};
 
 use crate::managed::{
-    Entry, FieldSet, ListRules, Path, Step, display, entries_of, remove_at, set_entries, value_at,
+    At, Entry, FieldSet, ListKind, ListRules, Path, Step, display, element_steps, entries_of,
+    key_of, remove_at, set_entries, value_at,
 };
-use crate::merge_keys::ListStrategy;
 
 /// Who applies, and how.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +25,11 @@ pub struct Applier<'a> {
     pub force: bool,
     /// The time to record (RFC 3339).
     pub time: &'a str,
-    pub rules: ListRules,
+    pub rules: ListRules<'a>,
+    /// The subresource applied through (`status`), if any: an apply through it is
+    /// its own entry, so it does not drop what the same manager applied to the
+    /// main resource.
+    pub subresource: Option<&'a str>,
 }
 
 /// A field another manager owns with another value.
@@ -95,8 +99,15 @@ pub fn apply(
 ) -> Result<Value, Vec<Conflict>> {
     let mut entries = live.map(entries_of).unwrap_or_default();
     let mine = |e: &Entry| {
-        e.manager == applier.manager && e.operation == "Apply" && e.subresource.is_none()
+        e.manager == applier.manager
+            && e.operation == "Apply"
+            && e.subresource.as_deref() == applier.subresource
     };
+    // A key field an element leaves out is its default, as Kubernetes defaults a
+    // configuration before merging it (`- containerPort: 53` is port 53/TCP).
+    let mut config = config.clone();
+    fill_key_defaults(&mut config, At::root(applier.rules), 0);
+    let config = &config;
     let wanted = FieldSet::of(config, applier.rules);
     let before = entries
         .iter()
@@ -141,7 +152,7 @@ pub fn apply(
 
     let mut object = base;
     if let (Some(target), Some(source)) = (object.as_object_mut(), config.as_object()) {
-        merge_map(target, source, "", applier.rules, 0);
+        merge_map(target, source, At::root(applier.rules), 0);
     }
     // What this manager no longer asks for goes, unless someone else holds it.
     // Whole list elements first: their fields, removed first, would take the key
@@ -162,6 +173,19 @@ pub fn apply(
                 .any(|e| !mine(e) && e.fields.touches(owner_path));
         if !held {
             remove_at(&mut object, &path);
+            // An object emptied by it goes too, unless someone holds it as such.
+            for end in (1..path.len()).rev() {
+                let parent = &path[..end];
+                let emptied = matches!(parent.last(), Some(Step::Field(_)))
+                    && value_at(&object, parent)
+                        .is_some_and(|v| v.as_object().is_some_and(Map::is_empty));
+                let owned = wanted.owns(parent)
+                    || entries.iter().any(|e| !mine(e) && e.fields.owns(parent));
+                if !emptied || owned {
+                    break;
+                }
+                remove_at(&mut object, parent);
+            }
         }
     }
 
@@ -187,7 +211,7 @@ pub fn apply(
         operation: "Apply".into(),
         api_version,
         time: applier.time.to_string(),
-        subresource: None,
+        subresource: applier.subresource.map(str::to_string),
         fields: wanted,
     };
     match entries.iter().position(mine) {
@@ -206,40 +230,73 @@ fn without_managed(obj: &Value) -> Value {
     obj
 }
 
+/// Gives every element of a keyed list in `value` the defaults of the key
+/// fields it leaves out.
+fn fill_key_defaults(value: &mut Value, at: At<'_>, depth: usize) {
+    if depth >= crate::MAX_DEPTH {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                fill_key_defaults(v, at.field(k), depth + 1);
+            }
+        }
+        Value::Array(items) => {
+            if let ListKind::Keyed(keys) = at.list_kind() {
+                for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                    for (k, default) in &keys {
+                        if let (None, Some(d)) = (item.get(k).filter(|v| !v.is_null()), default) {
+                            item.insert(k.clone(), d.clone());
+                        }
+                    }
+                }
+            }
+            let element = at.element();
+            for item in items {
+                fill_key_defaults(item, element, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Merges `source` (a configuration) into `target`: its fields are set, objects
-/// merged field by field, keyed lists element by element, sets unioned, and any
-/// other list replaced. `holder` names the field holding these objects.
+/// merged field by field (unless owned whole), keyed lists element by element,
+/// sets unioned, and any other list replaced. `at` says where these objects are.
 fn merge_map(
     target: &mut Map<String, Value>,
     source: &Map<String, Value>,
-    holder: &str,
-    rules: ListRules,
+    at: At<'_>,
     depth: usize,
 ) {
     for (key, value) in source {
-        if holder.is_empty() && key == "metadata" {
+        let field = at.field(key);
+        if at.is_root() && key == "metadata" {
             // Bookkeeping fields of a configuration are not applied.
             if let (Some(Value::Object(t)), Value::Object(s)) = (target.get_mut(key), value) {
                 let mut s = s.clone();
-                for field in [
+                for bookkeeping in [
                     "managedFields",
                     "resourceVersion",
                     "uid",
                     "creationTimestamp",
                     "generation",
                 ] {
-                    s.remove(field);
+                    s.remove(bookkeeping);
                 }
-                merge_map(t, &s, key, rules, depth + 1);
+                merge_map(t, &s, field, depth + 1);
                 continue;
             }
         }
         match (target.get_mut(key), value) {
-            (Some(Value::Object(t)), Value::Object(s)) if depth < crate::MAX_DEPTH => {
-                merge_map(t, s, key, rules, depth + 1);
+            (Some(Value::Object(t)), Value::Object(s))
+                if depth < crate::MAX_DEPTH && !field.atomic_map() =>
+            {
+                merge_map(t, s, field, depth + 1);
             }
             (Some(Value::Array(t)), Value::Array(s)) if depth < crate::MAX_DEPTH => {
-                if !merge_list(t, s, rules.list(holder, key), key, rules, depth) {
+                if !merge_list(t, s, field, depth) {
                     *t = s.clone();
                 }
             }
@@ -252,49 +309,36 @@ fn merge_map(
 
 /// Merges a keyed list or a set; `false` when the list is atomic (or its
 /// elements do not fit its kind), for the caller to replace.
-fn merge_list(
-    target: &mut Vec<Value>,
-    source: &[Value],
-    strategy: ListStrategy,
-    field: &str,
-    rules: ListRules,
-    depth: usize,
-) -> bool {
-    match strategy {
-        ListStrategy::MergeByKey(key) => {
-            let keyed = |l: &[Value]| {
-                l.iter()
-                    .all(|i| i.as_object().is_some_and(|m| m.contains_key(key)))
-            };
-            if !keyed(target) || !keyed(source) {
-                return false;
-            }
-            for element in source {
-                let id = &element[key];
-                match target.iter_mut().find(|t| &t[key] == id) {
+fn merge_list(target: &mut Vec<Value>, source: &[Value], at: At<'_>, depth: usize) -> bool {
+    let kind = at.list_kind();
+    if element_steps(target, &kind).is_none() || element_steps(source, &kind).is_none() {
+        return false;
+    }
+    match kind {
+        ListKind::Keyed(keys) => {
+            let element = at.element();
+            for item in source {
+                let id = key_of(item, &keys);
+                match target.iter_mut().find(|t| key_of(t, &keys) == id) {
                     Some(Value::Object(t)) => {
-                        if let Some(s) = element.as_object() {
-                            merge_map(t, s, field, rules, depth + 1);
+                        if let Some(s) = item.as_object() {
+                            merge_map(t, s, element, depth + 1);
                         }
                     }
-                    _ => target.push(element.clone()),
+                    _ => target.push(item.clone()),
                 }
             }
             true
         }
-        ListStrategy::MergePrimitives => {
-            let scalar = |v: &Value| !v.is_object() && !v.is_array();
-            if !target.iter().all(scalar) || !source.iter().all(scalar) {
-                return false;
-            }
-            for element in source {
-                if !target.contains(element) {
-                    target.push(element.clone());
+        ListKind::Set => {
+            for item in source {
+                if !target.contains(item) {
+                    target.push(item.clone());
                 }
             }
             true
         }
-        ListStrategy::Replace => false,
+        ListKind::Atomic => false,
     }
 }
 
@@ -311,6 +355,7 @@ mod tests {
             force,
             time: "2026-12-08T00:00:00Z",
             rules: ListRules::BuiltIn,
+            subresource: None,
         }
     }
 
@@ -434,6 +479,101 @@ mod tests {
             conflicts[0].field,
             ".spec.template.spec.containers[name=\"c\"].image"
         );
+    }
+
+    #[test]
+    fn ports_are_keyed_on_number_and_protocol() {
+        let service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "dns"},
+            "spec": {"ports": [{"name": "dns-udp", "port": 53, "protocol": "UDP"},
+                               {"name": "dns-tcp", "port": 53}]}});
+        let created = apply(None, &service, applier("kubectl", false)).unwrap();
+        let fields = &created["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]["f:ports"];
+        assert!(
+            fields.get("k:{\"port\":53,\"protocol\":\"TCP\"}").is_some(),
+            "{fields}"
+        );
+        assert!(
+            fields.get("k:{\"port\":53,\"protocol\":\"UDP\"}").is_some(),
+            "{fields}"
+        );
+        // Applied again, each port merges with its own.
+        let again = apply(Some(&created), &service, applier("kubectl", false)).unwrap();
+        assert_eq!(
+            again["spec"]["ports"].as_array().unwrap().len(),
+            2,
+            "{again}"
+        );
+        // Left out, one goes whole.
+        let mut fewer = service.clone();
+        fewer["spec"]["ports"].as_array_mut().unwrap().remove(1);
+        let after = apply(Some(&again), &fewer, applier("kubectl", false)).unwrap();
+        assert_eq!(
+            after["spec"]["ports"],
+            json!([{"name": "dns-udp", "port": 53, "protocol": "UDP"}])
+        );
+    }
+
+    #[test]
+    fn an_apply_through_status_is_its_own_entry() {
+        let main = deployment(2, "nginx");
+        let live = apply(None, &main, applier("kubectl", false)).unwrap();
+        let status = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                            "status": {"replicas": 2}});
+        let mut through_status = applier("kubectl", false);
+        through_status.subresource = Some("status");
+        let both = apply(Some(&live), &status, through_status).unwrap();
+        let entries = both["metadata"]["managedFields"].as_array().unwrap();
+        assert_eq!(entries.len(), 2, "{both}");
+        assert_eq!(entries[1]["subresource"], "status");
+        assert_eq!(both["spec"]["replicas"], 2, "the main entry's fields stay");
+    }
+
+    #[test]
+    fn a_custom_kinds_schema_says_how_it_merges() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "items": {"type": "array", "x-kubernetes-list-type": "map",
+                      "x-kubernetes-list-map-keys": ["name"],
+                      "items": {"type": "object", "properties": {"name": {"type": "string"},
+                                                                  "size": {"type": "integer"}}}},
+            "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+            "selector": {"type": "object", "x-kubernetes-map-type": "atomic",
+                         "additionalProperties": {"type": "string"}},
+            "free": {"type": "object", "additionalProperties": {"type": "object"}}}}}});
+        let rules = ListRules::Schema(&schema);
+        let mut a = applier("a", false);
+        a.rules = rules;
+        let mut b = applier("b", false);
+        b.rules = rules;
+        let widget = |spec: Value| json!({"apiVersion": "x/v1", "kind": "W", "metadata": {"name": "w"}, "spec": spec});
+        let live = apply(
+            None,
+            &widget(json!({"items": [{"name": "one", "size": 1}], "tags": ["x"],
+                                               "selector": {"app": "w"}, "free": {"p": {"q": 1}}})),
+            a,
+        )
+        .unwrap();
+        // Another manager adds an element and a tag: no conflict, both merged.
+        let shared = apply(
+            Some(&live),
+            &widget(json!({"items": [{"name": "two", "size": 2}], "tags": ["y"]})),
+            b,
+        )
+        .unwrap();
+        assert_eq!(shared["spec"]["items"].as_array().unwrap().len(), 2);
+        assert_eq!(shared["spec"]["tags"], json!(["x", "y"]));
+        // The atomic map is one field: changing a key conflicts on the whole map.
+        let conflicts =
+            apply(Some(&shared), &widget(json!({"selector": {"app": "v"}})), b).unwrap_err();
+        assert_eq!(conflicts[0].field, ".spec.selector");
+        // Dropping `free` takes its emptied parents with it.
+        let dropped = apply(
+            Some(&shared),
+            &widget(json!({"items": [{"name": "one", "size": 1}], "tags": ["x"],
+                                                         "selector": {"app": "w"}})),
+            a,
+        )
+        .unwrap();
+        assert!(dropped["spec"].get("free").is_none(), "{dropped}");
     }
 
     #[test]

@@ -53,22 +53,180 @@ impl Step {
 
 pub type Path = Vec<Step>;
 
-/// How the lists of a kind merge, which decides how their elements are named.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListRules {
-    /// A built-in kind: its lists merge as their strategic-merge tags say
-    /// (`containers` by `name`, `finalizers` as a set, the rest atomic).
+/// How a kind's lists and maps merge, which decides how their parts are named.
+#[derive(Debug, Clone, Copy)]
+pub enum ListRules<'s> {
+    /// A built-in kind: lists merge as Kubernetes declares them (`containers` by
+    /// `name`, a container's `ports` by port and protocol, `finalizers` as a set,
+    /// the rest atomic).
     BuiltIn,
-    /// A custom kind: every list is atomic, the default of a CRD's schema.
+    /// A custom kind, as its version's OpenAPI schema declares:
+    /// `x-kubernetes-list-type` `map` (keyed on `x-kubernetes-list-map-keys`),
+    /// `set`, or `atomic`, the default; `x-kubernetes-map-type: atomic` for an
+    /// object owned whole. Its `metadata` merges as a built-in kind's.
+    Schema(&'s Value),
+}
+
+/// How one list merges.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ListKind {
+    /// Elements matched on these fields; a field an element leaves out counts as
+    /// its default when it has one (a port's protocol is TCP).
+    Keyed(Vec<(String, Option<Value>)>),
+    /// A set of scalars.
+    Set,
+    /// Owned and replaced whole.
     Atomic,
 }
 
-impl ListRules {
-    pub(crate) fn list(self, holder: &str, field: &str) -> ListStrategy {
-        match self {
-            ListRules::BuiltIn => lookup(holder, field),
-            ListRules::Atomic => ListStrategy::Replace,
+/// The fields holding a list's object, the list's field, and its key fields
+/// with their defaults.
+type MultiKeyed = (&'static [&'static str], &'static str, &'static [KeyField]);
+type KeyField = (&'static str, Option<&'static str>);
+
+/// Lists Kubernetes keys on more than their strategic merge key
+/// (`x-kubernetes-list-map-keys` of the built-in kinds), by the field holding
+/// their object and their own field, with their key fields' defaults.
+const MULTI_KEYED: &[MultiKeyed] = &[
+    (
+        &["containers", "initContainers", "ephemeralContainers"],
+        "ports",
+        &[("containerPort", None), ("protocol", Some("TCP"))],
+    ),
+    // A Service's ports (a pod spec has no `ports`).
+    (
+        &["spec"],
+        "ports",
+        &[("port", None), ("protocol", Some("TCP"))],
+    ),
+    (
+        &["spec"],
+        "topologySpreadConstraints",
+        &[("topologyKey", None), ("whenUnsatisfiable", None)],
+    ),
+];
+
+/// A place in an object during a walk: what its lists and maps are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At<'a> {
+    rules: ListRules<'a>,
+    /// The field holding the value here (`""` at the top; for a list element,
+    /// the list's field), which with `parent` names a built-in list.
+    holder: &'a str,
+    /// The field holding the object that holds the value here.
+    parent: &'a str,
+    /// The value's schema, for a custom kind.
+    schema: Option<&'a Value>,
+}
+
+impl<'a> At<'a> {
+    pub(crate) fn root(rules: ListRules<'a>) -> Self {
+        let schema = match rules {
+            ListRules::Schema(s) => Some(s),
+            ListRules::BuiltIn => None,
+        };
+        At {
+            rules,
+            holder: "",
+            parent: "",
+            schema,
         }
+    }
+
+    /// Whether this is the top of the object.
+    pub(crate) fn is_root(self) -> bool {
+        self.holder.is_empty()
+    }
+
+    /// The value of the field `name` of the object here.
+    pub(crate) fn field(self, name: &'a str) -> Self {
+        if self.holder.is_empty() && name == "metadata" {
+            return At {
+                rules: ListRules::BuiltIn,
+                holder: name,
+                parent: "",
+                schema: None,
+            };
+        }
+        let schema = self.schema.and_then(|s| {
+            s.get("properties")
+                .and_then(|p| p.get(name))
+                .or_else(|| s.get("additionalProperties").filter(|a| a.is_object()))
+        });
+        At {
+            rules: self.rules,
+            holder: name,
+            parent: self.holder,
+            schema,
+        }
+    }
+
+    /// An element of the list here.
+    pub(crate) fn element(self) -> Self {
+        At {
+            schema: self.schema.and_then(|s| s.get("items")),
+            ..self
+        }
+    }
+
+    /// How the list here merges.
+    pub(crate) fn list_kind(self) -> ListKind {
+        match self.rules {
+            ListRules::BuiltIn => {
+                let multi = MULTI_KEYED.iter().find(|(parents, field, _)| {
+                    *field == self.holder && parents.contains(&self.parent)
+                });
+                if let Some((_, _, keys)) = multi {
+                    return ListKind::Keyed(
+                        keys.iter()
+                            .map(|(k, d)| (k.to_string(), d.map(Value::from)))
+                            .collect(),
+                    );
+                }
+                match lookup(self.parent, self.holder) {
+                    ListStrategy::MergeByKey(key) => ListKind::Keyed(vec![(key.to_string(), None)]),
+                    ListStrategy::MergePrimitives => ListKind::Set,
+                    ListStrategy::Replace => ListKind::Atomic,
+                }
+            }
+            ListRules::Schema(_) => {
+                let Some(schema) = self.schema else {
+                    return ListKind::Atomic;
+                };
+                match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+                    Some("set") => ListKind::Set,
+                    Some("map") => {
+                        let items = schema.pointer("/items/properties");
+                        let keys: Vec<(String, Option<Value>)> = schema
+                            .get("x-kubernetes-list-map-keys")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .map(|k| {
+                                let default =
+                                    items.and_then(|p| p.get(k)).and_then(|f| f.get("default"));
+                                (k.to_string(), default.cloned())
+                            })
+                            .collect();
+                        if keys.is_empty() {
+                            ListKind::Atomic
+                        } else {
+                            ListKind::Keyed(keys)
+                        }
+                    }
+                    _ => ListKind::Atomic,
+                }
+            }
+        }
+    }
+
+    /// Whether the object here is owned and replaced whole.
+    pub(crate) fn atomic_map(self) -> bool {
+        self.schema
+            .and_then(|s| s.get("x-kubernetes-map-type"))
+            .and_then(Value::as_str)
+            == Some("atomic")
     }
 }
 
@@ -95,8 +253,9 @@ pub struct FieldSet {
 impl FieldSet {
     /// The fields `obj` sets, named as its kind's lists are keyed. Type and identity
     /// (`apiVersion`, `kind`, the name, the uid …) are nobody's.
-    pub fn of(obj: &Value, rules: ListRules) -> FieldSet {
+    pub fn of(obj: &Value, rules: ListRules<'_>) -> FieldSet {
         let mut set = FieldSet::default();
+        let root = At::root(rules);
         if let Some(map) = obj.as_object() {
             let mut path = Vec::new();
             for (key, value) in map {
@@ -106,52 +265,62 @@ impl FieldSet {
                 if key == "metadata"
                     && let Some(meta) = value.as_object()
                 {
+                    let at = root.field(key);
                     path.push(Step::Field(key.clone()));
                     for (field, v) in meta {
                         if !SERVER_METADATA.contains(&field.as_str()) {
-                            set.collect_field("metadata", field, v, rules, &mut path, 1);
+                            set.collect_field(at.field(field), field, v, &mut path, 1);
                         }
                     }
                     path.pop();
                     continue;
                 }
-                set.collect_field("", key, value, rules, &mut path, 0);
+                set.collect_field(root.field(key), key, value, &mut path, 0);
             }
         }
         set
     }
 
+    /// Adds what `value`, the field `field` of an object (`at` its place), sets.
     fn collect_field(
         &mut self,
-        holder: &str,
+        at: At<'_>,
         field: &str,
         value: &Value,
-        rules: ListRules,
         path: &mut Path,
         depth: usize,
     ) {
         path.push(Step::Field(field.to_string()));
+        self.collect_value(at, value, path, depth);
+        path.pop();
+    }
+
+    fn collect_value(&mut self, at: At<'_>, value: &Value, path: &mut Path, depth: usize) {
         match value {
-            Value::Object(map) if !map.is_empty() && depth < crate::MAX_DEPTH => {
+            Value::Object(map)
+                if !map.is_empty() && depth < crate::MAX_DEPTH && !at.atomic_map() =>
+            {
                 for (k, v) in map {
-                    self.collect_field(field, k, v, rules, path, depth + 1);
+                    self.collect_field(at.field(k), k, v, path, depth + 1);
                 }
             }
             Value::Array(items) if !items.is_empty() && depth < crate::MAX_DEPTH => {
-                match element_steps(items, rules.list(holder, field)) {
+                match element_steps(items, &at.list_kind()) {
                     Some(steps) => {
+                        let element = at.element();
                         for (step, item) in steps.into_iter().zip(items) {
+                            let keyed = matches!(step, Step::Key(_));
                             path.push(step);
-                            if let (Some(Step::Key(_)), Some(map)) = (path.last(), item.as_object())
-                            {
-                                path.push(Step::Itself);
-                                self.insert(path);
-                                path.pop();
-                                for (k, v) in map {
-                                    self.collect_field(field, k, v, rules, path, depth + 1);
+                            match item.as_object() {
+                                Some(map) if keyed => {
+                                    path.push(Step::Itself);
+                                    self.insert(path);
+                                    path.pop();
+                                    for (k, v) in map {
+                                        self.collect_field(element.field(k), k, v, path, depth + 1);
+                                    }
                                 }
-                            } else {
-                                self.insert(path);
+                                _ => self.insert(path),
                             }
                             path.pop();
                         }
@@ -161,7 +330,6 @@ impl FieldSet {
             }
             _ => self.insert(path),
         }
-        path.pop();
     }
 
     pub fn is_empty(&self) -> bool {
@@ -259,30 +427,36 @@ impl FieldSet {
 }
 
 /// How the elements of a list are named: by their keys, by their values, or not
-/// at all (`None`: the list is atomic, owned whole).
-fn element_steps(items: &[Value], strategy: ListStrategy) -> Option<Vec<Step>> {
-    match strategy {
-        ListStrategy::MergeByKey(key) => items
+/// at all (`None`: the list is atomic, owned whole; so is a list whose elements
+/// do not all have their keys, or repeat them).
+pub(crate) fn element_steps(items: &[Value], kind: &ListKind) -> Option<Vec<Step>> {
+    let steps: Vec<Step> = match kind {
+        ListKind::Keyed(keys) => items
             .iter()
-            .map(|item| {
-                let value = item.as_object()?.get(key)?;
-                Some(Step::Key(key_json(key, value)))
-            })
-            .collect(),
-        ListStrategy::MergePrimitives => items
+            .map(|item| key_of(item, keys).map(|k| Step::Key(Value::Object(k).to_string())))
+            .collect::<Option<_>>()?,
+        ListKind::Set => items
             .iter()
             .map(|item| {
                 (!item.is_object() && !item.is_array()).then(|| Step::Value(item.to_string()))
             })
-            .collect(),
-        ListStrategy::Replace => None,
-    }
+            .collect::<Option<_>>()?,
+        ListKind::Atomic => return None,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    steps.iter().all(|s| seen.insert(s)).then_some(steps)
 }
 
-pub(crate) fn key_json(key: &str, value: &Value) -> String {
-    let mut map = Map::new();
-    map.insert(key.to_string(), value.clone());
-    Value::Object(map).to_string()
+/// An element's key fields (defaulted where it leaves one out), or `None` if it
+/// has not got them.
+pub(crate) fn key_of(item: &Value, keys: &[(String, Option<Value>)]) -> Option<Map<String, Value>> {
+    let map = item.as_object()?;
+    keys.iter()
+        .map(|(k, default)| {
+            let value = map.get(k).filter(|v| !v.is_null()).or(default.as_ref())?;
+            Some((k.clone(), value.clone()))
+        })
+        .collect()
 }
 
 /// The value at `path` in `obj`, if it is there.
@@ -456,19 +630,37 @@ pub fn set_entries(obj: &mut Value, entries: &[Entry]) {
     }
 }
 
+/// Takes out of `obj`'s managed fields what `obj` does not have: what decoding
+/// dropped from a configuration (an unknown field) or the server reset (a status
+/// written through the main resource) is nobody's.
+pub fn drop_absent(obj: &mut Value) {
+    let mut entries = entries_of(obj);
+    for entry in &mut entries {
+        for path in entry.fields.leaves() {
+            if value_at(obj, &path).is_none() {
+                entry.fields.remove(&path);
+            }
+        }
+    }
+    set_entries(obj, &entries);
+}
+
 /// Records a write that was not an apply (a create, an update, a patch) by
 /// `manager`, through `subresource` if any: the fields it changed become its, and
 /// no one else's; fields it removed are no one's. As Kubernetes does for an
-/// `Update` operation, nothing conflicts.
+/// `Update` operation, nothing conflicts. `new` carries the managed fields to
+/// record into (a create: none, and `old` is empty).
 pub fn record_update(
     old: &Value,
     new: &mut Value,
     manager: &str,
     subresource: Option<&str>,
     time: &str,
-    rules: ListRules,
+    rules: ListRules<'_>,
 ) {
-    let mut entries = entries_of(old);
+    // The new object's record: the stored one, or the one the client wrote
+    // (kubectl rewrites it when it hands client-side apply's fields to server-side apply).
+    let mut entries = entries_of(new);
     let before = FieldSet::of(old, rules);
     let after = FieldSet::of(new, rules);
     let changed: Vec<Path> = after
