@@ -1675,6 +1675,8 @@ fn server_side_apply_tracks_who_owns_each_field() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // Another writer changing a field of the sidecar does not keep it there.
+    s.ok(&["set", "image", "deployment/dns", "sidecar=envoy:2"]);
     let udp_only = with_ports("{containerPort: 53, protocol: UDP, name: dns}")
         .replace("      - name: sidecar\n        image: envoy\n", "");
     let out = ssa(&udp_only, &[]);

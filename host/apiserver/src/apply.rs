@@ -120,6 +120,7 @@ pub async fn serve(
         rules: list_rules(schema.as_deref()),
         subresource: target.subresource.map(Subresource::name),
     };
+    wharf_patch::apply::check_keys(&config, applier.rules).map_err(ApiError::bad_request)?;
     let ns = target.namespace.clone();
     let existing = server.objects.try_get(info, ns.as_deref(), &name).await?;
     if existing.is_none() && precondition.is_none() {

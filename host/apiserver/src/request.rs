@@ -489,15 +489,50 @@ pub fn parse_body(
         "application/yaml" | "application/x-yaml" | "text/yaml" => {
             let value: Value = serde_yaml_ng::from_slice(body)
                 .map_err(|e| ApiError::bad_request(format!("error decoding YAML body: {e}")))?;
+            // JSON bodies stop at serde_json's recursion limit; YAML's goes deeper,
+            // and an object stored deeper than JSON can be read back would be
+            // stuck (neither readable nor deletable).
+            if nesting(&value) > MAX_YAML_DEPTH {
+                return Err(ApiError::bad_request(format!(
+                    "error decoding YAML body: nested more than {MAX_YAML_DEPTH} levels deep"
+                )));
+            }
             Ok((value, Vec::new()))
         }
         other => Err(ApiError::unsupported_media_type(other)),
     }
 }
 
+/// The deepest a YAML body may nest: well inside the 128 levels at which the
+/// stored JSON could no longer be parsed.
+const MAX_YAML_DEPTH: usize = 100;
+
+/// How deep `value` nests (a scalar: 0), counted without recursion.
+fn nesting(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        match v {
+            Value::Array(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+            Value::Object(map) => stack.extend(map.values().map(|i| (i, depth + 1))),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yaml_bodies_nest_no_deeper_than_json_reads_back() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_body(Some("application/yaml"), deep(100).as_bytes()).is_ok());
+        let err = parse_body(Some("application/yaml"), deep(101).as_bytes()).unwrap_err();
+        assert_eq!(err.code, 400, "{}", err.message);
+    }
 
     #[test]
     fn paths_resolve_like_kubernetes() {

@@ -38,24 +38,25 @@ pub struct Conflict {
     pub manager: String,
     pub subresource: Option<String>,
     pub api_version: String,
+    /// The other manager's operation: `Apply` or `Update`.
+    pub operation: String,
     /// As Kubernetes prints it: `.spec.replicas`.
     pub field: String,
 }
 
 impl Conflict {
-    /// Who the conflict is with, as Kubernetes words it: `conflict with "kubectl"
-    /// using apps/v1`, naming the subresource an update went through.
+    /// Who the conflict is with, as Kubernetes words it: `conflict with "kubectl"`,
+    /// then the subresource an update went through and, for an update, the
+    /// version it wrote (`with subresource "scale" using apps/v1`).
     pub fn with(&self) -> String {
-        match &self.subresource {
-            Some(sub) => format!(
-                "conflict with {:?} with subresource {sub:?} using {}",
-                self.manager, self.api_version
-            ),
-            None => format!(
-                "conflict with {:?} using {}",
-                self.manager, self.api_version
-            ),
+        let mut with = format!("conflict with {:?}", self.manager);
+        if let Some(sub) = &self.subresource {
+            with.push_str(&format!(" with subresource {sub:?}"));
         }
+        if self.operation == "Update" {
+            with.push_str(&format!(" using {}", self.api_version));
+        }
+        with
     }
 }
 
@@ -69,24 +70,27 @@ pub fn conflict_message(conflicts: &[Conflict]) -> String {
             only.field
         );
     }
-    let mut message = format!("Apply failed with {} conflicts:", conflicts.len());
+    // Grouped by manager, in the order first met; a group after the first starts
+    // its own line.
     let mut seen: Vec<String> = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
     for c in conflicts {
         let with = c.with();
         if seen.contains(&with) {
             continue;
         }
-        message.push_str(&format!(
-            " {}:",
-            with.replacen("conflict ", "conflicts ", 1)
-        ));
+        let mut group = format!("{}:", with.replacen("conflict ", "conflicts ", 1));
         for same in conflicts.iter().filter(|o| o.with() == with) {
-            message.push_str(&format!("\n- {}", same.field));
+            group.push_str(&format!("\n- {}", same.field));
         }
-        message.push('\n');
+        groups.push(group);
         seen.push(with);
     }
-    message.trim_end().to_string()
+    format!(
+        "Apply failed with {} conflicts: {}",
+        conflicts.len(),
+        groups.join("\n")
+    )
 }
 
 /// Applies `config` to `live` (`None`: the object does not exist yet) for
@@ -137,6 +141,7 @@ pub fn apply(
                     manager: e.manager.clone(),
                     subresource: e.subresource.clone(),
                     api_version: e.api_version.clone(),
+                    operation: e.operation.clone(),
                     field: display(&path),
                 });
                 taken.push((i, path.clone()));
@@ -163,14 +168,22 @@ pub fn apply(
         if wanted.owns(&path) {
             continue;
         }
-        let owner_path: &[Step] = match path.last() {
-            Some(Step::Itself) => &path[..path.len() - 1],
-            _ => &path,
+        // An element goes whole unless this configuration still names it or
+        // another manager owns the element itself (its `.`): one that only
+        // changed a field of it (`kubectl set image`) does not keep it, as in
+        // Kubernetes. A field is kept if anyone else holds it, and an element's
+        // key fields stay as long as the element does.
+        let held = match path.last() {
+            Some(Step::Itself) => {
+                wanted.touches(&path[..path.len() - 1])
+                    || entries.iter().any(|e| !mine(e) && e.fields.owns(&path))
+            }
+            _ => {
+                is_key_field(&path)
+                    || wanted.touches(&path)
+                    || entries.iter().any(|e| !mine(e) && e.fields.touches(&path))
+            }
         };
-        let held = wanted.touches(owner_path)
-            || entries
-                .iter()
-                .any(|e| !mine(e) && e.fields.touches(owner_path));
         if !held {
             remove_at(&mut object, &path);
             // An object emptied by it goes too, unless someone holds it as such.
@@ -222,12 +235,78 @@ pub fn apply(
     Ok(object)
 }
 
+/// Whether `path` names one of the key fields of a list element
+/// (`…k:{"name":"c"}.f:name`).
+fn is_key_field(path: &[Step]) -> bool {
+    match path {
+        [.., Step::Key(key), Step::Field(field)] => serde_json::from_str::<Value>(key)
+            .ok()
+            .and_then(|k| k.as_object().map(|m| m.contains_key(field)))
+            .unwrap_or(false),
+        _ => false,
+    }
+}
+
 fn without_managed(obj: &Value) -> Value {
     let mut obj = obj.clone();
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
     }
     obj
+}
+
+/// Refuses a configuration with two elements of one keyed list under the same
+/// key, as Kubernetes does (`.spec.containers[name="c"].env: duplicate entries
+/// for key [name="A"]`): which of them would the manager own?
+pub fn check_keys(config: &Value, rules: ListRules<'_>) -> Result<(), String> {
+    let mut config = config.clone();
+    fill_key_defaults(&mut config, At::root(rules), 0);
+    duplicate_keys(&config, At::root(rules), &mut Vec::new(), 0)
+}
+
+fn duplicate_keys(value: &Value, at: At<'_>, path: &mut Path, depth: usize) -> Result<(), String> {
+    if depth >= crate::MAX_DEPTH {
+        return Ok(());
+    }
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                path.push(Step::Field(k.clone()));
+                duplicate_keys(v, at.field(k), path, depth + 1)?;
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            let kind = at.list_kind();
+            if let ListKind::Keyed(keys) = &kind {
+                let mut seen = std::collections::BTreeSet::new();
+                for item in items {
+                    if let Some(key) = key_of(item, keys) {
+                        let key = Value::Object(key).to_string();
+                        if !seen.insert(key.clone()) {
+                            let shown = display(&[Step::Key(key)]);
+                            return Err(format!(
+                                "{}: duplicate entries for key {shown}",
+                                display(path)
+                            ));
+                        }
+                    }
+                }
+            }
+            let element = at.element();
+            for (i, item) in items.iter().enumerate() {
+                let step = match element_steps(std::slice::from_ref(item), &kind) {
+                    Some(mut steps) => steps.remove(0),
+                    None => Step::Value(i.to_string()),
+                };
+                path.push(step);
+                duplicate_keys(item, element, path, depth + 1)?;
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Gives every element of a keyed list in `value` the defaults of the key
@@ -514,6 +593,76 @@ mod tests {
     }
 
     #[test]
+    fn an_element_goes_whole_though_another_writer_changed_a_field_of_it() {
+        let mut config = deployment(2, "nginx");
+        config["spec"]["template"]["spec"]["containers"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "side", "image": "envoy", "env": [{"name": "A", "value": "1"}]}));
+        let live = apply(None, &config, applier("kubectl", false)).unwrap();
+        let mut touched = live.clone();
+        touched["spec"]["template"]["spec"]["containers"][1]["image"] = json!("envoy:2");
+        record_update(
+            &live,
+            &mut touched,
+            "kubectl-set",
+            None,
+            "t",
+            ListRules::BuiltIn,
+        );
+        let after = apply(
+            Some(&touched),
+            &deployment(2, "nginx"),
+            applier("kubectl", false),
+        )
+        .unwrap();
+        let containers = after["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap();
+        assert_eq!(containers.len(), 1, "{after}");
+        // But an element another applier also names stays, with its key.
+        let shared = apply(Some(&live), &config, applier("gitops", false)).unwrap();
+        let after = apply(
+            Some(&shared),
+            &deployment(2, "nginx"),
+            applier("kubectl", false),
+        )
+        .unwrap();
+        let containers = after["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap();
+        assert_eq!(containers.len(), 2, "{after}");
+        assert_eq!(containers[1]["name"], "side");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let mut config = deployment(2, "nginx");
+        config["spec"]["template"]["spec"]["containers"][0]["env"] =
+            json!([{"name": "A", "value": "1"}, {"name": "A", "value": "2"}]);
+        assert_eq!(
+            check_keys(&config, ListRules::BuiltIn).unwrap_err(),
+            ".spec.template.spec.containers[name=\"c\"].env: duplicate entries for key [name=\"A\"]"
+        );
+        assert!(check_keys(&deployment(2, "nginx"), ListRules::BuiltIn).is_ok());
+    }
+
+    #[test]
+    fn a_selector_is_owned_whole() {
+        let live = apply(None, &deployment(2, "nginx"), applier("kubectl", false)).unwrap();
+        let mut selected = deployment(2, "nginx");
+        selected["spec"]["selector"] = json!({"matchLabels": {"app": "web", "tier": "front"}});
+        let live = apply(Some(&live), &selected, applier("kubectl", false)).unwrap();
+        let fields = &live["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"];
+        assert_eq!(fields["f:selector"], json!({}), "{fields}");
+        // Another applier's different selector conflicts on the selector as one field.
+        let mut other = selected.clone();
+        other["spec"]["selector"] = json!({"matchLabels": {"app": "web"}});
+        let conflicts = apply(Some(&live), &other, applier("gitops", false)).unwrap_err();
+        assert_eq!(conflicts[0].field, ".spec.selector");
+    }
+
+    #[test]
     fn an_apply_through_status_is_its_own_entry() {
         let main = deployment(2, "nginx");
         let live = apply(None, &main, applier("kubectl", false)).unwrap();
@@ -583,12 +732,14 @@ mod tests {
                 manager: "a".into(),
                 subresource: None,
                 api_version: "v1".into(),
+                operation: "Update".into(),
                 field: ".data.x".into(),
             },
             Conflict {
                 manager: "a".into(),
                 subresource: None,
                 api_version: "v1".into(),
+                operation: "Update".into(),
                 field: ".data.y".into(),
             },
         ];

@@ -223,12 +223,32 @@ impl<'a> At<'a> {
 
     /// Whether the object here is owned and replaced whole.
     pub(crate) fn atomic_map(self) -> bool {
-        self.schema
-            .and_then(|s| s.get("x-kubernetes-map-type"))
-            .and_then(Value::as_str)
-            == Some("atomic")
+        match self.rules {
+            ListRules::BuiltIn => BUILTIN_ATOMIC.iter().any(|(parents, field)| {
+                *field == self.holder && (parents.is_empty() || parents.contains(&self.parent))
+            }),
+            ListRules::Schema(_) => {
+                self.schema
+                    .and_then(|s| s.get("x-kubernetes-map-type"))
+                    .and_then(Value::as_str)
+                    == Some("atomic")
+            }
+        }
     }
 }
+
+/// The maps and structs of the built-in kinds Kubernetes declares atomic
+/// (`+mapType=atomic`, `+structType=atomic`), owned and replaced whole: by the
+/// fields that may hold their object (none: any) and their own field. A
+/// selector is one requirement, not a set of independent keys.
+const BUILTIN_ATOMIC: &[(&[&str], &str)] = &[
+    // A workload's label selector, a Service's selector.
+    (&["spec"], "selector"),
+    (&["spec"], "nodeSelector"),
+    // Affinity terms' and topology spread constraints' selectors.
+    (&[], "labelSelector"),
+    (&[], "namespaceSelector"),
+];
 
 /// Fields the server owns, never a manager: identity and bookkeeping.
 const SERVER_METADATA: &[&str] = &[
