@@ -564,6 +564,8 @@ const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
 
 /// Validates a PodSpec found at `path`.
 pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>) {
+    // Volumes first, as Kubernetes' ValidatePodSpec reports them.
+    validate_volumes(spec, path, errors);
     let containers = spec.get("containers").and_then(Value::as_array);
     if containers.is_none_or(|c| c.is_empty()) {
         errors.push(FieldError::required(&format!("{path}.containers")));
@@ -779,8 +781,19 @@ fn validate_mounts(container: &Value, spec: &Value, at: &str, errors: &mut Vec<F
         .flatten()
         .filter_map(|v| v.get("name").and_then(Value::as_str))
         .collect();
+    let mut paths = BTreeSet::new();
     for (i, mount) in mounts.iter().enumerate() {
         let mat = format!("{at}.volumeMounts[{i}]");
+        if let Some(path) = mount.get("mountPath").and_then(Value::as_str)
+            && !path.is_empty()
+            && !paths.insert(path)
+        {
+            errors.push(FieldError::invalid(
+                &format!("{mat}.mountPath"),
+                &Value::from(path),
+                "must be unique",
+            ));
+        }
         match mount.get("name").and_then(Value::as_str) {
             None | Some("") => errors.push(FieldError::required(&format!("{mat}.name"))),
             Some(name) if !volumes.contains(name) => errors.push(FieldError::not_found(
@@ -796,6 +809,92 @@ fn validate_mounts(container: &Value, spec: &Value, at: &str, errors: &mut Vec<F
             .is_empty()
         {
             errors.push(FieldError::required(&format!("{mat}.mountPath")));
+        }
+    }
+}
+
+/// A volume's source fields, in the order of Kubernetes' `VolumeSource` struct,
+/// which its "more than 1 volume type" error follows.
+const VOLUME_SOURCES: &[&str] = &[
+    "hostPath",
+    "emptyDir",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "gitRepo",
+    "secret",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "persistentVolumeClaim",
+    "rbd",
+    "quobyte",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "flocker",
+    "downwardAPI",
+    "fc",
+    "azureFile",
+    "configMap",
+    "vsphereVolume",
+    "azureDisk",
+    "photonPersistentDisk",
+    "projected",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+    "csi",
+    "ephemeral",
+    "image",
+];
+
+/// A pod spec's volumes, as Kubernetes' `ValidateVolumes` checks them: a unique
+/// label as the name, exactly one source, and the name of the Secret or
+/// ConfigMap a volume of those kinds reads.
+fn validate_volumes(spec: &Value, path: &str, errors: &mut Vec<FieldError>) {
+    let volumes = spec.get("volumes").and_then(Value::as_array);
+    let mut names = BTreeSet::new();
+    for (i, volume) in volumes.into_iter().flatten().enumerate() {
+        let at = format!("{path}.volumes[{i}]");
+        match volume.get("name").and_then(Value::as_str) {
+            None | Some("") => errors.push(FieldError::required(&format!("{at}.name"))),
+            Some(name) => {
+                if let Err(why) = dns1123_label(name) {
+                    errors.push(FieldError::invalid(
+                        &format!("{at}.name"),
+                        &Value::from(name),
+                        &why,
+                    ));
+                } else if !names.insert(name) {
+                    errors.push(FieldError::duplicate(
+                        &format!("{at}.name"),
+                        &Value::from(name),
+                    ));
+                }
+            }
+        }
+        let present = VOLUME_SOURCES
+            .iter()
+            .filter(|source| volume.get(**source).is_some_and(|v| !v.is_null()));
+        for extra in present.skip(1) {
+            errors.push(FieldError::forbidden(
+                &format!("{at}.{extra}"),
+                "may not specify more than 1 volume type",
+            ));
+        }
+        let named = |source: &str, field: &str| {
+            volume.get(source).filter(|v| v.is_object()).map(|v| {
+                v.get(field)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .is_empty()
+            })
+        };
+        if named("secret", "secretName") == Some(true) {
+            errors.push(FieldError::required(&format!("{at}.secret.secretName")));
+        }
+        if named("configMap", "name") == Some(true) {
+            errors.push(FieldError::required(&format!("{at}.configMap.name")));
         }
     }
 }
@@ -1594,6 +1693,34 @@ mod tests {
             [format!(
                 "spec.externalName: Invalid value: \"Not A Host\": {DNS1123_SUBDOMAIN_MSG}"
             )]
+        );
+    }
+
+    #[test]
+    fn volumes_are_named_once_and_have_one_source() {
+        let pods = find("", "v1", "pods").unwrap();
+        let messages = |volumes: Value, mounts: Value| -> Vec<String> {
+            let pod = json!({"metadata": {"name": "p"}, "spec": {
+                "containers": [{"name": "c", "image": "i", "volumeMounts": mounts}],
+                "volumes": volumes}});
+            validate(pods, &pod)
+                .into_iter()
+                .map(|e| e.message)
+                .collect()
+        };
+        assert!(messages(json!([{"name": "a", "emptyDir": {}}]), json!([])).is_empty());
+        assert_eq!(
+            messages(
+                json!([{"name": "a", "configMap": {"name": "cm"}, "secret": {"secretName": "s"}},
+                       {"name": "a", "secret": {}}]),
+                json!([{"name": "a", "mountPath": "/x"}, {"name": "a", "mountPath": "/x"}])
+            ),
+            [
+                "spec.volumes[0].configMap: Forbidden: may not specify more than 1 volume type",
+                "spec.volumes[1].name: Duplicate value: \"a\"",
+                "spec.volumes[1].secret.secretName: Required value",
+                "spec.containers[0].volumeMounts[1].mountPath: Invalid value: \"/x\": must be unique",
+            ]
         );
     }
 
