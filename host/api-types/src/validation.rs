@@ -582,23 +582,7 @@ pub fn validate_pod_spec(spec: &Value, path: &str, errors: &mut Vec<FieldError>)
             .enumerate()
         {
             let at = format!("{path}.{field}[{i}]");
-            match c.get("name").and_then(Value::as_str) {
-                None | Some("") => errors.push(FieldError::required(&format!("{at}.name"))),
-                Some(name) => {
-                    if let Err(why) = dns1123_label(name) {
-                        errors.push(FieldError::invalid(
-                            &format!("{at}.name"),
-                            &Value::from(name),
-                            &why,
-                        ));
-                    } else if !names.insert(name.to_string()) {
-                        errors.push(FieldError::duplicate(
-                            &format!("{at}.name"),
-                            &Value::from(name),
-                        ));
-                    }
-                }
-            }
+            check_unique_name(c, &at, &mut names, errors);
             let image = c.get("image").and_then(Value::as_str).unwrap_or("");
             if image.trim().is_empty() {
                 errors.push(FieldError::required(&format!("{at}.image")));
@@ -813,6 +797,33 @@ fn validate_mounts(container: &Value, spec: &Value, at: &str, errors: &mut Vec<F
     }
 }
 
+/// The `name` of a container or a volume at `at`: present, a DNS label, and
+/// not one of `names` (the names seen before it, which it joins).
+fn check_unique_name(
+    item: &Value,
+    at: &str,
+    names: &mut BTreeSet<String>,
+    errors: &mut Vec<FieldError>,
+) {
+    match item.get("name").and_then(Value::as_str) {
+        None | Some("") => errors.push(FieldError::required(&format!("{at}.name"))),
+        Some(name) => {
+            if let Err(why) = dns1123_label(name) {
+                errors.push(FieldError::invalid(
+                    &format!("{at}.name"),
+                    &Value::from(name),
+                    &why,
+                ));
+            } else if !names.insert(name.to_string()) {
+                errors.push(FieldError::duplicate(
+                    &format!("{at}.name"),
+                    &Value::from(name),
+                ));
+            }
+        }
+    }
+}
+
 /// A volume's source fields, in the order of Kubernetes' `VolumeSource` struct,
 /// which its "more than 1 volume type" error follows.
 const VOLUME_SOURCES: &[&str] = &[
@@ -856,23 +867,7 @@ fn validate_volumes(spec: &Value, path: &str, errors: &mut Vec<FieldError>) {
     let mut names = BTreeSet::new();
     for (i, volume) in volumes.into_iter().flatten().enumerate() {
         let at = format!("{path}.volumes[{i}]");
-        match volume.get("name").and_then(Value::as_str) {
-            None | Some("") => errors.push(FieldError::required(&format!("{at}.name"))),
-            Some(name) => {
-                if let Err(why) = dns1123_label(name) {
-                    errors.push(FieldError::invalid(
-                        &format!("{at}.name"),
-                        &Value::from(name),
-                        &why,
-                    ));
-                } else if !names.insert(name) {
-                    errors.push(FieldError::duplicate(
-                        &format!("{at}.name"),
-                        &Value::from(name),
-                    ));
-                }
-            }
-        }
+        check_unique_name(volume, &at, &mut names, errors);
         let present = VOLUME_SOURCES
             .iter()
             .filter(|source| volume.get(**source).is_some_and(|v| !v.is_null()));
