@@ -1761,3 +1761,196 @@ fn server_side_apply_tracks_who_owns_each_field() {
     );
     assert_eq!(code, 400);
 }
+
+/// Roles, ClusterRoles and their bindings are served as Kubernetes serves them, so
+/// manifests and charts that carry RBAC apply, and `kubectl create role …` works.
+/// (They are stored, not enforced: Wharf admits every request.)
+#[test]
+fn rbac_objects_are_served_checked_and_printed() {
+    let s = Server::start();
+    let resources = s.ok(&["api-resources", "--api-group=rbac.authorization.k8s.io"]);
+    for (plural, namespaced) in [
+        ("clusterrolebindings", "false"),
+        ("clusterroles", "false"),
+        ("rolebindings", "true"),
+        ("roles", "true"),
+    ] {
+        assert!(
+            resources.lines().any(|l| l.starts_with(plural)
+                && l.contains("rbac.authorization.k8s.io/v1")
+                && l.contains(namespaced)),
+            "{plural}: {resources}"
+        );
+    }
+    // A new cluster has the user-facing ClusterRoles, and cluster-admin bound to
+    // system:masters.
+    let roles = s.ok(&["get", "clusterroles"]);
+    for name in ["cluster-admin", "admin", "edit", "view"] {
+        assert!(
+            roles
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(name)),
+            "{name}: {roles}"
+        );
+    }
+    let admin = s.ok(&["get", "clusterrolebinding", "cluster-admin", "-o", "wide"]);
+    assert!(
+        admin.lines().nth(1).is_some_and(|l| {
+            l.split_whitespace().collect::<Vec<_>>()[..2]
+                == ["cluster-admin", "ClusterRole/cluster-admin"]
+                && l.contains("system:masters")
+        }),
+        "{admin}"
+    );
+
+    // kubectl's own generators (protobuf bodies).
+    s.ok(&[
+        "create",
+        "role",
+        "pod-reader",
+        "--verb=get,list",
+        "--resource=pods",
+    ]);
+    s.ok(&[
+        "create",
+        "rolebinding",
+        "read-pods",
+        "--role=pod-reader",
+        "--user=jane",
+        "--serviceaccount=default:bot",
+        "--group=devs",
+    ]);
+    s.ok(&[
+        "create",
+        "clusterrole",
+        "node-reader",
+        "--verb=get",
+        "--resource=nodes",
+        "--non-resource-url=/healthz",
+    ]);
+    s.ok(&[
+        "create",
+        "clusterrolebinding",
+        "read-nodes",
+        "--clusterrole=node-reader",
+        "--serviceaccount=kube-system:monitor",
+    ]);
+    let role = s.get_json(&["role", "pod-reader"]);
+    assert_eq!(
+        role["rules"],
+        serde_json::json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}]),
+        "{role}"
+    );
+    let binding = s.get_json(&["rolebinding", "read-pods"]);
+    assert_eq!(
+        binding["roleRef"],
+        serde_json::json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"})
+    );
+    let table = s.ok(&["get", "rolebindings", "-o", "wide"]);
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["NAME", "ROLE", "AGE", "USERS", "GROUPS", "SERVICEACCOUNTS"],
+        "{table}"
+    );
+    assert!(
+        table.lines().any(|l| l.starts_with("read-pods")
+            && l.contains("Role/pod-reader")
+            && l.contains("jane")
+            && l.contains("devs")
+            && l.contains("default/bot")),
+        "{table}"
+    );
+
+    // A manifest with the usual chart shape, names with colons included; the
+    // subject's apiGroup is defaulted.
+    s.apply(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "example:aggregated"}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {rbac.example.com/aggregate-to-view: "true"}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: "app:leader-election", namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: User, name: deployer}]
+"#,
+    );
+    let applied = s.get_json(&["rolebinding", "app:leader-election"]);
+    assert_eq!(
+        applied["subjects"][0]["apiGroup"], "rbac.authorization.k8s.io",
+        "{applied}"
+    );
+
+    // Kubernetes' checks, with its messages.
+    let bad_rule = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some("apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: bad}\nrules: [{resources: [pods]}]\n"),
+    );
+    let err = String::from_utf8_lossy(&bad_rule.stderr);
+    assert!(
+        err.contains("rules[0].verbs: Required value: verbs must contain at least one value")
+            && err.contains("rules[0].apiGroups: Required value"),
+        "{err}"
+    );
+    let bad_subject = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: bad}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: x}\nsubjects: [{kind: ServiceAccount, name: bot}]\n"),
+    );
+    let err = String::from_utf8_lossy(&bad_subject.stderr);
+    assert!(
+        err.contains(r#"roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole""#)
+            && err.contains("subjects[0].namespace: Required value"),
+        "{err}"
+    );
+    // What a binding grants is fixed.
+    let err = s.fails(&[
+        "patch",
+        "rolebinding",
+        "read-pods",
+        "--type=merge",
+        "-p",
+        r#"{"roleRef": {"name": "other"}}"#,
+    ]);
+    assert!(
+        err.contains("roleRef: Invalid value") && err.contains("cannot change roleRef"),
+        "{err}"
+    );
+
+    // Namespaced RBAC goes with its namespace.
+    s.ok(&["create", "namespace", "team"]);
+    s.ok(&[
+        "create",
+        "role",
+        "r",
+        "-n",
+        "team",
+        "--verb=get",
+        "--resource=pods",
+    ]);
+    s.ok(&[
+        "create",
+        "rolebinding",
+        "rb",
+        "-n",
+        "team",
+        "--role=r",
+        "--user=u",
+    ]);
+    s.ok(&[
+        "delete",
+        "namespace",
+        "team",
+        "--wait=true",
+        "--timeout=60s",
+    ]);
+    s.ok(&["create", "namespace", "team"]);
+    assert!(
+        s.ok(&["get", "roles,rolebindings", "-n", "team", "-o", "name"])
+            .trim()
+            .is_empty()
+    );
+}

@@ -707,6 +707,11 @@ fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<FieldError>
             }
         }
     }
+    if let Some(items) = value.as_array()
+        && schema.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("map")
+    {
+        check_map_keys(schema, items, path, errors);
+    }
     if let Some(items) = value.as_array() {
         let len = items.len() as f64;
         limits.check(
@@ -790,6 +795,48 @@ impl Limits<'_> {
 /// What a CRD asks for that Wharf does not enforce, as a warning for its writer:
 /// CEL validation rules (`x-kubernetes-validations`). Such CRDs are served, as
 /// operators ship them, with the rules unchecked.
+/// A map-typed list (`x-kubernetes-list-type: map`) holds each combination of its
+/// key fields once, as Kubernetes' structural-schema validation requires; the
+/// duplicate is named as Kubernetes prints it (a Go map of the key fields).
+fn check_map_keys(schema: &Value, items: &[Value], path: &str, errors: &mut Vec<FieldError>) {
+    let keys: Vec<&str> = schema
+        .get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if keys.is_empty() {
+        return;
+    }
+    let key_of = |item: &Value| -> Vec<Value> {
+        keys.iter()
+            .map(|k| item.get(*k).cloned().unwrap_or(Value::Null))
+            .collect()
+    };
+    let mut seen: Vec<Vec<Value>> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let key = key_of(item);
+        if seen.contains(&key) {
+            let shown: Vec<String> = keys
+                .iter()
+                .zip(&key)
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| format!("{k:?}:{v}"))
+                .collect();
+            errors.push(FieldError {
+                kind: crate::validation::FieldErrorKind::Duplicate,
+                field: format!("{path}[{i}]"),
+                message: format!(
+                    "{path}[{i}]: Duplicate value: map[string]interface {{}}{{{}}}",
+                    shown.join(", ")
+                ),
+            });
+        }
+        seen.push(key);
+    }
+}
+
 pub fn unenforced(crd: &Value) -> Option<String> {
     fn has_rules(schema: &Value) -> bool {
         let Some(map) = schema.as_object() else {
@@ -1235,6 +1282,33 @@ mod tests {
         assert_eq!(validate(c.info, &missing)[0].field, "spec.size");
         unregister("widgets.example.com");
         assert!(lookup("example.com", "v1", "Widget").is_none());
+    }
+
+    #[test]
+    fn a_map_list_holds_each_key_once() {
+        let schema = json!({"type": "array", "x-kubernetes-list-type": "map",
+                            "x-kubernetes-list-map-keys": ["port", "protocol"],
+                            "items": {"type": "object"}});
+        let items = [
+            json!({"port": 80, "protocol": "TCP"}),
+            json!({"port": 80, "protocol": "UDP"}),
+            json!({"port": 80, "protocol": "TCP", "name": "again"}),
+        ];
+        let mut errors = Vec::new();
+        check(
+            &schema,
+            &Value::from(items.to_vec()),
+            "spec.ports",
+            &mut errors,
+        );
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                r#"spec.ports[2]: Duplicate value: map[string]interface {}{"port":80, "protocol":"TCP"}"#
+            ]
+        );
+        assert_eq!(errors[0].kind.reason(), "FieldValueDuplicate");
     }
 
     #[test]

@@ -79,6 +79,9 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
                 "PreemptLowerPriority",
             );
         }
+        (crate::rbac::GROUP, "RoleBinding" | "ClusterRoleBinding") => {
+            crate::rbac::apply_binding_defaults(obj)
+        }
         (crate::custom::CRD_GROUP, "CustomResourceDefinition") => {
             let spec = object_at(obj, "spec");
             default(child(spec, "conversion"), "strategy", "None");

@@ -19,6 +19,7 @@ pub mod plugin;
 pub mod priority;
 pub mod projection;
 pub mod quantity;
+pub mod rbac;
 pub mod resources;
 pub mod selector;
 pub mod validation;

@@ -315,6 +315,14 @@ pub fn validate_labels(map: Option<&Value>, field: &str, errors: &mut Vec<FieldE
     }
 }
 
+/// A `metav1.LabelSelector` (`matchLabels`, `matchExpressions`) at `field`: valid
+/// keys, values and operators. A selector that is left out is the caller's business.
+pub fn validate_label_selector(selector: &Value, field: &str, errors: &mut Vec<FieldError>) {
+    if let Err(e) = crate::selector::from_label_selector_object(selector) {
+        errors.push(FieldError::invalid(field, selector, &e.to_string()));
+    }
+}
+
 /// Validates the metadata every object has.
 pub fn validate_metadata(info: &ResourceInfo, obj: &Value, errors: &mut Vec<FieldError>) {
     let meta = obj.get("metadata").cloned().unwrap_or(Value::Null);
@@ -337,6 +345,8 @@ pub fn validate_metadata(info: &ResourceInfo, obj: &Value, errors: &mut Vec<Fiel
         Some(name) => {
             let check = if info.kind == "Service" {
                 dns1035_label(name)
+            } else if crate::rbac::is_rbac_kind(info.group) {
+                crate::rbac::path_segment_name(name)
             } else if name_is_label(info) {
                 dns1123_label(name)
             } else {
@@ -413,6 +423,14 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
         }
         ("coordination.k8s.io", "Lease") => validate_lease(obj, &mut errors),
         ("scheduling.k8s.io", "PriorityClass") => crate::priority::validate_class(obj, &mut errors),
+        (crate::rbac::GROUP, "Role") => crate::rbac::validate_role(obj, true, &mut errors),
+        (crate::rbac::GROUP, "ClusterRole") => crate::rbac::validate_role(obj, false, &mut errors),
+        (crate::rbac::GROUP, "RoleBinding") => {
+            crate::rbac::validate_binding(obj, true, &mut errors)
+        }
+        (crate::rbac::GROUP, "ClusterRoleBinding") => {
+            crate::rbac::validate_binding(obj, false, &mut errors)
+        }
         ("apps", "Deployment") | ("apps", "ReplicaSet") => {
             validate_workload(info, obj, &mut errors)
         }

@@ -1,9 +1,11 @@
 //! What exists on first start, as on a new Kubernetes cluster: the `default`,
 //! `kube-system`, `kube-public` and `kube-node-lease` namespaces, the `kubernetes`
-//! Service in `default`, and the system PriorityClasses. Safe to run on every start: what exists is left alone.
+//! Service in `default`, the system PriorityClasses, and the `cluster-admin`,
+//! `admin`, `edit` and `view` ClusterRoles. Safe to run on every start: what exists
+//! is left alone.
 
 use serde_json::{Value, json};
-use wharf_api_types::resources;
+use wharf_api_types::{rbac, resources};
 
 use crate::admission;
 use crate::allocate::KUBERNETES_SERVICE_IP;
@@ -39,6 +41,24 @@ pub async fn run(objects: &Objects, api_port: u16) -> Result<(), ApiError> {
             .unwrap_or_default()
             .to_string();
         create_if_missing(objects, classes, None, &name, obj).await?;
+    }
+    let cluster_roles = resources::find(rbac::GROUP, "v1", "clusterroles")
+        .ok_or_else(|| ApiError::internal("no ClusterRole kind"))?;
+    let cluster_role_bindings = resources::find(rbac::GROUP, "v1", "clusterrolebindings")
+        .ok_or_else(|| ApiError::internal("no ClusterRoleBinding kind"))?;
+    let rbac_objects = rbac::bootstrap_cluster_roles()
+        .into_iter()
+        .map(|role| (cluster_roles, role))
+        .chain([(
+            cluster_role_bindings,
+            rbac::bootstrap_cluster_role_binding(),
+        )]);
+    for (info, obj) in rbac_objects {
+        let obj = admission::prepare_create(info, None, obj)?;
+        let name = wharf_api_types::meta::name(&obj)
+            .unwrap_or_default()
+            .to_string();
+        create_if_missing(objects, info, None, &name, obj).await?;
     }
     Ok(())
 }

@@ -256,6 +256,7 @@ mod tests {
                 "discovery.k8s.io",
                 "coordination.k8s.io",
                 "scheduling.k8s.io",
+                "rbac.authorization.k8s.io",
                 "apiextensions.k8s.io",
                 "wharf.dev",
                 "authorization.k8s.io",

@@ -711,6 +711,10 @@ mod schema {
         ("apps/v1", "ReplicaSet", &REPLICA_SET),
         ("coordination.k8s.io/v1", "Lease", &LEASE),
         ("scheduling.k8s.io/v1", "PriorityClass", &PRIORITY_CLASS),
+        ("rbac.authorization.k8s.io/v1", "Role", &ROLE),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole", &CLUSTER_ROLE),
+        ("rbac.authorization.k8s.io/v1", "RoleBinding", &ROLE_BINDING),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", &ROLE_BINDING),
         ("autoscaling/v1", "Scale", &SCALE),
         ("authorization.k8s.io/v1", "SelfSubjectAccessReview", &SELF_SUBJECT_ACCESS_REVIEW),
         ("authorization.k8s.io/v1", "SelfSubjectRulesReview", &SELF_SUBJECT_RULES_REVIEW),
@@ -1083,6 +1087,49 @@ mod schema {
         Field(3, "globalDefault", One(Bool)),
         Field(4, "description", One(Str)),
         Field(5, "preemptionPolicy", One(Str)),
+        ]);
+
+    static ROLE: Message = Message(&[
+        Field(1, "metadata", One(Msg(&OBJECT_META))),
+        Field(2, "rules", List(Msg(&POLICY_RULE))),
+        ]);
+
+    static CLUSTER_ROLE: Message = Message(&[
+        Field(1, "metadata", One(Msg(&OBJECT_META))),
+        Field(2, "rules", List(Msg(&POLICY_RULE))),
+        Field(3, "aggregationRule", One(Msg(&AGGREGATION_RULE))),
+        ]);
+
+    static POLICY_RULE: Message = Message(&[
+        Field(1, "verbs", List(Str)),
+        Field(2, "apiGroups", List(Str)),
+        Field(3, "resources", List(Str)),
+        Field(4, "resourceNames", List(Str)),
+        Field(5, "nonResourceURLs", List(Str)),
+        ]);
+
+    static AGGREGATION_RULE: Message = Message(&[
+        Field(1, "clusterRoleSelectors", List(Msg(&LABEL_SELECTOR))),
+        ]);
+
+    /// RoleBindings and ClusterRoleBindings have the same fields and numbers.
+    static ROLE_BINDING: Message = Message(&[
+        Field(1, "metadata", One(Msg(&OBJECT_META))),
+        Field(2, "subjects", List(Msg(&SUBJECT))),
+        Field(3, "roleRef", One(Msg(&ROLE_REF))),
+        ]);
+
+    static SUBJECT: Message = Message(&[
+        Field(1, "kind", One(Str)),
+        Field(2, "apiGroup", OmitEmpty(Str)),
+        Field(3, "name", One(Str)),
+        Field(4, "namespace", OmitEmpty(Str)),
+        ]);
+
+    static ROLE_REF: Message = Message(&[
+        Field(1, "apiGroup", One(Str)),
+        Field(2, "kind", One(Str)),
+        Field(3, "name", One(Str)),
         ]);
 
     static SCALE: Message = Message(&[

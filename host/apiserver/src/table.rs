@@ -297,6 +297,22 @@ static PRIORITYCLASS_COLUMNS: [Column; 5] = [
     col("PreemptionPolicy", "string", D_PRIORITY_PREEMPTION),
 ];
 
+const D_BINDING_ROLE: &str = "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.";
+
+/// RoleBindings and ClusterRoleBindings alike (`roleBindingsColumnDefinitions`).
+static BINDING_COLUMNS: [Column; 6] = [
+    NAME_COLUMN,
+    col("Role", "string", D_BINDING_ROLE),
+    col("Age", "string", D_AGE),
+    wide("Users", "string", "Users in the roleBinding"),
+    wide("Groups", "string", "Groups in the roleBinding"),
+    wide(
+        "ServiceAccounts",
+        "string",
+        "ServiceAccounts in the roleBinding",
+    ),
+];
+
 static COMPONENTSTATUS_COLUMNS: [Column; 4] = [
     NAME_COLUMN,
     col("Status", "string", "Status of the component conditions"),
@@ -358,6 +374,7 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "ReplicaSet" => &REPLICASET_COLUMNS,
         "Lease" => &LEASE_COLUMNS,
         "PriorityClass" => &PRIORITYCLASS_COLUMNS,
+        "RoleBinding" | "ClusterRoleBinding" => &BINDING_COLUMNS,
         "ComponentStatus" => &COMPONENTSTATUS_COLUMNS,
         "Plugin" => &PLUGIN_COLUMNS,
         _ => &DEFAULT_COLUMNS,
@@ -383,6 +400,7 @@ pub fn cells(kind: &str, obj: &Value, now: Timestamp) -> Vec<Value> {
         "ReplicaSet" => replicaset_cells(obj, now),
         "Lease" => lease_cells(obj, now),
         "PriorityClass" => priorityclass_cells(obj, now),
+        "RoleBinding" | "ClusterRoleBinding" => binding_cells(obj, now),
         "ComponentStatus" => componentstatus_cells(obj),
         "Plugin" => plugin_cells(obj, now),
         _ => default_cells(obj),
@@ -894,6 +912,36 @@ fn priorityclass_cells(class: &Value, now: Timestamp) -> Vec<Value> {
         Value::from(bool_at(class, &["globalDefault"])),
         age_of(class, now),
         Value::from(policy),
+    ]
+}
+
+/// Kubernetes' `printRoleBinding`: the role as `Kind/name`, then the subjects by
+/// kind (`rbac.SubjectsStrings`), service accounts as `namespace/name`.
+fn binding_cells(binding: &Value, now: Timestamp) -> Vec<Value> {
+    let role = format!(
+        "{}/{}",
+        str_at(binding, &["roleRef", "kind"]),
+        str_at(binding, &["roleRef", "name"])
+    );
+    let (mut users, mut groups, mut accounts) = (Vec::new(), Vec::new(), Vec::new());
+    for subject in arr_at(binding, &["subjects"]) {
+        let name = str_at(subject, &["name"]);
+        match str_at(subject, &["kind"]) {
+            "User" => users.push(name.to_string()),
+            "Group" => groups.push(name.to_string()),
+            "ServiceAccount" => {
+                accounts.push(format!("{}/{name}", str_at(subject, &["namespace"])))
+            }
+            _ => {}
+        }
+    }
+    vec![
+        name_of(binding),
+        Value::from(role),
+        age_of(binding, now),
+        Value::from(users.join(", ")),
+        Value::from(groups.join(", ")),
+        Value::from(accounts.join(", ")),
     ]
 }
 
@@ -1614,7 +1662,7 @@ mod tests {
         assert_eq!(definitions[6]["type"], "date");
     }
 
-    const KINDS: [&str; 14] = [
+    const KINDS: [&str; 16] = [
         "Pod",
         "Node",
         "Namespace",
@@ -1628,6 +1676,8 @@ mod tests {
         "ReplicaSet",
         "Lease",
         "PriorityClass",
+        "RoleBinding",
+        "ClusterRoleBinding",
         "Widget",
     ];
 
@@ -2523,6 +2573,22 @@ mod tests {
                     json!("<unknown>"),
                     json!("Never"),
                 ],
+            ),
+            (
+                "RoleBinding",
+                json!({"metadata": {"name": "read", "creationTimestamp": ago(90)},
+                       "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                       "subjects": [{"kind": "User", "name": "jane"}, {"kind": "User", "name": "joe"},
+                                    {"kind": "Group", "name": "devs"},
+                                    {"kind": "ServiceAccount", "name": "bot", "namespace": "ci"}]}),
+                strs(&[
+                    "read",
+                    "ClusterRole/view",
+                    "90s",
+                    "jane, joe",
+                    "devs",
+                    "ci/bot",
+                ]),
             ),
         ];
         for (kind, obj, want) in cases {

@@ -68,6 +68,12 @@ pub const NAMESPACED: &[Served] = &[
     served("v1", "Secret", "secrets"),
     served("v1", "ServiceAccount", "serviceaccounts"),
     served("coordination.k8s.io/v1", "Lease", "leases"),
+    served(
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        "rolebindings",
+    ),
+    served("rbac.authorization.k8s.io/v1", "Role", "roles"),
     served("v1", "Event", "events"),
 ];
 
