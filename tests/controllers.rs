@@ -45,6 +45,15 @@ fn live_pods(s: &Server, selector: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Whether a pod's `Ready` condition is true.
+fn is_ready(pod: &Value) -> bool {
+    pod["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["type"] == "Ready" && c["status"] == "True")
+}
+
 fn names(pods: &[Value]) -> Vec<String> {
     pods.iter()
         .map(|p| p["metadata"]["name"].as_str().unwrap_or("").to_string())
@@ -1729,13 +1738,6 @@ spec:
         };
         (count("addresses"), count("notReadyAddresses"))
     };
-    let ready = |pod: &Value| {
-        pod["status"]["conditions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|c| c["type"] == "Ready" && c["status"] == "True")
-    };
     wait_for(Duration::from_secs(30), "2 ready addresses", || {
         endpoints() == (2, 0)
     });
@@ -1746,7 +1748,7 @@ spec:
         pods.len() == 2
             && pods
                 .iter()
-                .all(|p| !ready(p) && p["status"]["phase"] == "Running")
+                .all(|p| !is_ready(p) && p["status"]["phase"] == "Running")
     });
     wait_for(Duration::from_secs(30), "the addresses not ready", || {
         endpoints() == (0, 2)
@@ -1781,7 +1783,7 @@ spec:
     let _edge = Sim::start(&s, 1, "edge", &["--heartbeat-seconds", "1"]);
     wait_for(Duration::from_secs(30), "the same pods ready again", || {
         let now = live_pods(&s, "app=web");
-        now.iter().all(ready) && names(&now) == pods
+        now.iter().all(is_ready) && names(&now) == pods
     });
     wait_for(Duration::from_secs(30), "2 ready addresses again", || {
         endpoints() == (2, 0)
@@ -2328,4 +2330,118 @@ fn faulty_controllers_are_contained_and_fall_back() {
         s.ok(&["describe", "plugin", "serviceaccount"])
             .contains("PluginFellBack")
     });
+}
+
+/// A PodDisruptionBudget holds evictions to what it can afford, as on Kubernetes:
+/// the disruption controller keeps its status, the eviction subresource charges
+/// it and refuses with 429 once nothing is allowed, and `kubectl drain` waits
+/// until replacements are ready elsewhere.
+#[test]
+fn disruption_budgets_hold_evictions_to_what_they_allow() {
+    let s = Server::start();
+    let _sim = Sim::start(&s, 1, "node", &[]);
+    s.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=busybox:1.36",
+        "--replicas=3",
+    ]);
+    wait_for(Duration::from_secs(30), "3 ready pods", || {
+        let pods = live_pods(&s, "app=web");
+        pods.len() == 3 && pods.iter().all(is_ready)
+    });
+
+    // Checked as Kubernetes checks it.
+    let bad = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: bad}\nspec: {minAvailable: 1, maxUnavailable: 1, selector: {}}\n"),
+    );
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("minAvailable and maxUnavailable cannot be both set"),
+        "{err}"
+    );
+
+    // kubectl's generator sends protobuf; the controller fills in the status.
+    s.ok(&[
+        "create",
+        "pdb",
+        "web",
+        "--selector=app=web",
+        "--min-available=2",
+    ]);
+    wait_for(Duration::from_secs(30), "the budget's status", || {
+        let status = &s.get_json(&["pdb", "web"])["status"];
+        status["disruptionsAllowed"] == 1
+            && status["currentHealthy"] == 3
+            && status["desiredHealthy"] == 2
+            && status["expectedPods"] == 3
+    });
+    let table = s.ok(&["get", "pdb"]);
+    assert!(
+        table.starts_with("NAME   MIN AVAILABLE   MAX UNAVAILABLE   ALLOWED DISRUPTIONS   AGE"),
+        "{table}"
+    );
+    assert!(
+        table.lines().nth(1).is_some_and(
+            |l| l.split_whitespace().collect::<Vec<_>>()[..4] == ["web", "2", "N/A", "1"]
+        ),
+        "{table}"
+    );
+
+    // One eviction is allowed and charged; the next is refused while the
+    // replacement cannot be scheduled (the only node is cordoned by the drain).
+    let pods = names(&live_pods(&s, "app=web"));
+    let evict = |pod: &str| {
+        s.http().post_json(
+            &format!("/api/v1/namespaces/default/pods/{pod}/eviction"),
+            &serde_json::json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": pod}}),
+        )
+    };
+    s.ok(&["cordon", "node-0"]);
+    let (code, body) = evict(&pods[0]);
+    assert_eq!(code, 201, "{body}");
+    let (code, body) = evict(&pods[1]);
+    assert_eq!(code, 429, "{body}");
+    assert_eq!(body["reason"], "TooManyRequests", "{body}");
+    assert_eq!(
+        body["message"],
+        "Cannot evict pod as it would violate the pod's disruption budget."
+    );
+    assert_eq!(
+        body["details"]["causes"][0]["reason"], "DisruptionBudget",
+        "{body}"
+    );
+    assert!(
+        body["details"]["causes"][0]["message"]
+            .as_str()
+            .is_some_and(
+                |m| m.starts_with("The disruption budget web needs 2 healthy pods and has ")
+            ),
+        "{body}"
+    );
+    let out = s.kubectl(&["drain", "node-0", "--timeout=8s"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("Cannot evict pod as it would violate the pod's disruption budget."),
+        "{err}"
+    );
+
+    // Room elsewhere: replacements become ready there, and the drain finishes.
+    let _spare = Sim::start(&s, 1, "spare", &[]);
+    let out = s.ok(&["drain", "node-0", "--timeout=90s"]);
+    assert!(out.contains("node/node-0 drained"), "{out}");
+    wait_for(
+        Duration::from_secs(30),
+        "3 ready pods on the spare node",
+        || {
+            let pods = live_pods(&s, "app=web");
+            pods.len() == 3
+                && pods
+                    .iter()
+                    .all(|p| is_ready(p) && p["spec"]["nodeName"] == "spare-0")
+        },
+    );
 }

@@ -27,6 +27,7 @@ fn main() {
         "plugins/controller-endpointslice",
         "plugins/controller-nodelifecycle",
         "plugins/controller-serviceaccount",
+        "plugins/controller-disruption",
         "plugins/scheduler-default",
         "plugins/scheduler-binpack",
         "plugins/scheduler-spread",

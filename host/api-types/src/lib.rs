@@ -16,6 +16,7 @@ pub mod defaults;
 pub mod event;
 pub mod meta;
 pub mod plugin;
+pub mod policy;
 pub mod priority;
 pub mod projection;
 pub mod quantity;

@@ -295,6 +295,7 @@ pub fn bootstrap_cluster_roles() -> Vec<Value> {
         rule(&[""], &readable_core, &read),
         rule(&["apps"], &workloads, &read),
         rule(&["discovery.k8s.io"], &["endpointslices"], &read),
+        rule(&["policy"], &["poddisruptionbudgets"], &read),
     ];
     let mut edit_rules = view_rules.clone();
     edit_rules.extend([
@@ -313,6 +314,7 @@ pub fn bootstrap_cluster_roles() -> Vec<Value> {
         ),
         rule(&[""], &["secrets"], &read),
         rule(&["apps"], &workloads, &write),
+        rule(&["policy"], &["poddisruptionbudgets"], &write),
     ]);
     let mut admin_rules = edit_rules.clone();
     admin_rules.push(rule(

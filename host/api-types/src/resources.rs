@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use k8s_openapi::api::{
     apps::v1 as apps, coordination::v1 as coordination, core::v1 as core,
-    discovery::v1 as discovery, rbac::v1 as rbac, scheduling::v1 as scheduling,
+    discovery::v1 as discovery, policy::v1 as policy, rbac::v1 as rbac,
+    scheduling::v1 as scheduling,
 };
 
 /// A subresource a kind exposes under `.../{name}/{subresource}`.
@@ -423,6 +424,22 @@ pub static RESOURCES: &[ResourceInfo] = &[
         decode: typed::<scheduling::PriorityClass>,
         decode_json: Some(typed_json::<scheduling::PriorityClass>),
         schema: Some(schema_of::<scheduling::PriorityClass>),
+    },
+    ResourceInfo {
+        group: crate::policy::GROUP,
+        version: "v1",
+        kind: "PodDisruptionBudget",
+        plural: "poddisruptionbudgets",
+        singular: "poddisruptionbudget",
+        namespaced: true,
+        short_names: &["pdb"],
+        categories: &[],
+        subresources: &[Subresource::Status],
+        field_labels: &[],
+        tracks_generation: true,
+        decode: typed::<policy::PodDisruptionBudget>,
+        decode_json: Some(typed_json::<policy::PodDisruptionBudget>),
+        schema: Some(schema_of::<policy::PodDisruptionBudget>),
     },
     ResourceInfo {
         group: crate::rbac::GROUP,

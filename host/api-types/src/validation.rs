@@ -423,6 +423,9 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
         }
         ("coordination.k8s.io", "Lease") => validate_lease(obj, &mut errors),
         ("scheduling.k8s.io", "PriorityClass") => crate::priority::validate_class(obj, &mut errors),
+        (crate::policy::GROUP, "PodDisruptionBudget") => {
+            crate::policy::validate_budget(obj, &mut errors)
+        }
         (crate::rbac::GROUP, "Role") => crate::rbac::validate_role(obj, true, &mut errors),
         (crate::rbac::GROUP, "ClusterRole") => crate::rbac::validate_role(obj, false, &mut errors),
         (crate::rbac::GROUP, "RoleBinding") => {
@@ -1209,7 +1212,7 @@ fn validate_strategy(strategy: &Value, errors: &mut Vec<FieldError>) {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CountOrPercent {
+pub(crate) enum CountOrPercent {
     Count(i64),
     Percent(u64),
 }
@@ -1222,7 +1225,7 @@ impl CountOrPercent {
 
 /// An IntOrString that must be a non-negative count or a percentage ("25%"); the
 /// error for anything else, and None for an absent value or an error.
-fn count_or_percent(
+pub(crate) fn count_or_percent(
     value: &Value,
     field: &str,
     errors: &mut Vec<FieldError>,

@@ -19,6 +19,7 @@ mod bootstrap;
 mod components;
 mod decode;
 mod discovery;
+mod disruption;
 mod error;
 mod kubelet;
 mod openapi;

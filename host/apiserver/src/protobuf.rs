@@ -711,6 +711,7 @@ mod schema {
         ("apps/v1", "ReplicaSet", &REPLICA_SET),
         ("coordination.k8s.io/v1", "Lease", &LEASE),
         ("scheduling.k8s.io/v1", "PriorityClass", &PRIORITY_CLASS),
+        ("policy/v1", "PodDisruptionBudget", &POD_DISRUPTION_BUDGET),
         ("rbac.authorization.k8s.io/v1", "Role", &ROLE),
         ("rbac.authorization.k8s.io/v1", "ClusterRole", &CLUSTER_ROLE),
         ("rbac.authorization.k8s.io/v1", "RoleBinding", &ROLE_BINDING),
@@ -1087,6 +1088,29 @@ mod schema {
         Field(3, "globalDefault", One(Bool)),
         Field(4, "description", One(Str)),
         Field(5, "preemptionPolicy", One(Str)),
+        ]);
+
+    static POD_DISRUPTION_BUDGET: Message = Message(&[
+        Field(1, "metadata", One(Msg(&OBJECT_META))),
+        Field(2, "spec", One(Msg(&POD_DISRUPTION_BUDGET_SPEC))),
+        Field(3, "status", One(Msg(&POD_DISRUPTION_BUDGET_STATUS))),
+        ]);
+
+    static POD_DISRUPTION_BUDGET_SPEC: Message = Message(&[
+        Field(1, "minAvailable", One(IntOrString)),
+        Field(2, "selector", One(Msg(&LABEL_SELECTOR))),
+        Field(3, "maxUnavailable", One(IntOrString)),
+        Field(4, "unhealthyPodEvictionPolicy", One(Str)),
+        ]);
+
+    static POD_DISRUPTION_BUDGET_STATUS: Message = Message(&[
+        Field(1, "observedGeneration", OmitEmpty(I64)),
+        Field(2, "disruptedPods", Map(Time)),
+        Field(3, "disruptionsAllowed", One(I32)),
+        Field(4, "currentHealthy", One(I32)),
+        Field(5, "desiredHealthy", One(I32)),
+        Field(6, "expectedPods", One(I32)),
+        Field(7, "conditions", List(Msg(&CONDITION))),
         ]);
 
     static ROLE: Message = Message(&[

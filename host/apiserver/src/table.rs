@@ -297,6 +297,26 @@ static PRIORITYCLASS_COLUMNS: [Column; 5] = [
     col("PreemptionPolicy", "string", D_PRIORITY_PREEMPTION),
 ];
 
+static PDB_COLUMNS: [Column; 5] = [
+    NAME_COLUMN,
+    col(
+        "Min Available",
+        "string",
+        "The minimum number of pods that must be available.",
+    ),
+    col(
+        "Max Unavailable",
+        "string",
+        "The maximum number of pods that may be unavailable.",
+    ),
+    col(
+        "Allowed Disruptions",
+        "integer",
+        "Calculated number of pods that may be disrupted at this time.",
+    ),
+    col("Age", "string", D_AGE),
+];
+
 const D_BINDING_ROLE: &str = "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.";
 
 /// RoleBindings and ClusterRoleBindings alike (`roleBindingsColumnDefinitions`).
@@ -375,6 +395,7 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "Lease" => &LEASE_COLUMNS,
         "PriorityClass" => &PRIORITYCLASS_COLUMNS,
         "RoleBinding" | "ClusterRoleBinding" => &BINDING_COLUMNS,
+        "PodDisruptionBudget" => &PDB_COLUMNS,
         "ComponentStatus" => &COMPONENTSTATUS_COLUMNS,
         "Plugin" => &PLUGIN_COLUMNS,
         _ => &DEFAULT_COLUMNS,
@@ -401,6 +422,7 @@ pub fn cells(kind: &str, obj: &Value, now: Timestamp) -> Vec<Value> {
         "Lease" => lease_cells(obj, now),
         "PriorityClass" => priorityclass_cells(obj, now),
         "RoleBinding" | "ClusterRoleBinding" => binding_cells(obj, now),
+        "PodDisruptionBudget" => pdb_cells(obj, now),
         "ComponentStatus" => componentstatus_cells(obj),
         "Plugin" => plugin_cells(obj, now),
         _ => default_cells(obj),
@@ -912,6 +934,22 @@ fn priorityclass_cells(class: &Value, now: Timestamp) -> Vec<Value> {
         Value::from(bool_at(class, &["globalDefault"])),
         age_of(class, now),
         Value::from(policy),
+    ]
+}
+
+/// Kubernetes' `printPodDisruptionBudget`: each bound as written, `N/A` when unset.
+fn pdb_cells(pdb: &Value, now: Timestamp) -> Vec<Value> {
+    let bound = |field: &str| match get(pdb, &["spec", field]) {
+        Some(Value::String(s)) => Value::from(s.as_str()),
+        Some(n @ Value::Number(_)) => Value::from(n.to_string()),
+        _ => Value::from("N/A"),
+    };
+    vec![
+        name_of(pdb),
+        bound("minAvailable"),
+        bound("maxUnavailable"),
+        Value::from(int_at(pdb, &["status", "disruptionsAllowed"])),
+        age_of(pdb, now),
     ]
 }
 
@@ -1662,7 +1700,7 @@ mod tests {
         assert_eq!(definitions[6]["type"], "date");
     }
 
-    const KINDS: [&str; 16] = [
+    const KINDS: [&str; 17] = [
         "Pod",
         "Node",
         "Namespace",
@@ -1678,6 +1716,7 @@ mod tests {
         "PriorityClass",
         "RoleBinding",
         "ClusterRoleBinding",
+        "PodDisruptionBudget",
         "Widget",
     ];
 
@@ -2575,6 +2614,18 @@ mod tests {
                 ],
             ),
             (
+                "PodDisruptionBudget",
+                json!({"metadata": {"name": "web", "creationTimestamp": ago(30)},
+                       "spec": {"minAvailable": 2}, "status": {"disruptionsAllowed": 1}}),
+                vec![
+                    json!("web"),
+                    json!("2"),
+                    json!("N/A"),
+                    json!(1),
+                    json!("30s"),
+                ],
+            ),
+            (
                 "RoleBinding",
                 json!({"metadata": {"name": "read", "creationTimestamp": ago(90)},
                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
@@ -3259,6 +3310,7 @@ mod tests {
             ("ServiceAccount", "Secrets"),
             ("Event", "Count"),
             ("PriorityClass", "Value"),
+            ("PodDisruptionBudget", "Allowed Disruptions"),
         ];
         for kind in KINDS {
             let row = cells(kind, &json!({}), now());

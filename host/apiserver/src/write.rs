@@ -659,10 +659,10 @@ pub(crate) struct DeleteOptions {
     dry_run: bool,
 }
 
-/// `POST pods/{name}/eviction`, as `kubectl drain` sends it. Wharf serves no
-/// PodDisruptionBudgets (nothing else of `policy/v1`), so no budget can refuse an
-/// eviction: the pod is deleted with the eviction's `deleteOptions`, and the answer
-/// is Kubernetes' `201` success Status.
+/// `POST pods/{name}/eviction`, as `kubectl drain` sends it: the pod's
+/// PodDisruptionBudget, if it has one, must afford the eviction (`disruption.rs`);
+/// then the pod is deleted with the eviction's `deleteOptions`, and the answer is
+/// Kubernetes' `201` success Status.
 async fn evict(
     server: &ApiServer,
     target: &Target,
@@ -692,6 +692,12 @@ async fn evict(
         subresource: None,
         ..target.clone()
     };
+    let namespace = target.namespace.as_deref().unwrap_or_default();
+    let (current, _) = server
+        .objects
+        .get(target.info, Some(namespace), name)
+        .await?;
+    crate::disruption::admit_eviction(&server.objects, namespace, &current, opts.dry_run).await?;
     delete_one(server, &pod, &opts, opts.dry_run).await?;
     Ok(respond(
         201,

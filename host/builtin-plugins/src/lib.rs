@@ -117,6 +117,12 @@ pub const CONTROLLERS: &[Builtin] = &[
         config: "{}",
     },
     Builtin {
+        name: "disruption",
+        description: "keeps each PodDisruptionBudget's healthy pods and allowed disruptions current",
+        wasm: artifact!("wharf_controller_disruption.wasm"),
+        config: "{}",
+    },
+    Builtin {
         name: "garbage-collector-pods",
         description: "deletes pods whose owners are gone",
         wasm: artifact!("wharf_controller_gc.wasm"),

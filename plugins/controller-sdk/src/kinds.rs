@@ -74,6 +74,7 @@ pub const NAMESPACED: &[Served] = &[
         "rolebindings",
     ),
     served("rbac.authorization.k8s.io/v1", "Role", "roles"),
+    served("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
     served("v1", "Event", "events"),
 ];
 
