@@ -1954,3 +1954,169 @@ subjects: [{kind: User, name: deployer}]
             .is_empty()
     );
 }
+
+/// Ingresses, IngressClasses and NetworkPolicies are served as Kubernetes serves
+/// them (stored for an ingress controller or network plugin to act on), so
+/// manifests that carry them apply and `kubectl create ingress` works.
+#[test]
+fn networking_objects_are_served_checked_and_printed() {
+    let s = Server::start();
+    let resources = s.ok(&["api-resources", "--api-group=networking.k8s.io"]);
+    for (plural, short) in [
+        ("ingressclasses", ""),
+        ("ingresses", "ing"),
+        ("networkpolicies", "netpol"),
+    ] {
+        assert!(
+            resources.lines().any(|l| l.starts_with(plural)
+                && l.contains(short)
+                && l.contains("networking.k8s.io/v1")),
+            "{plural}: {resources}"
+        );
+    }
+    // kubectl's generator (a protobuf body): `*` makes a Prefix path.
+    s.ok(&[
+        "create",
+        "ingress",
+        "web",
+        "--class=nginx",
+        "--rule=foo.com/api*=api:8080,tls=foo-cert",
+        "--rule=bar.com/=site:http",
+    ]);
+    let ingress = s.get_json(&["ingress", "web"]);
+    let paths = |i: usize| ingress["spec"]["rules"][i]["http"]["paths"][0].clone();
+    assert_eq!(paths(0)["pathType"], "Prefix", "{ingress}");
+    assert_eq!(paths(0)["path"], "/api", "{ingress}");
+    assert_eq!(
+        paths(0)["backend"]["service"],
+        serde_json::json!({"name": "api", "port": {"number": 8080}})
+    );
+    assert_eq!(paths(1)["pathType"], "Exact", "{ingress}");
+    assert_eq!(
+        paths(1)["backend"]["service"]["port"]["name"],
+        "http",
+        "{ingress}"
+    );
+    assert_eq!(
+        ingress["spec"]["tls"][0]["secretName"], "foo-cert",
+        "{ingress}"
+    );
+    // An ingress controller reports its address through the status subresource.
+    s.ok(&[
+        "patch",
+        "ingress",
+        "web",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.5"}]}}}"#,
+    ]);
+    let table = s.ok(&["get", "ing"]);
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"],
+        "{table}"
+    );
+    let row: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(
+        row[..6],
+        ["web", "nginx", "foo.com,bar.com", "10.0.0.5", "80,", "443"],
+        "{table}"
+    );
+
+    s.apply(
+        r#"
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: nginx
+  annotations: {ingressclass.kubernetes.io/is-default-class: "true"}
+spec: {controller: k8s.io/ingress-nginx}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-from-web}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: 5432}]
+"#,
+    );
+    let classes = s.ok(&["get", "ingressclass"]);
+    assert!(
+        classes.lines().any(|l| l.starts_with("nginx")
+            && l.contains("k8s.io/ingress-nginx")
+            && l.contains("<none>")),
+        "{classes}"
+    );
+    let policy = s.get_json(&["netpol", "db-from-web"]);
+    assert_eq!(
+        policy["spec"]["policyTypes"],
+        serde_json::json!(["Ingress"]),
+        "{policy}"
+    );
+    assert_eq!(
+        policy["spec"]["ingress"][0]["ports"][0]["protocol"], "TCP",
+        "{policy}"
+    );
+    let table = s.ok(&["get", "networkpolicies"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("db-from-web") && l.contains("app=db")),
+        "{table}"
+    );
+
+    // Kubernetes' checks, with its messages.
+    let bad = s.kubectl_stdin(
+        &["apply", "-f", "-"],
+        Some("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: bad}\nspec:\n  rules:\n  - host: 10.1.2.3\n    http:\n      paths: [{path: /, backend: {service: {name: web}}}]\n"),
+    );
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains(
+            "spec.rules[0].host: Invalid value: \"10.1.2.3\": must be a DNS name, not an IP address"
+        ) && err.contains(
+            "spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified"
+        ) && err.contains("port name or number is required"),
+        "{err}"
+    );
+    let err = s.fails(&[
+        "patch",
+        "ingressclass",
+        "nginx",
+        "--type=merge",
+        "-p",
+        r#"{"spec": {"controller": "example.com/other"}}"#,
+    ]);
+    assert!(
+        err.contains("spec.controller: Invalid value") && err.contains("field is immutable"),
+        "{err}"
+    );
+
+    // They go with their namespace.
+    s.ok(&["create", "namespace", "team"]);
+    s.ok(&[
+        "create",
+        "ingress",
+        "i",
+        "-n",
+        "team",
+        "--rule=x.io/=svc:80",
+    ]);
+    s.ok(&[
+        "delete",
+        "namespace",
+        "team",
+        "--wait=true",
+        "--timeout=60s",
+    ]);
+    s.ok(&["create", "namespace", "team"]);
+    assert!(
+        s.ok(&["get", "ingress", "-n", "team", "-o", "name"])
+            .trim()
+            .is_empty()
+    );
+}

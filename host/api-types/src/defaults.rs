@@ -79,6 +79,9 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
                 "PreemptLowerPriority",
             );
         }
+        (crate::networking::GROUP, "NetworkPolicy") => {
+            crate::networking::apply_policy_defaults(obj)
+        }
         (crate::rbac::GROUP, "RoleBinding" | "ClusterRoleBinding") => {
             crate::rbac::apply_binding_defaults(obj)
         }

@@ -15,6 +15,7 @@ pub mod custom;
 pub mod defaults;
 pub mod event;
 pub mod meta;
+pub mod networking;
 pub mod plugin;
 pub mod policy;
 pub mod priority;

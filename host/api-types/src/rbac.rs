@@ -296,6 +296,11 @@ pub fn bootstrap_cluster_roles() -> Vec<Value> {
         rule(&["apps"], &workloads, &read),
         rule(&["discovery.k8s.io"], &["endpointslices"], &read),
         rule(&["policy"], &["poddisruptionbudgets"], &read),
+        rule(
+            &["networking.k8s.io"],
+            &["ingresses", "ingresses/status", "networkpolicies"],
+            &read,
+        ),
     ];
     let mut edit_rules = view_rules.clone();
     edit_rules.extend([
@@ -315,6 +320,11 @@ pub fn bootstrap_cluster_roles() -> Vec<Value> {
         rule(&[""], &["secrets"], &read),
         rule(&["apps"], &workloads, &write),
         rule(&["policy"], &["poddisruptionbudgets"], &write),
+        rule(
+            &["networking.k8s.io"],
+            &["ingresses", "networkpolicies"],
+            &write,
+        ),
     ]);
     let mut admin_rules = edit_rules.clone();
     admin_rules.push(rule(

@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::resources::ResourceInfo;
 use crate::selector;
 
-mod ports;
+pub(crate) mod ports;
 mod probes;
 mod scheduling;
 
@@ -423,6 +423,15 @@ pub fn validate(info: &ResourceInfo, obj: &Value) -> Vec<FieldError> {
         }
         ("coordination.k8s.io", "Lease") => validate_lease(obj, &mut errors),
         ("scheduling.k8s.io", "PriorityClass") => crate::priority::validate_class(obj, &mut errors),
+        (crate::networking::GROUP, "Ingress") => {
+            crate::networking::validate_ingress(obj, &mut errors)
+        }
+        (crate::networking::GROUP, "IngressClass") => {
+            crate::networking::validate_ingress_class(obj, &mut errors)
+        }
+        (crate::networking::GROUP, "NetworkPolicy") => {
+            crate::networking::validate_network_policy(obj, &mut errors)
+        }
         (crate::policy::GROUP, "PodDisruptionBudget") => {
             crate::policy::validate_budget(obj, &mut errors)
         }
@@ -580,7 +589,7 @@ fn validate_data_keys(obj: &Value, field: &str, errors: &mut Vec<FieldError>) {
 
 const RESTART_POLICIES: &[&str] = &["Always", "OnFailure", "Never"];
 const DNS_POLICIES: &[&str] = &["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"];
-const PROTOCOLS: &[&str] = &["SCTP", "TCP", "UDP"];
+pub(crate) const PROTOCOLS: &[&str] = &["SCTP", "TCP", "UDP"];
 const PULL_POLICIES: &[&str] = &["Always", "IfNotPresent", "Never"];
 
 /// Validates a PodSpec found at `path`.

@@ -799,6 +799,9 @@ fn immutability(info: &ResourceInfo, new: &Value, old: &Value) -> Vec<FieldError
                 "field is immutable",
             ));
         }
+        (wharf_api_types::networking::GROUP, "IngressClass") => {
+            wharf_api_types::networking::check_ingress_class_update(new, old, &mut errors)
+        }
         (wharf_api_types::rbac::GROUP, "RoleBinding" | "ClusterRoleBinding") => {
             wharf_api_types::rbac::check_binding_update(new, old, &mut errors)
         }

@@ -256,6 +256,7 @@ mod tests {
                 "discovery.k8s.io",
                 "coordination.k8s.io",
                 "scheduling.k8s.io",
+                "networking.k8s.io",
                 "policy",
                 "rbac.authorization.k8s.io",
                 "apiextensions.k8s.io",

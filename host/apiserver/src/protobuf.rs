@@ -712,6 +712,7 @@ mod schema {
         ("coordination.k8s.io/v1", "Lease", &LEASE),
         ("scheduling.k8s.io/v1", "PriorityClass", &PRIORITY_CLASS),
         ("policy/v1", "PodDisruptionBudget", &POD_DISRUPTION_BUDGET),
+        ("networking.k8s.io/v1", "Ingress", &INGRESS),
         ("rbac.authorization.k8s.io/v1", "Role", &ROLE),
         ("rbac.authorization.k8s.io/v1", "ClusterRole", &CLUSTER_ROLE),
         ("rbac.authorization.k8s.io/v1", "RoleBinding", &ROLE_BINDING),
@@ -1088,6 +1089,73 @@ mod schema {
         Field(3, "globalDefault", One(Bool)),
         Field(4, "description", One(Str)),
         Field(5, "preemptionPolicy", One(Str)),
+        ]);
+
+    static INGRESS: Message = Message(&[
+        Field(1, "metadata", One(Msg(&OBJECT_META))),
+        Field(2, "spec", One(Msg(&INGRESS_SPEC))),
+        Field(3, "status", One(Msg(&INGRESS_STATUS))),
+        ]);
+
+    static INGRESS_SPEC: Message = Message(&[
+        Field(1, "defaultBackend", One(Msg(&INGRESS_BACKEND))),
+        Field(2, "tls", List(Msg(&INGRESS_TLS))),
+        Field(3, "rules", List(Msg(&INGRESS_RULE))),
+        Field(4, "ingressClassName", One(Str)),
+        ]);
+
+    static INGRESS_BACKEND: Message = Message(&[
+        Field(3, "resource", One(Msg(&TYPED_LOCAL_OBJECT_REFERENCE))),
+        Field(4, "service", One(Msg(&INGRESS_SERVICE_BACKEND))),
+        ]);
+
+    static INGRESS_SERVICE_BACKEND: Message = Message(&[
+        Field(1, "name", One(Str)),
+        Field(2, "port", One(Msg(&SERVICE_BACKEND_PORT))),
+        ]);
+
+    static SERVICE_BACKEND_PORT: Message = Message(&[
+        Field(1, "name", OmitEmpty(Str)),
+        Field(2, "number", OmitEmpty(I32)),
+        ]);
+
+    static INGRESS_TLS: Message = Message(&[
+        Field(1, "hosts", List(Str)),
+        Field(2, "secretName", OmitEmpty(Str)),
+        ]);
+
+    /// The rule's value is embedded in Go (`json:",inline"`).
+    static INGRESS_RULE: Message = Message(&[
+        Field(1, "host", OmitEmpty(Str)),
+        Field(2, "ingressRuleValue", Inline(&INGRESS_RULE_VALUE)),
+        ]);
+
+    static INGRESS_RULE_VALUE: Message = Message(&[
+        Field(1, "http", One(Msg(&HTTP_INGRESS_RULE_VALUE))),
+        ]);
+
+    static HTTP_INGRESS_RULE_VALUE: Message = Message(&[
+        Field(1, "paths", List(Msg(&HTTP_INGRESS_PATH))),
+        ]);
+
+    static HTTP_INGRESS_PATH: Message = Message(&[
+        Field(1, "path", OmitEmpty(Str)),
+        Field(2, "backend", One(Msg(&INGRESS_BACKEND))),
+        Field(3, "pathType", One(Str)),
+        ]);
+
+    static INGRESS_STATUS: Message = Message(&[
+        Field(1, "loadBalancer", One(Msg(&INGRESS_LOAD_BALANCER_STATUS))),
+        ]);
+
+    static INGRESS_LOAD_BALANCER_STATUS: Message = Message(&[
+        Field(1, "ingress", List(Msg(&INGRESS_LOAD_BALANCER_INGRESS))),
+        ]);
+
+    static INGRESS_LOAD_BALANCER_INGRESS: Message = Message(&[
+        Field(1, "ip", OmitEmpty(Str)),
+        Field(2, "hostname", OmitEmpty(Str)),
+        Field(4, "ports", List(Msg(&PORT_STATUS))),
         ]);
 
     static POD_DISRUPTION_BUDGET: Message = Message(&[

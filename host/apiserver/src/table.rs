@@ -297,6 +297,52 @@ static PRIORITYCLASS_COLUMNS: [Column; 5] = [
     col("PreemptionPolicy", "string", D_PRIORITY_PREEMPTION),
 ];
 
+static INGRESS_COLUMNS: [Column; 6] = [
+    NAME_COLUMN,
+    col(
+        "Class",
+        "string",
+        "The name of the IngressClass resource that should be used for this Ingress",
+    ),
+    col(
+        "Hosts",
+        "string",
+        "Hosts that incoming requests are matched against before the ingress rule",
+    ),
+    col(
+        "Address",
+        "string",
+        "Address is a list containing ingress points for the load-balancer",
+    ),
+    col("Ports", "string", "Ports of TLS configurations that open"),
+    col("Age", "string", D_AGE),
+];
+
+static INGRESSCLASS_COLUMNS: [Column; 4] = [
+    NAME_COLUMN,
+    col(
+        "Controller",
+        "string",
+        "Controller that is responsible for handling this class",
+    ),
+    col(
+        "Parameters",
+        "string",
+        "A reference to a resource with additional parameters",
+    ),
+    col("Age", "string", D_AGE),
+];
+
+static NETWORKPOLICY_COLUMNS: [Column; 3] = [
+    NAME_COLUMN,
+    col(
+        "Pod-Selector",
+        "string",
+        "podSelector selects the pods to which this NetworkPolicy object applies.",
+    ),
+    col("Age", "string", D_AGE),
+];
+
 static PDB_COLUMNS: [Column; 5] = [
     NAME_COLUMN,
     col(
@@ -396,6 +442,9 @@ pub fn columns(kind: &str) -> &'static [Column] {
         "PriorityClass" => &PRIORITYCLASS_COLUMNS,
         "RoleBinding" | "ClusterRoleBinding" => &BINDING_COLUMNS,
         "PodDisruptionBudget" => &PDB_COLUMNS,
+        "Ingress" => &INGRESS_COLUMNS,
+        "IngressClass" => &INGRESSCLASS_COLUMNS,
+        "NetworkPolicy" => &NETWORKPOLICY_COLUMNS,
         "ComponentStatus" => &COMPONENTSTATUS_COLUMNS,
         "Plugin" => &PLUGIN_COLUMNS,
         _ => &DEFAULT_COLUMNS,
@@ -423,6 +472,13 @@ pub fn cells(kind: &str, obj: &Value, now: Timestamp) -> Vec<Value> {
         "PriorityClass" => priorityclass_cells(obj, now),
         "RoleBinding" | "ClusterRoleBinding" => binding_cells(obj, now),
         "PodDisruptionBudget" => pdb_cells(obj, now),
+        "Ingress" => ingress_cells(obj, now),
+        "IngressClass" => ingressclass_cells(obj, now),
+        "NetworkPolicy" => vec![
+            name_of(obj),
+            Value::from(format_label_selector(get(obj, &["spec", "podSelector"]))),
+            age_of(obj, now),
+        ],
         "ComponentStatus" => componentstatus_cells(obj),
         "Plugin" => plugin_cells(obj, now),
         _ => default_cells(obj),
@@ -934,6 +990,69 @@ fn priorityclass_cells(class: &Value, now: Timestamp) -> Vec<Value> {
         Value::from(bool_at(class, &["globalDefault"])),
         age_of(class, now),
         Value::from(policy),
+    ]
+}
+
+/// Kubernetes' `printIngress`: the class or `<none>`; up to three hosts (`*` for
+/// none); the load balancer's addresses; `80`, and `443` with TLS.
+fn ingress_cells(ingress: &Value, now: Timestamp) -> Vec<Value> {
+    const SHOWN: usize = 3;
+    let rules = arr_at(ingress, &["spec", "rules"]);
+    let hosts: Vec<&str> = rules
+        .iter()
+        .map(|r| str_at(r, &["host"]))
+        .filter(|h| !h.is_empty())
+        .take(SHOWN)
+        .collect();
+    let hosts = match (hosts.is_empty(), rules.len() > SHOWN) {
+        (true, _) => "*".to_string(),
+        (false, false) => hosts.join(","),
+        (false, true) => format!("{} + {} more...", hosts.join(","), rules.len() - SHOWN),
+    };
+    let address: Vec<&str> = arr_at(ingress, &["status", "loadBalancer", "ingress"])
+        .iter()
+        .map(|i| match str_at(i, &["ip"]) {
+            "" => str_at(i, &["hostname"]),
+            ip => ip,
+        })
+        .filter(|a| !a.is_empty())
+        .collect();
+    let mut address = address.join(",");
+    if address.len() > 16 {
+        address = format!("{}...", &address[..13]);
+    }
+    let ports = if arr_at(ingress, &["spec", "tls"]).is_empty() {
+        "80"
+    } else {
+        "80, 443"
+    };
+    vec![
+        name_of(ingress),
+        Value::from(or_none(str_at(ingress, &["spec", "ingressClassName"]))),
+        Value::from(hosts),
+        Value::from(address),
+        Value::from(ports),
+        age_of(ingress, now),
+    ]
+}
+
+/// Kubernetes' `printIngressClass`: parameters as `Kind[.group]/name`.
+fn ingressclass_cells(class: &Value, now: Timestamp) -> Vec<Value> {
+    let parameters = match get(class, &["spec", "parameters"]) {
+        None => "<none>".to_string(),
+        Some(p) => {
+            let group = match str_at(p, &["apiGroup"]) {
+                "" => String::new(),
+                g => format!(".{g}"),
+            };
+            format!("{}{group}/{}", str_at(p, &["kind"]), str_at(p, &["name"]))
+        }
+    };
+    vec![
+        name_of(class),
+        Value::from(str_at(class, &["spec", "controller"])),
+        Value::from(parameters),
+        age_of(class, now),
     ]
 }
 
@@ -2624,6 +2743,42 @@ mod tests {
                     json!(1),
                     json!("30s"),
                 ],
+            ),
+            (
+                "Ingress",
+                json!({"metadata": {"name": "web", "creationTimestamp": ago(30)},
+                       "spec": {"ingressClassName": "nginx", "tls": [{"hosts": ["a.io"]}],
+                                "rules": [{"host": "a.io"}, {}, {"host": "b.io"}, {"host": "c.io"}, {"host": "d.io"}]},
+                       "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.10"}, {"hostname": "lb.example.com"}]}}}),
+                strs(&[
+                    "web",
+                    "nginx",
+                    "a.io,b.io,c.io + 2 more...",
+                    "10.0.0.10,lb....",
+                    "80, 443",
+                    "30s",
+                ]),
+            ),
+            (
+                "Ingress",
+                json!({"metadata": {"name": "any"}, "spec": {"defaultBackend": {}}}),
+                strs(&["any", "<none>", "*", "", "80", "<unknown>"]),
+            ),
+            (
+                "IngressClass",
+                json!({"metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx",
+                       "parameters": {"apiGroup": "k8s.example.com", "kind": "IngressParameters", "name": "external-lb"}}}),
+                strs(&[
+                    "nginx",
+                    "k8s.io/ingress-nginx",
+                    "IngressParameters.k8s.example.com/external-lb",
+                    "<unknown>",
+                ]),
+            ),
+            (
+                "NetworkPolicy",
+                json!({"metadata": {"name": "deny"}, "spec": {"podSelector": {"matchLabels": {"app": "db"}}}}),
+                strs(&["deny", "app=db", "<unknown>"]),
             ),
             (
                 "RoleBinding",

@@ -75,6 +75,8 @@ pub const NAMESPACED: &[Served] = &[
     ),
     served("rbac.authorization.k8s.io/v1", "Role", "roles"),
     served("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+    served("networking.k8s.io/v1", "Ingress", "ingresses"),
+    served("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies"),
     served("v1", "Event", "events"),
 ];
 
