@@ -1940,19 +1940,7 @@ subjects: [{kind: User, name: deployer}]
         "--role=r",
         "--user=u",
     ]);
-    s.ok(&[
-        "delete",
-        "namespace",
-        "team",
-        "--wait=true",
-        "--timeout=60s",
-    ]);
-    s.ok(&["create", "namespace", "team"]);
-    assert!(
-        s.ok(&["get", "roles,rolebindings", "-n", "team", "-o", "name"])
-            .trim()
-            .is_empty()
-    );
+    assert_namespace_comes_back_empty(&s, "team", "roles,rolebindings");
 }
 
 /// Ingresses, IngressClasses and NetworkPolicies are served as Kubernetes serves
@@ -2051,6 +2039,13 @@ spec:
             && l.contains("<none>")),
         "{classes}"
     );
+    // A new Ingress naming no class gets the default one, as Kubernetes'
+    // DefaultIngressClass admission gives it.
+    s.ok(&["create", "ingress", "plain", "--rule=plain.io/=site:80"]);
+    assert_eq!(
+        s.get_json(&["ingress", "plain"])["spec"]["ingressClassName"],
+        "nginx"
+    );
     let policy = s.get_json(&["netpol", "db-from-web"]);
     assert_eq!(
         policy["spec"]["policyTypes"],
@@ -2106,17 +2101,20 @@ spec:
         "team",
         "--rule=x.io/=svc:80",
     ]);
+    assert_namespace_comes_back_empty(&s, "team", "ingress");
+}
+
+/// Deletes `namespace` (waiting until it is gone), creates it again, and checks
+/// that none of `kinds` came back with it.
+fn assert_namespace_comes_back_empty(s: &Server, namespace: &str, kinds: &str) {
     s.ok(&[
         "delete",
         "namespace",
-        "team",
+        namespace,
         "--wait=true",
         "--timeout=60s",
     ]);
-    s.ok(&["create", "namespace", "team"]);
-    assert!(
-        s.ok(&["get", "ingress", "-n", "team", "-o", "name"])
-            .trim()
-            .is_empty()
-    );
+    s.ok(&["create", "namespace", namespace]);
+    let left = s.ok(&["get", kinds, "-n", namespace, "-o", "name"]);
+    assert!(left.trim().is_empty(), "{left}");
 }

@@ -102,6 +102,14 @@ pub fn generate_name(prefix: &str) -> String {
     format!("{cut}{}", generated_suffix())
 }
 
+/// The array at `obj[field]`, or an empty slice when it is missing or not an array.
+pub fn array<'a>(obj: &'a Value, field: &str) -> &'a [Value] {
+    obj.get(field)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 //! that enforces policies, they are stored for whatever implements them; Wharf
 //! itself routes no Ingress and filters no traffic (see `docs/architecture.md`).
 
+use crate::meta::array as list;
 use serde_json::{Value, json};
 
 use crate::validation::ports::{check_number, port_name};
@@ -475,13 +476,6 @@ pub fn check_ingress_class_update(new: &Value, old: &Value, errors: &mut Vec<Fie
             "field is immutable",
         ));
     }
-}
-
-fn list<'a>(obj: &'a Value, field: &str) -> &'a [Value] {
-    obj.get(field)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! the API server admits every request, as kube-apiserver does with
 //! `--authorization-mode=AlwaysAllow` (see `docs/architecture.md`).
 
+use crate::meta::array as list;
 use serde_json::{Map, Value, json};
 
 use crate::validation::{FieldError, validate_label_selector};
@@ -256,13 +257,6 @@ pub fn check_binding_update(new: &Value, old: &Value, errors: &mut Vec<FieldErro
             "cannot change roleRef",
         ));
     }
-}
-
-fn list<'a>(obj: &'a Value, field: &str) -> &'a [Value] {
-    obj.get(field)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
 }
 
 /// The ClusterRoles and ClusterRoleBinding a new cluster has, as kube-apiserver's

@@ -21,6 +21,7 @@ mod decode;
 mod discovery;
 mod disruption;
 mod error;
+mod ingress_class;
 mod kubelet;
 mod openapi;
 mod openapi_v2;

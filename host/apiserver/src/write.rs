@@ -257,6 +257,9 @@ pub(crate) async fn create_managed(
         ("scheduling.k8s.io", "PriorityClass") => {
             crate::priority::check_class(&server.objects, info, &obj).await?
         }
+        (wharf_api_types::networking::GROUP, "Ingress") => {
+            crate::ingress_class::admit_ingress(&server.objects, &mut obj).await?
+        }
         _ => {}
     }
     crate::blobs::check_references(server, info, &obj, None).await?;
