@@ -1884,6 +1884,55 @@ subjects: [{kind: User, name: deployer}]
         applied["subjects"][0]["apiGroup"], "rbac.authorization.k8s.io",
         "{applied}"
     );
+    // Names a client escapes in the URL (the Python client sends `app%3A...`).
+    let (code, body) = s.http().get(
+        "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/app%3Aleader-election",
+    );
+    assert_eq!(
+        (code, &body["metadata"]["name"]),
+        (200, &serde_json::json!("app:leader-election")),
+        "{body}"
+    );
+
+    // Aggregation: admin, edit and view are built from the aggregate-to roles and
+    // from each other, and a role labelled for one of them extends it.
+    let rules_of = |name: &str| s.get_json(&["clusterrole", name])["rules"].to_string();
+    let grants = |rules: &str, resource: &str, verb: &str| {
+        serde_json::from_str::<serde_json::Value>(rules)
+            .ok()
+            .and_then(|r| r.as_array().cloned())
+            .into_iter()
+            .flatten()
+            .any(|r| {
+                r["resources"]
+                    .as_array()
+                    .is_some_and(|l| l.iter().any(|x| x == resource))
+                    && r["verbs"]
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|x| x == verb))
+            })
+    };
+    s.apply(
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: widgets-view
+  labels: {rbac.authorization.k8s.io/aggregate-to-view: "true", rbac.example.com/aggregate-to-view: "true"}
+rules: [{apiGroups: [example.com], resources: [widgets], verbs: [get, list]}]
+"#,
+    );
+    support::wait_for(Duration::from_secs(30), "aggregated roles", || {
+        let (view, edit, admin) = (rules_of("view"), rules_of("edit"), rules_of("admin"));
+        grants(&view, "pods", "get")
+            && grants(&view, "widgets", "list")
+            && !grants(&view, "pods", "delete")
+            && grants(&edit, "pods", "delete")
+            && grants(&edit, "widgets", "get")
+            && grants(&admin, "rolebindings", "create")
+            && grants(&admin, "pods", "delete")
+            && grants(&rules_of("example:aggregated"), "widgets", "get")
+    });
 
     // Kubernetes' checks, with its messages.
     let bad_rule = s.kubectl_stdin(

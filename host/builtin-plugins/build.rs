@@ -28,6 +28,7 @@ fn main() {
         "plugins/controller-nodelifecycle",
         "plugins/controller-serviceaccount",
         "plugins/controller-disruption",
+        "plugins/controller-clusterrole-aggregation",
         "plugins/scheduler-default",
         "plugins/scheduler-binpack",
         "plugins/scheduler-spread",

@@ -38,6 +38,25 @@ pub fn validate_budget(obj: &Value, errors: &mut Vec<FieldError>) {
     if let Some(selector) = spec.get("selector").filter(|s| !s.is_null()) {
         validate_label_selector(selector, "spec.selector", errors);
     }
+    // `ValidatePodDisruptionBudgetStatusUpdate`: counts are never negative.
+    for field in [
+        "disruptionsAllowed",
+        "currentHealthy",
+        "desiredHealthy",
+        "expectedPods",
+    ] {
+        if let Some(n) = obj
+            .pointer(&format!("/status/{field}"))
+            .and_then(Value::as_i64)
+            && n < 0
+        {
+            errors.push(FieldError::invalid(
+                &format!("status.{field}"),
+                &Value::from(n),
+                "must be greater than or equal to 0",
+            ));
+        }
+    }
     if let Some(policy) = spec
         .get("unhealthyPodEvictionPolicy")
         .and_then(Value::as_str)
@@ -118,8 +137,11 @@ mod tests {
             ]
         );
         assert_eq!(
-            messages(json!({"spec": {"minAvailable": -1}})),
-            ["spec.minAvailable: Invalid value: -1: must be greater than or equal to 0"]
+            messages(json!({"spec": {"minAvailable": -1}, "status": {"currentHealthy": -3}})),
+            [
+                "spec.minAvailable: Invalid value: -1: must be greater than or equal to 0",
+                "status.currentHealthy: Invalid value: -3: must be greater than or equal to 0",
+            ]
         );
     }
 

@@ -259,11 +259,19 @@ pub fn check_binding_update(new: &Value, old: &Value, errors: &mut Vec<FieldErro
     }
 }
 
-/// The ClusterRoles and ClusterRoleBinding a new cluster has, as kube-apiserver's
-/// RBAC bootstrap policy names them: `cluster-admin` (everything), bound to the
-/// `system:masters` group, and the user-facing `admin`, `edit` and `view` roles
-/// that `kubectl create rolebinding --clusterrole=…` usually names. Their rules
-/// cover the kinds Wharf serves.
+/// The label that adds a ClusterRole's rules to the user-facing role `to`
+/// (`admin`, `edit` or `view`), through its aggregation rule.
+pub fn aggregate_to(to: &str) -> String {
+    format!("{GROUP}/aggregate-to-{to}")
+}
+
+/// The ClusterRoles a new cluster has, as kube-apiserver's RBAC bootstrap policy
+/// builds them: `cluster-admin` (everything), bound to `system:masters`; and the
+/// user-facing `admin`, `edit` and `view`, which `kubectl create rolebinding
+/// --clusterrole=…` usually names, aggregated (by the `clusterrole-aggregation`
+/// controller) from `system:aggregate-to-{admin,edit,view}` and from each other:
+/// `view` feeds `edit`, which feeds `admin`. Their rules cover the kinds Wharf
+/// serves.
 pub fn bootstrap_cluster_roles() -> Vec<Value> {
     let read = ["get", "list", "watch"];
     let write = ["create", "delete", "deletecollection", "patch", "update"];
@@ -296,8 +304,7 @@ pub fn bootstrap_cluster_roles() -> Vec<Value> {
             &read,
         ),
     ];
-    let mut edit_rules = view_rules.clone();
-    edit_rules.extend([
+    let edit_rules = vec![
         rule(
             &[""],
             &[
@@ -319,13 +326,26 @@ pub fn bootstrap_cluster_roles() -> Vec<Value> {
             &["ingresses", "networkpolicies"],
             &write,
         ),
-    ]);
-    let mut admin_rules = edit_rules.clone();
-    admin_rules.push(rule(
+    ];
+    let admin_rules = vec![rule(
         &[GROUP],
         &["rolebindings", "roles"],
         &[&write[..], &read[..]].concat(),
-    ));
+    )];
+    let aggregated = |name: &str, feeds: Option<&str>| {
+        let mut role = cluster_role(name, vec![]);
+        role["aggregationRule"] = json!({"clusterRoleSelectors": [
+            {"matchLabels": {aggregate_to(name): "true"}}]});
+        if let Some(to) = feeds {
+            role["metadata"]["labels"][aggregate_to(to)] = json!("true");
+        }
+        role
+    };
+    let part = |to: &str, rules: Vec<Value>| {
+        let mut role = cluster_role(&format!("system:aggregate-to-{to}"), rules);
+        role["metadata"]["labels"][aggregate_to(to)] = json!("true");
+        role
+    };
     vec![
         cluster_role(
             "cluster-admin",
@@ -334,9 +354,12 @@ pub fn bootstrap_cluster_roles() -> Vec<Value> {
                 json!({"nonResourceURLs": ["*"], "verbs": ["*"]}),
             ],
         ),
-        cluster_role("admin", admin_rules),
-        cluster_role("edit", edit_rules),
-        cluster_role("view", view_rules),
+        aggregated("admin", None),
+        aggregated("edit", Some("admin")),
+        aggregated("view", Some("edit")),
+        part("admin", admin_rules),
+        part("edit", edit_rules),
+        part("view", view_rules),
     ]
 }
 

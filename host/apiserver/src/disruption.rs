@@ -136,6 +136,71 @@ pub(crate) async fn admit_eviction(
     ))
 }
 
+/// Tells the pod why it is going before it is deleted, as Kubernetes' eviction
+/// handler does: a `DisruptionTarget` condition (reason `EvictionByEvictionAPI`),
+/// which a Job's pod failure policy and the pod's own controllers read. A pod
+/// that changed meanwhile is marked anyway, on its newer state.
+pub(crate) async fn mark_target(
+    objects: &Objects,
+    info: &ResourceInfo,
+    namespace: &str,
+    mut pod: Value,
+    mut revision: u64,
+) -> Result<(), ApiError> {
+    let name = meta::name(&pod).unwrap_or_default().to_string();
+    for _ in 0..ATTEMPTS {
+        if !set_disruption_condition(&mut pod) {
+            return Ok(());
+        }
+        match objects
+            .update(info, Some(namespace), &name, pod, Some(revision))
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.code == 409 => {
+                (pod, revision) = objects.get(info, Some(namespace), &name).await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Sets the pod's `DisruptionTarget` condition; false when it already says so.
+fn set_disruption_condition(pod: &mut Value) -> bool {
+    let condition = json!({
+        "type": "DisruptionTarget",
+        "status": "True",
+        "reason": "EvictionByEvictionAPI",
+        "message": "Eviction API: evicting",
+        "lastTransitionTime": meta::now_rfc3339(),
+    });
+    if !pod["status"].is_object() {
+        pod["status"] = json!({});
+    }
+    let status = &mut pod["status"];
+    if !status["conditions"].is_array() {
+        status["conditions"] = json!([]);
+    }
+    let Some(conditions) = status["conditions"].as_array_mut() else {
+        return false;
+    };
+    match conditions
+        .iter_mut()
+        .find(|c| c["type"] == "DisruptionTarget")
+    {
+        Some(c) if c["status"] == "True" && c["reason"] == "EvictionByEvictionAPI" => false,
+        Some(c) => {
+            *c = condition;
+            true
+        }
+        None => {
+            conditions.push(condition);
+            true
+        }
+    }
+}
+
 /// Whether the budget's selector selects the pod: a missing selector selects no
 /// pods, an empty one every pod in the namespace.
 fn selects(budget: &Value, pod: &Value) -> bool {
@@ -201,6 +266,20 @@ mod tests {
             &json!({"spec": {"selector": {"matchLabels": {"app": "db"}}}}),
             &pod
         ));
+    }
+
+    #[test]
+    fn an_evicted_pod_is_told_once_why() {
+        let mut pod = json!({"status": {"conditions": [{"type": "Ready", "status": "True"}]}});
+        assert!(set_disruption_condition(&mut pod));
+        let marked = &pod["status"]["conditions"][1];
+        assert_eq!(marked["type"], "DisruptionTarget");
+        assert_eq!(marked["reason"], "EvictionByEvictionAPI");
+        assert_eq!(marked["message"], "Eviction API: evicting");
+        assert!(!set_disruption_condition(&mut pod), "already marked");
+        let mut bare = json!({});
+        assert!(set_disruption_condition(&mut bare));
+        assert_eq!(bare["status"]["conditions"][0]["status"], "True");
     }
 
     #[test]

@@ -23,9 +23,19 @@ pub struct Target {
 }
 
 /// Resolves `/api/v1/...` or `/apis/{group}/{version}/...`; `None` when the path is not
-/// under a served group/version at all.
+/// under a served group/version at all. Each segment is percent-decoded, as Go's
+/// server decodes the path Kubernetes routes on: clients escape names such as
+/// `system:node` (`system%3Anode`, the Python client) or `with space`.
 pub fn parse_target(path: &str) -> Result<Option<Target>, ApiError> {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let decoded = path
+        .trim_matches('/')
+        .split('/')
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| {
+            ApiError::bad_request(format!("the path {path:?} is not UTF-8 once decoded"))
+        })?;
+    let segments: Vec<&str> = decoded.iter().map(|s| s.as_ref()).collect();
     let (group, version, rest) = match segments.as_slice() {
         ["api", version, rest @ ..] => ("", *version, rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),

@@ -690,17 +690,24 @@ async fn evict(
         None | Some(Value::Null) => json!({}),
         Some(doc) => doc.clone(),
     };
-    let opts = delete_options_from(options, &delete_doc)?;
+    let mut opts = delete_options_from(options, &delete_doc)?;
     let pod = Target {
         subresource: None,
         ..target.clone()
     };
     let namespace = target.namespace.as_deref().unwrap_or_default();
-    let (current, _) = server
+    let (current, revision) = server
         .objects
         .get(target.info, Some(namespace), name)
         .await?;
     crate::disruption::admit_eviction(&server.objects, namespace, &current, opts.dry_run).await?;
+    // A stale resourceVersion precondition fails the delete below, unmarked.
+    if !opts.dry_run && opts.precondition_rv.is_none_or(|rv| rv == revision) {
+        crate::disruption::mark_target(&server.objects, target.info, namespace, current, revision)
+            .await?;
+        // Marking wrote a new version; the precondition held for the pod evicted.
+        opts.precondition_rv = None;
+    }
     delete_one(server, &pod, &opts, opts.dry_run).await?;
     Ok(respond(
         201,

@@ -123,6 +123,12 @@ pub const CONTROLLERS: &[Builtin] = &[
         config: "{}",
     },
     Builtin {
+        name: "clusterrole-aggregation",
+        description: "gives each ClusterRole with an aggregationRule the rules of the ClusterRoles it selects",
+        wasm: artifact!("wharf_controller_clusterrole_aggregation.wasm"),
+        config: "{}",
+    },
+    Builtin {
         name: "garbage-collector-pods",
         description: "deletes pods whose owners are gone",
         wasm: artifact!("wharf_controller_gc.wasm"),

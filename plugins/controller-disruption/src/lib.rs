@@ -20,7 +20,7 @@ use wharf_controller_sdk::ownership::{controller_of, skip_lost_race};
 use wharf_controller_sdk::pods::is_ready;
 use wharf_controller_sdk::selector::to_query;
 use wharf_controller_sdk::{
-    Context, Error, Key, Mapping, Outcome, Reconciler, Registration, registration, watch,
+    Context, Error, EventType, Key, Mapping, Outcome, Reconciler, Registration, registration, watch,
 };
 
 /// How long an evicted pod counts as disrupted without being seen deleting
@@ -76,6 +76,7 @@ impl Reconciler for DisruptionController {
             disrupted_pods: (!disrupted.is_empty()).then(|| disrupted.clone()),
             ..Default::default()
         };
+        let mut event = None;
         let condition = match computed {
             Ok((expected, desired)) => {
                 let healthy = count_healthy(&pods, &disrupted);
@@ -83,22 +84,37 @@ impl Reconciler for DisruptionController {
                 status.desired_healthy = desired;
                 status.current_healthy = healthy;
                 status.disruptions_allowed = (healthy - desired).max(0);
+                if pods.is_empty() {
+                    event = Some((
+                        EventType::Normal,
+                        "NoPods",
+                        "No matching pods found".to_string(),
+                    ));
+                }
                 if status.disruptions_allowed > 0 {
                     ("True", "SufficientPods", String::new())
                 } else {
                     ("False", "InsufficientPods", String::new())
                 }
             }
-            // Nothing may be evicted while the budget cannot be worked out.
-            Err(why) => ("False", "SyncFailed", why),
+            // Nothing may be evicted while the budget cannot be worked out; as
+            // Kubernetes' fail-safe, the generation is not marked as seen.
+            Err(why) => {
+                status.observed_generation = old.observed_generation;
+                event = Some((
+                    EventType::Warning,
+                    "CalculateExpectedPodCountFailed",
+                    format!("Failed to calculate the number of expected pods: {why}"),
+                ));
+                ("False", "SyncFailed", why)
+            }
         };
-        status.conditions = Some(vec![condition_now(
-            &old,
-            condition,
-            pdb.metadata.generation,
-            now,
-        )]);
+        let seen = status.observed_generation;
+        status.conditions = Some(vec![condition_now(&old, condition, seen, now)]);
         if status != old {
+            if let Some((kind, reason, message)) = &event {
+                ctx.event(&pdb, *kind, reason, message);
+            }
             let mut updated = pdb.clone();
             updated.status = Some(status);
             skip_lost_race(ctx.update_status(&updated).map(|_| ()))?;
