@@ -2091,6 +2091,11 @@ spec:
     // A new Ingress naming no class gets the default one, as Kubernetes'
     // DefaultIngressClass admission gives it.
     s.ok(&["create", "ingress", "plain", "--rule=plain.io/=site:80"]);
+    // Its status is the controller's: there from the start, empty.
+    assert_eq!(
+        s.get_json(&["ingress", "plain"])["status"],
+        serde_json::json!({"loadBalancer": {}})
+    );
     assert_eq!(
         s.get_json(&["ingress", "plain"])["spec"]["ingressClassName"],
         "nginx"

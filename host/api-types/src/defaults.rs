@@ -82,6 +82,30 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         (crate::networking::GROUP, "NetworkPolicy") => {
             crate::networking::apply_policy_defaults(obj)
         }
+        (crate::networking::GROUP, "Ingress") => {
+            // Go's struct is always there, so clients read `.status.loadBalancer`.
+            child(object_at(obj, "status"), "loadBalancer");
+        }
+        (crate::networking::GROUP, "IngressClass") => {
+            if let Some(parameters) = obj
+                .pointer_mut("/spec/parameters")
+                .and_then(Value::as_object_mut)
+            {
+                default(parameters, "scope", "Cluster");
+            }
+        }
+        (crate::policy::GROUP, "PodDisruptionBudget") => {
+            // Counts Go always writes, zero until the controller has looked.
+            let status = object_at(obj, "status");
+            for field in [
+                "disruptionsAllowed",
+                "currentHealthy",
+                "desiredHealthy",
+                "expectedPods",
+            ] {
+                default(status, field, 0);
+            }
+        }
         (crate::rbac::GROUP, "RoleBinding" | "ClusterRoleBinding") => {
             crate::rbac::apply_binding_defaults(obj)
         }

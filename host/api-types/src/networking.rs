@@ -21,7 +21,11 @@ const PARAMETER_SCOPES: &[&str] = &["Cluster", "Namespace"];
 /// no `policyTypes` is about ingress, and egress too when it has egress rules; a
 /// port's protocol is TCP.
 pub fn apply_policy_defaults(obj: &mut Value) {
-    let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) else {
+    let Some(map) = obj.as_object_mut() else {
+        return;
+    };
+    let spec = map.entry("spec").or_insert_with(|| json!({}));
+    let Some(spec) = spec.as_object_mut() else {
         return;
     };
     if !spec.contains_key("podSelector") {
@@ -103,6 +107,30 @@ pub fn validate_ingress(obj: &Value, errors: &mut Vec<FieldError>) {
             validate_path(path, &format!("{at}.http.paths[{j}]"), errors);
         }
     }
+    let annotated = obj
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get("kubernetes.io/ingress.class"))
+        .and_then(Value::as_str);
+    if let (Some(annotated), Some(class)) = (
+        annotated,
+        spec.get("ingressClassName").and_then(Value::as_str),
+    ) && annotated != class
+    {
+        errors.push(FieldError::invalid(
+            "annotations.kubernetes.io/ingress.class",
+            &Value::from(annotated),
+            "must match `ingressClassName` when both are specified",
+        ));
+    }
+    for (i, point) in obj
+        .pointer("/status/loadBalancer/ingress")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        validate_load_balancer_point(point, &format!("status.loadBalancer.ingress[{i}]"), errors);
+    }
     for (i, tls) in list(spec, "tls").iter().enumerate() {
         for (j, host) in list(tls, "hosts").iter().enumerate() {
             if let Some(host) = host.as_str() {
@@ -121,6 +149,42 @@ pub fn validate_ingress(obj: &Value, errors: &mut Vec<FieldError>) {
                 &why,
             ));
         }
+    }
+}
+
+/// An address an ingress controller reports: an IP, or a DNS name that is not one.
+fn validate_load_balancer_point(point: &Value, at: &str, errors: &mut Vec<FieldError>) {
+    if let Some(ip) = point
+        .get("ip")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        && ip.parse::<std::net::IpAddr>().is_err()
+    {
+        errors.push(FieldError::invalid(
+            &format!("{at}.ip"),
+            &Value::from(ip),
+            "must be a valid IP address",
+        ));
+    }
+    let Some(host) = point
+        .get("hostname")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    else {
+        return;
+    };
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        errors.push(FieldError::invalid(
+            &format!("{at}.hostname"),
+            &Value::from(host),
+            "must be a DNS name, not an IP address",
+        ));
+    } else if let Err(why) = dns1123_subdomain(host) {
+        errors.push(FieldError::invalid(
+            &format!("{at}.hostname"),
+            &Value::from(host),
+            &why,
+        ));
     }
 }
 
@@ -167,6 +231,25 @@ fn validate_path(path: &Value, at: &str, errors: &mut Vec<FieldError>) {
                     &Value::from(value),
                     "must be an absolute path",
                 ));
+            }
+            // Exact and Prefix paths are matched as written: no sequences a
+            // proxy would normalise away (`validateIngressHTTPPath`).
+            if t != "ImplementationSpecific" {
+                let contained = ["//", "/./", "/../", "%2f", "%2F"]
+                    .into_iter()
+                    .filter(|bad| value.contains(bad))
+                    .map(|bad| format!("must not contain '{bad}'"));
+                let ending = ["/..", "/."]
+                    .into_iter()
+                    .filter(|bad| value.ends_with(bad))
+                    .map(|bad| format!("cannot end with '{bad}'"));
+                for why in contained.chain(ending) {
+                    errors.push(FieldError::invalid(
+                        &format!("{at}.path"),
+                        &Value::from(value),
+                        &why,
+                    ));
+                }
             }
         }
     }
@@ -390,6 +473,15 @@ fn validate_policy_port(port: &Value, at: &str, errors: &mut Vec<FieldError>) {
         }
         Some(number @ Value::Number(_)) => {
             check_number(Some(number), &format!("{at}.port"), true, errors);
+            if let Some(end) = end
+                && !(1..=65535).contains(&end)
+            {
+                errors.push(FieldError::invalid(
+                    &format!("{at}.endPort"),
+                    &Value::from(end),
+                    "must be between 1 and 65535, inclusive",
+                ));
+            }
             if let (Some(end), Some(start)) = (end, number.as_i64())
                 && end < start
             {
@@ -443,7 +535,13 @@ fn validate_peer(peer: &Value, at: &str, errors: &mut Vec<FieldError>) {
         }
         for (k, except) in list(block, "except").iter().enumerate() {
             let except = except.as_str().unwrap_or_default();
-            if !is_cidr(except) {
+            if is_cidr(except) && is_cidr(cidr) && !strictly_within(except, cidr) {
+                errors.push(FieldError::invalid(
+                    &format!("{at}.ipBlock.except[{k}]"),
+                    &Value::from(except),
+                    "must be a strict subset of `cidr`",
+                ));
+            } else if !is_cidr(except) {
                 errors.push(FieldError::invalid(
                     &format!("{at}.ipBlock.except[{k}]"),
                     &Value::from(except),
@@ -452,6 +550,31 @@ fn validate_peer(peer: &Value, at: &str, errors: &mut Vec<FieldError>) {
             }
         }
     }
+}
+
+/// Whether the block `inner` lies inside `outer` and is smaller (both valid CIDRs).
+fn strictly_within(inner: &str, outer: &str) -> bool {
+    // The address in the top bits of a u128 (so a prefix of `bits` is its top
+    // `bits`), the prefix length, and the family.
+    let parse = |s: &str| -> Option<(u128, u32, bool)> {
+        let (addr, bits) = s.split_once('/')?;
+        let bits: u32 = bits.parse().ok()?;
+        Some(match addr.parse::<std::net::IpAddr>().ok()? {
+            std::net::IpAddr::V4(a) => (u128::from(u32::from(a)) << 96, bits, true),
+            std::net::IpAddr::V6(a) => (u128::from(a), bits, false),
+        })
+    };
+    let (Some((a, a_len, a_v4)), Some((b, b_len, b_v4))) = (parse(inner), parse(outer)) else {
+        return false;
+    };
+    let mask = |len: u32| {
+        if len == 0 {
+            0
+        } else {
+            u128::MAX << (128 - len)
+        }
+    };
+    a_v4 == b_v4 && a_len > b_len && (a & mask(b_len)) == (b & mask(b_len))
 }
 
 fn is_cidr(s: &str) -> bool {
@@ -516,6 +639,34 @@ mod tests {
                 "spec.rules[0].http.paths[2].backend: Invalid value: \"\": resource or service backend is required",
             ]
         );
+    }
+
+    #[test]
+    fn ingress_paths_statuses_and_class_annotations_are_checked() {
+        let obj = json!({"metadata": {"annotations": {"kubernetes.io/ingress.class": "nginx"}},
+            "spec": {"ingressClassName": "other", "rules": [{"http": {"paths": [
+                {"path": "/a//b/..", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.500"}, {"hostname": "1.2.3.4"}]}}});
+        assert_eq!(
+            messages(validate_ingress, obj),
+            [
+                "spec.rules[0].http.paths[0].path: Invalid value: \"/a//b/..\": must not contain '//'",
+                "spec.rules[0].http.paths[0].path: Invalid value: \"/a//b/..\": cannot end with '/..'",
+                "annotations.kubernetes.io/ingress.class: Invalid value: \"nginx\": must match `ingressClassName` when both are specified",
+                "status.loadBalancer.ingress[0].ip: Invalid value: \"10.0.0.500\": must be a valid IP address",
+                "status.loadBalancer.ingress[1].hostname: Invalid value: \"1.2.3.4\": must be a DNS name, not an IP address",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_ip_block_excepts_only_what_it_contains() {
+        assert!(strictly_within("10.0.1.0/24", "10.0.0.0/16"));
+        assert!(!strictly_within("10.1.0.0/24", "10.0.0.0/16"));
+        assert!(!strictly_within("10.0.0.0/16", "10.0.0.0/16"));
+        assert!(!strictly_within("10.0.0.0/8", "10.0.0.0/16"));
+        assert!(strictly_within("2001:db8::/64", "2001:db8::/32"));
+        assert!(!strictly_within("2001:db8::/64", "10.0.0.0/8"));
     }
 
     #[test]

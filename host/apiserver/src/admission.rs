@@ -131,6 +131,8 @@ fn resets_status_on_create(info: &ResourceInfo) -> bool {
             | ("apps", "Deployment")
             | ("apps", "ReplicaSet")
             | ("", "Namespace")
+            | ("networking.k8s.io", "Ingress")
+            | ("policy", "PodDisruptionBudget")
     )
 }
 

@@ -1009,18 +1009,17 @@ fn ingress_cells(ingress: &Value, now: Timestamp) -> Vec<Value> {
         (false, false) => hosts.join(","),
         (false, true) => format!("{} + {} more...", hosts.join(","), rules.len() - SHOWN),
     };
-    let address: Vec<&str> = arr_at(ingress, &["status", "loadBalancer", "ingress"])
-        .iter()
-        .map(|i| match str_at(i, &["ip"]) {
-            "" => str_at(i, &["hostname"]),
-            ip => ip,
-        })
-        .filter(|a| !a.is_empty())
-        .collect();
-    let mut address = address.join(",");
-    if address.len() > 16 {
-        address = format!("{}...", &address[..13]);
-    }
+    // A sorted set, and whole: the server prints tables wide, as Kubernetes does.
+    let address: std::collections::BTreeSet<&str> =
+        arr_at(ingress, &["status", "loadBalancer", "ingress"])
+            .iter()
+            .map(|i| match str_at(i, &["ip"]) {
+                "" => str_at(i, &["hostname"]),
+                ip => ip,
+            })
+            .filter(|a| !a.is_empty())
+            .collect();
+    let address = address.into_iter().collect::<Vec<_>>().join(",");
     let ports = if arr_at(ingress, &["spec", "tls"]).is_empty() {
         "80"
     } else {
@@ -2749,12 +2748,12 @@ mod tests {
                 json!({"metadata": {"name": "web", "creationTimestamp": ago(30)},
                        "spec": {"ingressClassName": "nginx", "tls": [{"hosts": ["a.io"]}],
                                 "rules": [{"host": "a.io"}, {}, {"host": "b.io"}, {"host": "c.io"}, {"host": "d.io"}]},
-                       "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.10"}, {"hostname": "lb.example.com"}]}}}),
+                       "status": {"loadBalancer": {"ingress": [{"hostname": "lb.example.com"}, {"ip": "10.0.0.10"}]}}}),
                 strs(&[
                     "web",
                     "nginx",
                     "a.io,b.io,c.io + 2 more...",
-                    "10.0.0.10,lb....",
+                    "10.0.0.10,lb.example.com",
                     "80, 443",
                     "30s",
                 ]),

@@ -701,8 +701,12 @@ async fn evict(
         .get(target.info, Some(namespace), name)
         .await?;
     crate::disruption::admit_eviction(&server.objects, namespace, &current, opts.dry_run).await?;
-    // A stale resourceVersion precondition fails the delete below, unmarked.
-    if !opts.dry_run && opts.precondition_rv.is_none_or(|rv| rv == revision) {
+    // A precondition that does not hold fails the delete below, unmarked.
+    let uid_holds = opts
+        .precondition_uid
+        .as_deref()
+        .is_none_or(|uid| meta::str_field(&current, "/metadata/uid") == Some(uid));
+    if !opts.dry_run && uid_holds && opts.precondition_rv.is_none_or(|rv| rv == revision) {
         crate::disruption::mark_target(&server.objects, target.info, namespace, current, revision)
             .await?;
         // Marking wrote a new version; the precondition held for the pod evicted.
