@@ -9,7 +9,9 @@ use crate::meta::array as list;
 use serde_json::{Value, json};
 
 use crate::validation::ports::{check_number, port_name};
-use crate::validation::{FieldError, PROTOCOLS, dns1123_subdomain, validate_label_selector};
+use crate::validation::{
+    FieldError, PROTOCOLS, dns1123_subdomain, path_segment_name, validate_label_selector,
+};
 
 pub const GROUP: &str = "networking.k8s.io";
 
@@ -280,15 +282,7 @@ fn validate_backend(backend: &Value, at: &str, errors: &mut Vec<FieldError>) {
             "resource or service backend is required",
         )),
         (None, Some(resource)) => {
-            for field in ["kind", "name"] {
-                if resource
-                    .get(field)
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
-                {
-                    errors.push(FieldError::required(&format!("{at}.resource.{field}")));
-                }
-            }
+            validate_typed_reference(resource, &format!("{at}.resource"), errors)
         }
         (Some(service), None) => {
             match service
@@ -369,15 +363,7 @@ pub fn validate_ingress_class(obj: &Value, errors: &mut Vec<FieldError>) {
     let Some(parameters) = spec.get("parameters").filter(|p| !p.is_null()) else {
         return;
     };
-    for field in ["kind", "name"] {
-        if parameters
-            .get(field)
-            .and_then(Value::as_str)
-            .is_none_or(str::is_empty)
-        {
-            errors.push(FieldError::required(&format!("spec.parameters.{field}")));
-        }
-    }
+    validate_typed_reference(parameters, "spec.parameters", errors);
     let scope = parameters
         .get("scope")
         .and_then(Value::as_str)
@@ -402,6 +388,51 @@ pub fn validate_ingress_class(obj: &Value, errors: &mut Vec<FieldError>) {
             "spec.parameters.namespace",
             "`parameters.scope` is set to 'Cluster'",
         ));
+    } else if scope == "Namespace"
+        && let Err(why) = crate::validation::dns1123_label(namespace)
+    {
+        errors.push(FieldError::invalid(
+            "spec.parameters.namespace",
+            &Value::from(namespace),
+            &why,
+        ));
+    }
+}
+
+/// A reference to an object by group, kind and name, as an Ingress backend's
+/// `resource` and an IngressClass's `parameters` give it
+/// (`validateIngressTypedLocalObjectReference`): a DNS subdomain for a group, and
+/// a kind and a name that can stand in a URL path.
+fn validate_typed_reference(reference: &Value, at: &str, errors: &mut Vec<FieldError>) {
+    if let Some(group) = reference.get("apiGroup").and_then(Value::as_str)
+        && let Err(why) = dns1123_subdomain(group)
+    {
+        errors.push(FieldError::invalid(
+            &format!("{at}.apiGroup"),
+            &Value::from(group),
+            &why,
+        ));
+    }
+    for field in ["kind", "name"] {
+        match reference
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+        {
+            "" => errors.push(FieldError::required_because(
+                &format!("{at}.{field}"),
+                &format!("{field} is required"),
+            )),
+            value => {
+                if let Err(why) = path_segment_name(value) {
+                    errors.push(FieldError::invalid(
+                        &format!("{at}.{field}"),
+                        &Value::from(value),
+                        &why,
+                    ));
+                }
+            }
+        }
     }
 }
 
@@ -464,9 +495,10 @@ fn validate_policy_port(port: &Value, at: &str, errors: &mut Vec<FieldError>) {
                     why,
                 ));
             }
-            if end.is_some() {
-                errors.push(FieldError::forbidden(
+            if let Some(end) = end {
+                errors.push(FieldError::invalid(
                     &format!("{at}.endPort"),
+                    &Value::from(end),
                     "may not be specified when `port` is non-numeric",
                 ));
             }
@@ -492,11 +524,15 @@ fn validate_policy_port(port: &Value, at: &str, errors: &mut Vec<FieldError>) {
                 ));
             }
         }
-        _ if end.is_some() => errors.push(FieldError::required_because(
-            &format!("{at}.port"),
-            "must be specified when `endPort` is specified",
-        )),
-        _ => {}
+        _ => {
+            if let Some(end) = end {
+                errors.push(FieldError::invalid(
+                    &format!("{at}.endPort"),
+                    &Value::from(end),
+                    "may not be specified when `port` is not specified",
+                ));
+            }
+        }
     }
 }
 
@@ -511,7 +547,7 @@ fn validate_peer(peer: &Value, at: &str, errors: &mut Vec<FieldError>) {
     } else if present("ipBlock") && count > 1 {
         errors.push(FieldError::forbidden(
             at,
-            "may not specify more than 1 peer",
+            "may not specify both ipBlock and another peer",
         ));
     }
     for selector in ["podSelector", "namespaceSelector"] {
@@ -689,6 +725,18 @@ mod tests {
                 "spec.parameters.namespace: Required value: `parameters.scope` is set to 'Namespace'",
             ]
         );
+        assert_eq!(
+            messages(
+                validate_ingress_class,
+                json!({"spec": {"controller": "a.io/b",
+                "parameters": {"apiGroup": "Bad_Group", "kind": "K/x", "name": ""}}})
+            ),
+            [
+                "spec.parameters.apiGroup: Invalid value: \"Bad_Group\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+                "spec.parameters.kind: Invalid value: \"K/x\": may not contain '/'",
+                "spec.parameters.name: Required value: name is required",
+            ]
+        );
         let mut errors = Vec::new();
         check_ingress_class_update(
             &json!({"spec": {"controller": "b.io/x"}}),
@@ -720,9 +768,9 @@ mod tests {
             [
                 "spec.ingress[0].ports[0].protocol: Unsupported value: \"ICMP\": supported values: \"SCTP\", \"TCP\", \"UDP\"",
                 "spec.ingress[0].ports[0].endPort: Invalid value: 70: must be greater than or equal to `port`",
-                "spec.ingress[0].ports[1].endPort: Forbidden: may not be specified when `port` is non-numeric",
+                "spec.ingress[0].ports[1].endPort: Invalid value: 90: may not be specified when `port` is non-numeric",
                 "spec.ingress[0].from[0]: Required value: must specify a peer",
-                "spec.ingress[0].from[1]: Forbidden: may not specify more than 1 peer",
+                "spec.ingress[0].from[1]: Forbidden: may not specify both ipBlock and another peer",
                 "spec.ingress[0].from[1].ipBlock.cidr: Invalid value: \"10.0.0.0/33\": must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)",
                 "spec.policyTypes[1]: Unsupported value: \"Sideways\": supported values: \"Ingress\", \"Egress\"",
             ]

@@ -10,26 +10,11 @@
 use crate::meta::array as list;
 use serde_json::{Map, Value, json};
 
-use crate::validation::{FieldError, validate_label_selector};
+use crate::validation::{FieldError, path_segment_name, validate_label_selector};
 
 pub const GROUP: &str = "rbac.authorization.k8s.io";
 
 const SUBJECT_KINDS: &[&str] = &["ServiceAccount", "User", "Group"];
-
-/// Kubernetes' `path.IsValidPathSegmentName`: RBAC names end up in URLs and may hold
-/// colons (`system:node`), so they are not DNS names; `.`, `..`, `/` and `%` are
-/// what a path segment cannot carry.
-pub fn path_segment_name(name: &str) -> Result<(), String> {
-    if name == "." || name == ".." {
-        return Err(format!("may not be '{name}'"));
-    }
-    for bad in ["/", "%"] {
-        if name.contains(bad) {
-            return Err(format!("may not contain '{bad}'"));
-        }
-    }
-    Ok(())
-}
 
 /// Whether `kind` is one of this group's, whose names are path segments.
 pub fn is_rbac_kind(group: &str) -> bool {

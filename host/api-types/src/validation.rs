@@ -290,6 +290,21 @@ fn name_is_label(info: &ResourceInfo) -> bool {
     matches!(info.kind, "Namespace")
 }
 
+/// Kubernetes' `path.IsValidPathSegmentName`, for names that end up in URLs and
+/// need not be DNS names (RBAC's `system:node`, a reference's kind): `.`, `..`,
+/// `/` and `%` are what a path segment cannot carry.
+pub fn path_segment_name(name: &str) -> Result<(), String> {
+    if name == "." || name == ".." {
+        return Err(format!("may not be '{name}'"));
+    }
+    for bad in ["/", "%"] {
+        if name.contains(bad) {
+            return Err(format!("may not contain '{bad}'"));
+        }
+    }
+    Ok(())
+}
+
 /// RFC 1035 label (Service names): an RFC 1123 label that starts with a letter.
 pub fn dns1035_label(s: &str) -> Result<(), String> {
     dns1123_label(s)?;
@@ -346,7 +361,7 @@ pub fn validate_metadata(info: &ResourceInfo, obj: &Value, errors: &mut Vec<Fiel
             let check = if info.kind == "Service" {
                 dns1035_label(name)
             } else if crate::rbac::is_rbac_kind(info.group) {
-                crate::rbac::path_segment_name(name)
+                path_segment_name(name)
             } else if name_is_label(info) {
                 dns1123_label(name)
             } else {

@@ -63,7 +63,8 @@ pub(crate) async fn admit_eviction(
                 return Err(ApiError::new(
                     500,
                     "InternalError",
-                    "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+                    // Kubernetes' `NewInternalError`, with its prefix.
+                    "Internal error occurred: This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
                 ));
             }
         };
