@@ -330,11 +330,62 @@ pub fn validate_labels(map: Option<&Value>, field: &str, errors: &mut Vec<FieldE
     }
 }
 
-/// A `metav1.LabelSelector` (`matchLabels`, `matchExpressions`) at `field`: valid
-/// keys, values and operators. A selector that is left out is the caller's business.
+/// A `metav1.LabelSelector` at `field`, as Kubernetes' `ValidateLabelSelector`
+/// reports it: each bad label at `matchLabels`, each bad requirement at its own
+/// `matchExpressions[i]` key, operator or value. A selector that is left out is
+/// the caller's business.
 pub fn validate_label_selector(selector: &Value, field: &str, errors: &mut Vec<FieldError>) {
-    if let Err(e) = crate::selector::from_label_selector_object(selector) {
-        errors.push(FieldError::invalid(field, selector, &e.to_string()));
+    validate_labels(
+        selector.get("matchLabels"),
+        &format!("{field}.matchLabels"),
+        errors,
+    );
+    let expressions = selector.get("matchExpressions").and_then(Value::as_array);
+    for (i, expr) in expressions.into_iter().flatten().enumerate() {
+        let at = format!("{field}.matchExpressions[{i}]");
+        let values: &[Value] = expr
+            .get("values")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        match expr
+            .get("operator")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+        {
+            "In" | "NotIn" if values.is_empty() => errors.push(FieldError::required_because(
+                &format!("{at}.values"),
+                "must be specified when `operator` is 'In' or 'NotIn'",
+            )),
+            "Exists" | "DoesNotExist" if !values.is_empty() => errors.push(FieldError::forbidden(
+                &format!("{at}.values"),
+                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+            )),
+            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
+            other => errors.push(FieldError::invalid(
+                &format!("{at}.operator"),
+                &Value::from(other),
+                "not a valid selector operator",
+            )),
+        }
+        let key = expr.get("key").and_then(Value::as_str).unwrap_or_default();
+        if let Err(why) = label_key(key) {
+            errors.push(FieldError::invalid(
+                &format!("{at}.key"),
+                &Value::from(key),
+                &why,
+            ));
+        }
+        for (j, value) in values.iter().enumerate() {
+            let value = value.as_str().unwrap_or_default();
+            if let Err(why) = label_value(value) {
+                errors.push(FieldError::invalid(
+                    &format!("{at}.values[{j}]"),
+                    &Value::from(value),
+                    &why,
+                ));
+            }
+        }
     }
 }
 
@@ -1405,6 +1456,31 @@ mod tests {
         let errs = validate(pods, &json!({"metadata": {"name": "P_1"}, "spec": {}}));
         assert_eq!(errs[0].field, "metadata.name");
         assert_eq!(errs[1].message, "spec.containers: Required value");
+    }
+
+    #[test]
+    fn label_selector_errors_name_their_field() {
+        let selector = json!({"matchLabels": {"bad key!": "v"}, "matchExpressions": [
+            {"key": "a", "operator": "Foo"},
+            {"key": "b", "operator": "In"},
+            {"key": "c", "operator": "Exists", "values": ["x"]},
+        ]});
+        let mut errors = Vec::new();
+        validate_label_selector(&selector, "spec.selector", &mut errors);
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.selector.matchLabels",
+                "spec.selector.matchExpressions[0].operator",
+                "spec.selector.matchExpressions[1].values",
+                "spec.selector.matchExpressions[2].values",
+            ]
+        );
+        assert_eq!(
+            errors[1].message,
+            "spec.selector.matchExpressions[0].operator: Invalid value: \"Foo\": not a valid selector operator"
+        );
     }
 
     #[test]
