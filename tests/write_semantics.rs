@@ -95,6 +95,16 @@ fn bad_delete_options_are_invalid_and_delete_nothing() {
         "{status}"
     );
     s.ok(&["get", "configmap", "kept"]);
+    // Fields of the wrong type are a 400, as Kubernetes' decoding makes them.
+    for body in [json!({"gracePeriodSeconds": "x"}), json!({"dryRun": "All"})] {
+        let (code, status) = send(&s, "DELETE", &path, "application/json", body.clone());
+        assert_eq!(
+            (code, status["reason"].as_str()),
+            (400, Some("BadRequest")),
+            "{body}: {status}"
+        );
+    }
+    s.ok(&["get", "configmap", "kept"]);
 
     // The same in the query, for each verb's options; a read ignores it.
     let (code, status) = send(

@@ -8,6 +8,7 @@
 
 use axum::http::Method;
 use axum::response::Response;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::DeleteOptions as MetaDeleteOptions;
 use serde_json::{Value, json};
 use wharf_api_types::custom::ScalePaths;
 use wharf_api_types::resources::{self, ResourceInfo, Subresource};
@@ -741,6 +742,15 @@ fn delete_options(
 fn delete_options_from(options: &Options, doc: &Value) -> Result<DeleteOptions, ApiError> {
     if !doc.is_object() {
         return Err(ApiError::bad_request("DeleteOptions must be a JSON object"));
+    }
+    // A field of the wrong type (`gracePeriodSeconds: "x"`, `dryRun: "All"`) is a
+    // 400, as Kubernetes' decoding makes it, before anything reads the fields.
+    if let Err(e) = serde_path_to_error::deserialize::<_, MetaDeleteOptions>(doc) {
+        return Err(ApiError::bad_request(format!(
+            "DeleteOptions: {}: {}",
+            e.path(),
+            e.inner()
+        )));
     }
     // The deprecated `orphanDependents` (still sent by older clients) stands for
     // Orphan or Background when no policy is given.
