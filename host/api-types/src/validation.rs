@@ -893,7 +893,7 @@ fn validate_mounts(container: &Value, spec: &Value, at: &str, errors: &mut Vec<F
     }
 }
 
-/// The `name` of a container or a volume at `at`: present, a DNS label, and
+/// The `name` of a container, a volume or a Service port at `at`: present, a DNS label, and
 /// not one of `names` (the names seen before it, which it joins).
 fn check_unique_name(
     item: &Value,
@@ -1023,22 +1023,13 @@ fn validate_service(obj: &Value, errors: &mut Vec<FieldError>) {
         let at = format!("spec.ports[{i}]");
         ports::check_number(port.get("port"), &format!("{at}.port"), true, errors);
         ports::check_protocol(port, &at, errors);
-        let name = port.get("name").and_then(Value::as_str).unwrap_or("");
-        if ports.len() > 1 && name.is_empty() {
-            errors.push(FieldError::required(&format!("{at}.name")));
-        } else if !name.is_empty() {
-            if let Err(why) = dns1123_label(name) {
-                errors.push(FieldError::invalid(
-                    &format!("{at}.name"),
-                    &Value::from(name),
-                    &why,
-                ));
-            } else if !names.insert(name.to_string()) {
-                errors.push(FieldError::duplicate(
-                    &format!("{at}.name"),
-                    &Value::from(name),
-                ));
-            }
+        // A lone port may go unnamed; several must each have a name of their own.
+        let named = port
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty());
+        if ports.len() > 1 || named {
+            check_unique_name(port, &at, &mut names, errors);
         }
         if let Some(np) = port.get("nodePort").and_then(Value::as_i64)
             && np != 0
